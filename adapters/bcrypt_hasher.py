@@ -1,0 +1,52 @@
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import bcrypt
+
+from domain.values import PASSWORD_MAX_BYTES, PasswordHash, RawPassword
+
+_T = TypeVar("_T")
+
+
+class BcryptPasswordHasher:
+    """bcrypt on a bounded thread pool: bcrypt releases the GIL, so hashes run in parallel on all
+    cores while the event loop keeps serving other requests."""
+
+    def __init__(self, cost: int, executor: ThreadPoolExecutor) -> None:
+        if not 4 <= cost <= 31:
+            raise ValueError(f"bcrypt cost must be between 4 and 31, not {cost}")
+        self._cost = cost
+        self._executor = executor
+        self._decoy: bytes | None = None
+
+    async def hash(self, password: RawPassword) -> PasswordHash:
+        hashed = await self._run(bcrypt.hashpw, password.utf8, bcrypt.gensalt(self._cost))
+        return PasswordHash(hashed.decode())
+
+    async def verify(self, password: str, stored: PasswordHash | None) -> bool:
+        candidate = password.encode()
+        if stored is None or len(candidate) > PASSWORD_MAX_BYTES:
+            await self._run(bcrypt.checkpw, candidate[:PASSWORD_MAX_BYTES], await self._decoy_hash())
+            return False
+        try:
+            return await self._run(bcrypt.checkpw, candidate, stored.value.encode())
+        except ValueError:
+            # A corrupt stored hash must not let anyone in, nor crash the request.
+            return False
+
+    def needs_rehash(self, stored: PasswordHash) -> bool:
+        # "$2b$12$...": the cost is the two digits after the second "$".
+        parts = stored.value.split("$")
+        return len(parts) < 4 or parts[1] != "2b" or parts[2] != f"{self._cost:02d}"
+
+    async def _decoy_hash(self) -> bytes:
+        if self._decoy is None:
+            self._decoy = await self._run(
+                bcrypt.hashpw, b"decoy password for unknown users", bcrypt.gensalt(self._cost)
+            )
+        return self._decoy
+
+    async def _run(self, function: Callable[..., _T], *args: object) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)

@@ -1,0 +1,18 @@
+"""Storage in process memory: for unit tests and throwaway demos; nothing survives a restart and
+several workers do not share it."""
+
+from adapters.memory.storage import (
+    InMemoryPrincipalFinder,
+    InMemorySessionStore,
+    InMemoryStorage,
+    InMemoryUnitOfWork,
+    InMemoryUserRepository,
+)
+
+__all__ = [
+    "InMemoryPrincipalFinder",
+    "InMemorySessionStore",
+    "InMemoryStorage",
+    "InMemoryUnitOfWork",
+    "InMemoryUserRepository",
+]

@@ -1,0 +1,43 @@
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.tables import sessions, user_roles, users
+from domain.roles import Role
+from domain.user import Principal
+
+# One row per role held (one row with a NULL role for a user holding none); no row at all when
+# the user is gone or the session is unknown, ended or not the user's.
+_PRINCIPAL = (
+    select(user_roles.c.role_id)
+    .select_from(
+        sessions.join(users, users.c.id == sessions.c.user_id).outerjoin(
+            user_roles, user_roles.c.user_id == users.c.id
+        )
+    )
+    .where(
+        sessions.c.id == bindparam("session_id"),
+        sessions.c.user_id == bindparam("user_id"),
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > bindparam("now"),
+    )
+)
+
+
+class SqlAlchemyPrincipalFinder:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
+        result = await self._connection.execute(
+            _PRINCIPAL, {"session_id": session_id, "user_id": user_id, "now": now}
+        )
+        role_ids = result.scalars().all()
+        if not role_ids:
+            return None
+        return Principal(
+            user_id=user_id,
+            session_id=session_id,
+            roles=frozenset(Role(role_id) for role_id in role_ids if role_id is not None),
+        )

@@ -1,0 +1,121 @@
+from datetime import datetime
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.tables import refresh_tokens, sessions
+from domain.session import IssuedRefreshToken, Session
+
+# FOR UPDATE makes concurrent refreshes of one token on MySQL wait for each other, so each sees
+# the rotation before it; SQLite has no row locks and drops the clause, and there the generation
+# check in `rotate` decides alone.
+_TOKEN_WITH_SESSION = (
+    select(
+        refresh_tokens.c.digest,
+        refresh_tokens.c.session_id,
+        refresh_tokens.c.issued_at,
+        refresh_tokens.c.expires_at.label("token_expires_at"),
+        refresh_tokens.c.rotated_at,
+        sessions.c.user_id,
+        sessions.c.created_at,
+        sessions.c.expires_at,
+        sessions.c.revoked_at,
+        sessions.c.generation,
+    )
+    .select_from(refresh_tokens.join(sessions, sessions.c.id == refresh_tokens.c.session_id))
+    .with_for_update()
+)
+
+
+class SqlAlchemySessionStore:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def start(self, session: Session, first_token: IssuedRefreshToken) -> None:
+        await self._connection.execute(insert(sessions).values(_session_row(session)))
+        await self._connection.execute(insert(refresh_tokens).values(_token_row(first_token)))
+
+    async def find_by_refresh_digest(
+        self, digest: str
+    ) -> tuple[IssuedRefreshToken, Session] | None:
+        result = await self._connection.execute(
+            _TOKEN_WITH_SESSION.where(refresh_tokens.c.digest == digest)
+        )
+        row = result.one_or_none()
+        if row is None:
+            return None
+        token = IssuedRefreshToken(
+            digest=row.digest,
+            session_id=row.session_id,
+            issued_at=row.issued_at,
+            expires_at=row.token_expires_at,
+            rotated_at=row.rotated_at,
+        )
+        session = Session(
+            id=row.session_id,
+            user_id=row.user_id,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            generation=row.generation,
+        )
+        return token, session
+
+    async def rotate(
+        self, session: Session, retired_at: datetime, next_token: IssuedRefreshToken
+    ) -> bool:
+        # The conditional update is the decision: on MySQL it holds the row lock until commit,
+        # on SQLite the database write lock; a concurrent rotation then finds the generation moved.
+        advanced = await self._connection.execute(
+            update(sessions)
+            .where(
+                sessions.c.id == session.id,
+                sessions.c.generation == session.generation,
+                sessions.c.revoked_at.is_(None),
+            )
+            .values(generation=session.generation + 1)
+        )
+        if advanced.rowcount != 1:
+            return False
+        await self._connection.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.session_id == session.id, refresh_tokens.c.rotated_at.is_(None))
+            .values(rotated_at=retired_at)
+        )
+        await self._connection.execute(insert(refresh_tokens).values(_token_row(next_token)))
+        return True
+
+    async def revoke(self, session_id: str, at: datetime) -> None:
+        await self._connection.execute(
+            update(sessions)
+            .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    async def purge(self, now: datetime) -> int:
+        ended = await self._connection.execute(
+            delete(sessions).where(or_(sessions.c.revoked_at.is_not(None), sessions.c.expires_at <= now))
+        )
+        await self._connection.execute(delete(refresh_tokens).where(refresh_tokens.c.expires_at <= now))
+        return ended.rowcount
+
+
+def _session_row(session: Session) -> dict[str, object]:
+    return {
+        "id": session.id,
+        "user_id": session.user_id,
+        "created_at": session.created_at,
+        "expires_at": session.expires_at,
+        "revoked_at": session.revoked_at,
+        "generation": session.generation,
+    }
+
+
+def _token_row(token: IssuedRefreshToken) -> dict[str, object]:
+    return {
+        "digest": token.digest,
+        "session_id": token.session_id,
+        "issued_at": token.issued_at,
+        "expires_at": token.expires_at,
+        "rotated_at": token.rotated_at,
+    }

@@ -1,0 +1,123 @@
+"""The schema as the adapter's queries see it. The migrations are its history and create it."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    CHAR,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeEngine
+
+MYSQL_TABLE_OPTIONS = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+
+def lookup_key(length: int) -> String:
+    """A lowercased copy of a name, compared byte for byte: uniqueness ignores case the same way on
+    every database, whatever collation a server defaults to."""
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in the model, naive UTC in the database (neither MySQL's DATETIME nor
+    SQLite keeps a zone), with microseconds everywhere."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[datetime]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def timestamp() -> UtcDateTime:
+    return UtcDateTime()
+
+
+metadata = MetaData()
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(20), nullable=False),
+    UniqueConstraint("name", name="uq_roles_name"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(20), nullable=False),
+    Column("username_key", lookup_key(20), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("email_key", lookup_key(254), nullable=False),
+    Column("password", String(255), nullable=False),
+    Column("created_at", timestamp(), nullable=False),
+    UniqueConstraint("username_key", name="uq_users_username_key"),
+    UniqueConstraint("email_key", name="uq_users_email_key"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", Integer, ForeignKey("roles.id"), primary_key=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", CHAR(32), primary_key=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("created_at", timestamp(), nullable=False),
+    Column("expires_at", timestamp(), nullable=False, index=True),
+    Column("revoked_at", timestamp(), nullable=True),
+    Column("generation", Integer, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("digest", CHAR(64), primary_key=True),
+    Column(
+        "session_id",
+        CHAR(32),
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("issued_at", timestamp(), nullable=False),
+    Column("expires_at", timestamp(), nullable=False, index=True),
+    Column("rotated_at", timestamp(), nullable=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+

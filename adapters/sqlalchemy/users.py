@@ -1,0 +1,92 @@
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.tables import user_roles, users
+from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
+from domain.roles import Role
+from domain.user import NewUser, User
+from domain.values import Email, PasswordHash, Username
+
+_USER_WITH_ROLES = select(
+    users.c.id, users.c.username, users.c.email, users.c.password, user_roles.c.role_id
+).select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
+
+
+class SqlAlchemyUserRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, user: NewUser) -> User:
+        try:
+            result = await self._connection.execute(
+                insert(users).values(
+                    username=user.username.value,
+                    username_key=user.username.key,
+                    email=user.email.value,
+                    email_key=user.email.key,
+                    password=user.password_hash.value,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        except IntegrityError as error:
+            raise _duplicate(error) from error
+        (user_id,) = result.inserted_primary_key or (None,)
+        if not isinstance(user_id, int):
+            raise RuntimeError("the database did not return the new user's id")
+        await self._connection.execute(
+            insert(user_roles), [{"user_id": user_id, "role_id": r.value} for r in user.roles]
+        )
+        return User(user_id, user.username, user.email, user.password_hash, user.roles)
+
+    async def find_by_username(self, username: Username) -> User | None:
+        result = await self._connection.execute(
+            _USER_WITH_ROLES.where(users.c.username_key == username.key)
+        )
+        return _user_from(result.all())
+
+    async def find_taken(self, username: Username, email: Email) -> tuple[bool, bool]:
+        result = await self._connection.execute(
+            select(users.c.username_key, users.c.email_key).where(
+                or_(users.c.username_key == username.key, users.c.email_key == email.key)
+            )
+        )
+        rows = result.all()
+        return (
+            any(row.username_key == username.key for row in rows),
+            any(row.email_key == email.key for row in rows),
+        )
+
+    async def set_password_hash(self, user_id: int, password_hash: PasswordHash) -> None:
+        await self._connection.execute(
+            update(users).where(users.c.id == user_id).values(password=password_hash.value)
+        )
+
+
+def _user_from(rows: Sequence[Row[tuple[int, str, str, str, int | None]]]) -> User | None:
+    if not rows:
+        return None
+    first = rows[0]
+    return User(
+        id=first.id,
+        username=Username(first.username),
+        email=Email(first.email),
+        password_hash=PasswordHash(first.password),
+        roles=frozenset(Role(row.role_id) for row in rows if row.role_id is not None),
+    )
+
+
+def _duplicate(error: IntegrityError) -> Exception:
+    """Which unique index refused the row. The message names it last (MySQL: "... for key
+    'users.uq_email_key'", SQLite: "UNIQUE constraint failed: users.email_key"); only that tail
+    is read, because the duplicate value itself, earlier in the message, is user input."""
+    message = str(error.orig)
+    tail = message.rsplit("for key", 1)[-1] if "for key" in message else message.rsplit(":", 1)[-1]
+    if "email_key" in tail:
+        return EmailAlreadyExists()
+    if "username_key" in tail:
+        return UsernameAlreadyExists()
+    return error

@@ -1,0 +1,1 @@
+"""Use cases of Authgate, one per module, and the ports they need. Imports only the domain."""

@@ -1,0 +1,106 @@
+"""The interfaces the use cases need from the outside world; adapters implement them."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.session import IssuedRefreshToken, Session
+from domain.user import NewUser, Principal, User
+from domain.values import Email, PasswordHash, RawPassword, Username
+
+
+class UnitOfWork(Protocol):
+    """The transaction every repository of one request shares."""
+
+    async def commit(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class UserRepository(Protocol):
+    async def add(self, user: NewUser) -> User:
+        """Stores the user with its roles at once.
+
+        Raises UsernameAlreadyExists or EmailAlreadyExists (case-insensitively), as the storage's
+        unique indexes decide, so that concurrent signups cannot both win.
+        """
+        ...
+
+    async def find_by_username(self, username: Username) -> User | None: ...
+
+    async def find_taken(self, username: Username, email: Email) -> tuple[bool, bool]:
+        """Whether the username and the email are in use, in one look-up."""
+        ...
+
+    async def set_password_hash(self, user_id: int, password_hash: PasswordHash) -> None: ...
+
+
+class PrincipalFinder(Protocol):
+    async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
+        """The user's current roles if the user exists and the session is live; one round trip."""
+        ...
+
+
+class SessionStore(Protocol):
+    async def start(self, session: Session, first_token: IssuedRefreshToken) -> None: ...
+
+    async def find_by_refresh_digest(
+        self, digest: str
+    ) -> tuple[IssuedRefreshToken, Session] | None:
+        """The token and its session, locked against concurrent rotation where storage can."""
+        ...
+
+    async def rotate(
+        self, session: Session, retired_at: datetime, next_token: IssuedRefreshToken
+    ) -> bool:
+        """Retires every live token of the session and stores `next_token` as the only live one.
+
+        Happens only if the session is unrevoked and still at `session.generation`; returns False
+        (changing nothing) when a concurrent rotation or revocation got there first.
+        """
+        ...
+
+    async def revoke(self, session_id: str, at: datetime) -> None: ...
+
+    async def purge(self, now: datetime) -> int:
+        """Deletes ended sessions and expired refresh tokens; returns how many sessions went."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: RawPassword) -> PasswordHash: ...
+
+    async def verify(self, password: str, stored: PasswordHash | None) -> bool:
+        """Whether the password matches. With no stored hash it still spends one verification and
+        answers False, so an unknown user costs as much time as a wrong password."""
+        ...
+
+    def needs_rehash(self, stored: PasswordHash) -> bool:
+        """True when the hash was made with other parameters than the configured ones."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    value: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    session_id: str
+
+
+class AccessTokenIssuer(Protocol):
+    def issue(self, user_id: int, session_id: str, now: datetime) -> AccessToken: ...
+
+
+class AccessTokenVerifier(Protocol):
+    def verify(self, token: str, *, allow_expired: bool = False) -> AccessClaims:
+        """Raises AccessTokenExpired or AccessTokenInvalid."""
+        ...

@@ -1,0 +1,1 @@
+"""Authgate's pure model: users, roles, credentials and sessions. Standard library only."""

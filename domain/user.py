@@ -1,0 +1,41 @@
+"""The user account and what the rest of the system knows about a signed-in caller."""
+
+from dataclasses import dataclass
+
+from domain.roles import Role, in_canonical_order
+from domain.values import Email, PasswordHash, Username
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """An account about to be stored; it has no id until the repository gives it one."""
+
+    username: Username
+    email: Email
+    password_hash: PasswordHash
+    roles: frozenset[Role]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: Username
+    email: Email
+    password_hash: PasswordHash
+    roles: frozenset[Role]
+
+    @property
+    def ordered_roles(self) -> list[Role]:
+        return in_canonical_order(self.roles)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller behind a verified access token, with roles as the database holds them now."""
+
+    user_id: int
+    session_id: str
+    roles: frozenset[Role]
+
+    def holds(self, role: Role) -> bool:
+        return role in self.roles

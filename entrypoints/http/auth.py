@@ -1,0 +1,119 @@
+from typing import Annotated, Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, Response, post
+from litestar.datastructures import Cookie
+from litestar.params import Body
+from litestar.status_codes import HTTP_200_OK
+
+from application.authenticate_user import AuthenticateUser, AuthenticateUserRequest
+from application.refresh_session import RefreshSession, RefreshSessionRequest
+from application.register_user import RegisterUser, RegisterUserRequest
+from application.sign_out import SignOut, SignOutRequest
+from entrypoints.http.schemas import (
+    MessageBody,
+    RefreshAnswer,
+    RefreshBody,
+    SigninAnswer,
+    SigninBody,
+    SignoutBody,
+    SignupBody,
+)
+from entrypoints.http.tokens import ACCESS_TOKEN_COOKIE, COOKIE_PATH, presented_access_token
+from entrypoints.settings import Settings
+
+AnyRequest = Request[Any, Any, Any]
+_OPTIONAL_BODY = Body(description="May be empty.")
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/signup", status_code=HTTP_200_OK)
+    async def signup(
+        self, request: AnyRequest, data: SignupBody, register: FromDishka[RegisterUser]
+    ) -> MessageBody:
+        """Creates an account. Asking for moderator or admin needs an administrator's token."""
+        await register.execute(
+            RegisterUserRequest(
+                username=data.username,
+                email=data.email,
+                password=data.password,
+                roles=data.roles,
+                access_token=presented_access_token(request),
+            )
+        )
+        return MessageBody("User registered successfully!")
+
+    @post("/signin", status_code=HTTP_200_OK)
+    async def signin(
+        self,
+        data: SigninBody,
+        authenticate: FromDishka[AuthenticateUser],
+        settings: FromDishka[Settings],
+    ) -> Response[SigninAnswer]:
+        """Checks the password and starts a session; also sets the access token as a cookie."""
+        result = await authenticate.execute(AuthenticateUserRequest(data.username, data.password))
+        user, access = result.user, result.access_token
+        answer = SigninAnswer(
+            id=user.id,
+            username=user.username.value,
+            email=user.email.value,
+            roles=[role.authority for role in user.ordered_roles],
+            accessToken=access.value,
+            tokenType="Bearer",
+            refreshToken=result.refresh_token.value,
+            expiresIn=access.expires_in,
+        )
+        return Response(
+            answer, cookies=[_access_cookie(access.value, access.expires_in, settings)]
+        )
+
+    @post("/refreshtoken", status_code=HTTP_200_OK)
+    async def refresh_token(
+        self,
+        refresh: FromDishka[RefreshSession],
+        data: Annotated[RefreshBody | None, _OPTIONAL_BODY] = None,
+    ) -> RefreshAnswer:
+        """Trades a refresh token for a new access token and a new refresh token; the one sent
+        stops working."""
+        result = await refresh.execute(RefreshSessionRequest(data.refreshToken if data else None))
+        return RefreshAnswer(
+            accessToken=result.access_token.value,
+            refreshToken=result.refresh_token.value,
+            tokenType="Bearer",
+            expiresIn=result.access_token.expires_in,
+        )
+
+    @post("/signout", status_code=HTTP_200_OK)
+    async def signout(
+        self,
+        request: AnyRequest,
+        sign_out: FromDishka[SignOut],
+        settings: FromDishka[Settings],
+        data: Annotated[SignoutBody | None, _OPTIONAL_BODY] = None,
+    ) -> Response[MessageBody]:
+        """Ends the session of the presented token, if any, and clears the cookie."""
+        await sign_out.execute(
+            SignOutRequest(
+                access_token=presented_access_token(request),
+                refresh_token=data.refreshToken if data else None,
+            )
+        )
+        return Response(
+            MessageBody("You've been signed out!"),
+            cookies=[_access_cookie("", 0, settings)],
+        )
+
+
+def _access_cookie(value: str, max_age: int, settings: Settings) -> Cookie:
+    return Cookie(
+        key=ACCESS_TOKEN_COOKIE,
+        value=value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+    )

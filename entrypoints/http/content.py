@@ -1,0 +1,40 @@
+from typing import Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, MediaType, Request, get
+
+from application.authorize_access import AuthorizeAccess, AuthorizeAccessRequest, Resource
+from entrypoints.http.tokens import presented_access_token
+
+AnyRequest = Request[Any, Any, Any]
+_TEXT = MediaType.TEXT  # Litestar adds "; charset=utf-8"
+
+
+class ContentController(Controller):
+    """The sample resources the clients show per role."""
+
+    path = "/api/test"
+    tags = ["content"]
+
+    @get("/all", media_type=_TEXT)
+    async def public(self) -> str:
+        return "Public Content."
+
+    @get("/user", media_type=_TEXT)
+    async def user(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
+        await _authorize(request, authorize, Resource.USER_CONTENT)
+        return "User Content."
+
+    @get("/mod", media_type=_TEXT)
+    async def moderator(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
+        await _authorize(request, authorize, Resource.MODERATOR_CONTENT)
+        return "Moderator Content."
+
+    @get("/admin", media_type=_TEXT)
+    async def admin(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
+        await _authorize(request, authorize, Resource.ADMIN_CONTENT)
+        return "Admin Content."
+
+
+async def _authorize(request: AnyRequest, authorize: AuthorizeAccess, resource: Resource) -> None:
+    await authorize.execute(AuthorizeAccessRequest(presented_access_token(request), resource))

@@ -1,0 +1,131 @@
+"""The one place that turns a refusal into an HTTP answer: always JSON with a `message`."""
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_409_CONFLICT,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+
+from application.errors import (
+    AccessTokenExpired,
+    AccessTokenInvalid,
+    AccessTokenMissing,
+    ApplicationError,
+    InvalidCredentials,
+    PrivilegedRoleNotAllowed,
+    RefreshContended,
+    RefreshTokenExpired,
+    RefreshTokenMissing,
+    RefreshTokenReused,
+    RefreshTokenUnknown,
+    RoleRequired,
+)
+from domain.errors import (
+    DomainError,
+    EmailAlreadyExists,
+    InvalidField,
+    UnknownRole,
+    UsernameAlreadyExists,
+)
+
+logger = logging.getLogger("authgate")
+
+# The message strings marked compat are what the existing clients show or test for: keep them.
+_ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
+    InvalidField: (HTTP_400_BAD_REQUEST, lambda e: f"Failed! The {e.field} {e.reason}"),
+    UnknownRole: (HTTP_400_BAD_REQUEST, lambda e: f"Failed! Role does not exist = {e.name}"),
+    UsernameAlreadyExists: (HTTP_400_BAD_REQUEST, lambda _: "Failed! Username is already in use!"),
+    EmailAlreadyExists: (HTTP_400_BAD_REQUEST, lambda _: "Failed! Email is already in use!"),
+    InvalidCredentials: (HTTP_401_UNAUTHORIZED, lambda _: "Invalid username or password."),
+    AccessTokenMissing: (HTTP_403_FORBIDDEN, lambda _: "No token provided!"),
+    AccessTokenExpired: (HTTP_401_UNAUTHORIZED, lambda _: "Unauthorized! Access Token was expired!"),
+    AccessTokenInvalid: (HTTP_401_UNAUTHORIZED, lambda _: "Unauthorized!"),
+    RoleRequired: (HTTP_403_FORBIDDEN, str),
+    PrivilegedRoleNotAllowed: (
+        HTTP_403_FORBIDDEN,
+        lambda _: "Failed! Only an administrator may assign the moderator or admin role.",
+    ),
+    RefreshTokenMissing: (HTTP_403_FORBIDDEN, lambda _: "Refresh Token is required!"),
+    RefreshTokenUnknown: (HTTP_403_FORBIDDEN, lambda _: "Refresh token is not in database!"),
+    RefreshTokenExpired: (
+        HTTP_403_FORBIDDEN,
+        lambda _: "Refresh token was expired. Please make a new signin request",
+    ),
+    RefreshTokenReused: (
+        HTTP_403_FORBIDDEN,
+        lambda _: "Refresh token was already used; the session is revoked. "
+        "Please make a new signin request",
+    ),
+    RefreshContended: (
+        HTTP_409_CONFLICT,
+        lambda _: "Refresh token is being used by another request; try again.",
+    ),
+}
+
+
+def message_response(status_code: int, message: str, **extra: object) -> Response[dict[str, object]]:
+    return Response({**extra, "message": message}, status_code=status_code, media_type=MediaType.JSON)
+
+
+def refusal_to_response(
+    _: Request[Any, Any, Any], error: Exception
+) -> Response[dict[str, object]]:
+    for kind in type(error).__mro__:
+        answer = _ANSWERS.get(kind)
+        if answer is not None:
+            status_code, message = answer
+            if isinstance(error, InvalidCredentials):
+                # compat: the clients look for accessToken and clear what they hold.
+                return message_response(status_code, message(error), accessToken=None)
+            return message_response(status_code, message(error))
+    return unexpected_error_to_response(_, error)
+
+
+def validation_to_response(
+    _: Request[Any, Any, Any], error: ValidationException
+) -> Response[dict[str, object]]:
+    problems = error.extra if isinstance(error.extra, list) else []
+    details = [_problem(p) for p in problems if isinstance(p, dict) and p.get("message")]
+    message = "; ".join(details) if details else str(error.detail)
+    return message_response(HTTP_400_BAD_REQUEST, f"Invalid request body: {message}")
+
+
+def _problem(problem: dict[str, Any]) -> str:
+    # msgspec names a missing field in its message, and a mistyped one only in `key`.
+    key = problem.get("key")
+    if key and key != "data":
+        return f"{key}: {problem['message']}"
+    return str(problem["message"])
+
+
+def http_exception_to_response(
+    _: Request[Any, Any, Any], error: HTTPException
+) -> Response[dict[str, object]]:
+    response = message_response(error.status_code, str(error.detail))
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+def unexpected_error_to_response(
+    request: Request[Any, Any, Any], error: Exception
+) -> Response[dict[str, object]]:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return message_response(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error.")
+
+
+EXCEPTION_HANDLERS: Mapping[type[Exception], Callable[..., Response[dict[str, object]]]] = {
+    ApplicationError: refusal_to_response,
+    DomainError: refusal_to_response,
+    ValidationException: validation_to_response,
+    HTTPException: http_exception_to_response,
+    Exception: unexpected_error_to_response,
+}
