@@ -11,7 +11,7 @@ from adapters.jwt_tokens import MIN_SECRET_BYTES
 from application.session_policy import SessionPolicy
 
 MEMORY_DATABASE_URL = "memory://"
-_SECRET_FILE = "jwt-secret"
+_SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -61,7 +61,7 @@ class Settings:
         env = os.environ if env is None else env
         reader = _Reader(env)
         data_dir = Path(env.get("DATA_DIR") or "data")
-        settings = cls(
+        return cls(
             database_url=env.get("DATABASE_URL")
             or f"sqlite+aiosqlite:///{(data_dir / 'authgate.sqlite3').as_posix()}",
             jwt_secret=_jwt_secret(env.get("JWT_SECRET"), data_dir),
@@ -81,7 +81,6 @@ class Settings:
             max_body_size=reader.integer("MAX_BODY_SIZE", 64 * 1024, low=1024),
             session_purge_interval=reader.integer("SESSION_PURGE_INTERVAL", 3600, low=0),
         )
-        return settings
 
 
 @dataclass(frozen=True, slots=True)

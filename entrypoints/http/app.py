@@ -24,7 +24,9 @@ logger = logging.getLogger("authgate")
 _ALLOWED_HEADERS = ["x-access-token", "authorization", "content-type", "accept", "origin"]
 
 
-def create_app(settings: Settings | None = None, container: AsyncContainer | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, container: AsyncContainer | None = None
+) -> Litestar:
     settings = settings or Settings.from_env()
     container = container or build_container(settings)
 
@@ -53,7 +55,7 @@ def create_app(settings: Settings | None = None, container: AsyncContainer | Non
             allow_headers=_ALLOWED_HEADERS,
             allow_credentials=True,
         ),
-        exception_handlers=dict(EXCEPTION_HANDLERS),
+        exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_size,
         openapi_config=OpenAPIConfig(
             title="Authgate",

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import Cookie
-from litestar.params import Body
+from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from application.authenticate_user import AuthenticateUser, AuthenticateUserRequest
@@ -32,7 +32,10 @@ class AuthController(Controller):
 
     @post("/signup", status_code=HTTP_200_OK)
     async def signup(
-        self, request: AnyRequest, data: SignupBody, register: FromDishka[RegisterUser]
+        self,
+        request: AnyRequest,
+        data: JSONBody[SignupBody],
+        register: FromDishka[RegisterUser],
     ) -> MessageBody:
         """Creates an account. Asking for moderator or admin needs an administrator's token."""
         await register.execute(
@@ -49,7 +52,7 @@ class AuthController(Controller):
     @post("/signin", status_code=HTTP_200_OK)
     async def signin(
         self,
-        data: SigninBody,
+        data: JSONBody[SigninBody],
         authenticate: FromDishka[AuthenticateUser],
         settings: FromDishka[Settings],
     ) -> Response[SigninAnswer]:
@@ -66,9 +69,7 @@ class AuthController(Controller):
             refreshToken=result.refresh_token.value,
             expiresIn=access.expires_in,
         )
-        return Response(
-            answer, cookies=[_access_cookie(access.value, access.expires_in, settings)]
-        )
+        return Response(answer, cookies=[_access_cookie(access.value, access.expires_in, settings)])
 
     @post("/refreshtoken", status_code=HTTP_200_OK)
     async def refresh_token(

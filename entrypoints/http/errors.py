@@ -13,6 +13,7 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
+from litestar.types import ExceptionHandlersMap
 
 from application.errors import (
     AccessTokenExpired,
@@ -46,7 +47,10 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
     EmailAlreadyExists: (HTTP_400_BAD_REQUEST, lambda _: "Failed! Email is already in use!"),
     InvalidCredentials: (HTTP_401_UNAUTHORIZED, lambda _: "Invalid username or password."),
     AccessTokenMissing: (HTTP_403_FORBIDDEN, lambda _: "No token provided!"),
-    AccessTokenExpired: (HTTP_401_UNAUTHORIZED, lambda _: "Unauthorized! Access Token was expired!"),
+    AccessTokenExpired: (
+        HTTP_401_UNAUTHORIZED,
+        lambda _: "Unauthorized! Access Token was expired!",
+    ),
     AccessTokenInvalid: (HTTP_401_UNAUTHORIZED, lambda _: "Unauthorized!"),
     RoleRequired: (HTTP_403_FORBIDDEN, str),
     PrivilegedRoleNotAllowed: (
@@ -61,8 +65,10 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
     ),
     RefreshTokenReused: (
         HTTP_403_FORBIDDEN,
-        lambda _: "Refresh token was already used; the session is revoked. "
-        "Please make a new signin request",
+        lambda _: (
+            "Refresh token was already used; the session is revoked. "
+            "Please make a new signin request"
+        ),
     ),
     RefreshContended: (
         HTTP_409_CONFLICT,
@@ -71,13 +77,15 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
 }
 
 
-def message_response(status_code: int, message: str, **extra: object) -> Response[dict[str, object]]:
-    return Response({**extra, "message": message}, status_code=status_code, media_type=MediaType.JSON)
-
-
-def refusal_to_response(
-    _: Request[Any, Any, Any], error: Exception
+def message_response(
+    status_code: int, message: str, **extra: object
 ) -> Response[dict[str, object]]:
+    return Response(
+        {**extra, "message": message}, status_code=status_code, media_type=MediaType.JSON
+    )
+
+
+def refusal_to_response(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, object]]:
     for kind in type(error).__mro__:
         answer = _ANSWERS.get(kind)
         if answer is not None:
@@ -122,7 +130,7 @@ def unexpected_error_to_response(
     return message_response(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error.")
 
 
-EXCEPTION_HANDLERS: Mapping[type[Exception], Callable[..., Response[dict[str, object]]]] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApplicationError: refusal_to_response,
     DomainError: refusal_to_response,
     ValidationException: validation_to_response,

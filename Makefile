@@ -1,0 +1,49 @@
+# Everything runs from a virtual environment the first target that needs it creates.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run migrate test lint unit integration api bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## Serve on http://localhost:8080 with the embedded SQLite default (DATABASE_URL overrides).
+run: install
+	$(BIN)/authgate serve
+
+migrate: install
+	$(BIN)/authgate migrate
+
+## The whole check: lint, types, layer contracts, then every test.
+test: lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+api: install
+	$(BIN)/pytest tests/api
+
+## Load test against MySQL (BENCH_DATABASE_URL, default the local MariaDB); see README.
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,0 +1,123 @@
+import asyncio
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import delete
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.memory import InMemoryStorage
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.migrate import upgrade_to_head
+from adapters.sqlalchemy.tables import sessions, users
+from entrypoints.container import build_container
+from entrypoints.http.app import create_app
+from entrypoints.settings import MEMORY_DATABASE_URL, Settings
+from tests.databases import mysql_server, throwaway_database
+from tests.support import Backdoor, ClockProvider, FakeClock, MemoryBackdoor, Service, SqlBackdoor
+
+_T = TypeVar("_T")
+
+TEST_SECRET = b"a test secret that is long enough for HS256"
+
+STORAGES = ["memory", "sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
+SQL_STORAGES = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
+
+
+async def migrate(url: str | URL) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+def _run_aside(work: Coroutine[Any, Any, _T]) -> _T:
+    """Runs a coroutine on a loop of its own: session set-up may be asked for from inside a
+    test's running loop, which cannot be re-entered."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> Iterator[URL]:
+    """One throwaway MySQL database for the run, migrated once; tests empty it before use."""
+    with mysql_server() as server, throwaway_database(server) as url:
+        _run_aside(migrate(url))
+        yield url
+
+
+async def _emptied(url: URL) -> URL:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            # Sessions, refresh tokens and role grants go with their users (ON DELETE CASCADE).
+            await connection.execute(delete(sessions))
+            await connection.execute(delete(users))
+    finally:
+        await engine.dispose()
+    return url
+
+
+@pytest.fixture
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of the kind the test is parametrized with."""
+    kind = request.param
+    if kind == "memory":
+        return MEMORY_DATABASE_URL
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'authgate.sqlite3'}"
+        await migrate(url)
+        return url
+    mysql: URL = request.getfixturevalue("mysql_url")
+    return (await _emptied(mysql)).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Tests override settings by parametrizing or redefining this fixture."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, object]) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "jwt_secret": TEST_SECRET,
+        "data_dir": tmp_path,
+        "bcrypt_cost": 4,
+        "bcrypt_threads": 2,
+        "session_purge_interval": 0,
+        **settings_overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def service(settings: Settings, clock: FakeClock) -> AsyncIterator[Service]:
+    container = build_container(settings, ClockProvider(clock))
+    app = create_app(settings, container)
+    # httpx on the test's own loop, not Litestar's TestClient (which serves from a thread of its
+    # own, one request at a time): concurrent requests in a test must really be concurrent.
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://localhost"
+        ) as client,
+    ):
+        backdoor: Backdoor
+        if settings.uses_memory_storage:
+            backdoor = MemoryBackdoor(await container.get(InMemoryStorage))
+        else:
+            backdoor = SqlBackdoor(await container.get(AsyncEngine))
+        yield Service(client, container, settings, clock, backdoor)
