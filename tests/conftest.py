@@ -23,7 +23,7 @@ from tests.support import Backdoor, ClockProvider, FakeClock, MemoryBackdoor, Se
 
 _T = TypeVar("_T")
 
-TEST_SECRET = b"a test secret that is long enough for HS256"
+TEST_SECRET = b"a test secret long enough for HS256, HS384 and even HS512 keys!!"
 
 STORAGES = ["memory", "sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
 SQL_STORAGES = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]

@@ -1,0 +1,182 @@
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from domain.roles import Role
+from tests.conftest import STORAGES, TEST_SECRET
+from tests.support import Service
+
+pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+
+UNAUTHORIZED = {"message": "Unauthorized!"}
+CONTENT = {
+    "/api/test/user": "User Content.",
+    "/api/test/mod": "Moderator Content.",
+    "/api/test/admin": "Admin Content.",
+}
+
+
+def _claims(token: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def _unsigned(claims: dict[str, Any]) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+async def test_public_content_needs_no_token(service: Service) -> None:
+    response = await service.get("/api/test/all")
+
+    assert response.status_code == 200
+    assert response.text == "Public Content."
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+@pytest.mark.parametrize("path", list(CONTENT))
+async def test_protected_content_without_a_token_is_forbidden(service: Service, path: str) -> None:
+    response = await service.get(path)
+
+    assert response.status_code == 403
+    assert response.json() == {"message": "No token provided!"}
+
+
+async def test_each_role_sees_its_content_as_plain_text(service: Service) -> None:
+    everyone = await service.signed_in("everyone", {Role.USER, Role.MODERATOR, Role.ADMIN})
+
+    for path, text in CONTENT.items():
+        response = await service.get(path, everyone["accessToken"])
+        assert response.status_code == 200
+        assert response.text == text
+        assert response.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+async def test_roles_do_not_imply_each_other(service: Service) -> None:
+    admin = await service.signed_in("root", {Role.ADMIN})
+    user = await service.signed_in("alice")
+
+    mod_by_admin = await service.get("/api/test/mod", admin["accessToken"])
+    admin_by_user = await service.get("/api/test/admin", user["accessToken"])
+    mod_by_user = await service.get("/api/test/mod", user["accessToken"])
+
+    assert mod_by_admin.status_code == 403
+    assert mod_by_admin.json() == {"message": "Require Moderator Role!"}
+    assert admin_by_user.status_code == 403
+    assert admin_by_user.json() == {"message": "Require Admin Role!"}
+    assert mod_by_user.json() == {"message": "Require Moderator Role!"}
+
+
+async def test_the_token_is_accepted_as_bearer_authorization(service: Service) -> None:
+    user = await service.signed_in("alice")
+
+    response = await service.client.get(
+        "/api/test/user", headers={"Authorization": f"Bearer {user['accessToken']}"}
+    )
+
+    assert response.status_code == 200
+
+
+async def test_x_access_token_is_read_before_authorization(service: Service) -> None:
+    user = await service.signed_in("alice")
+
+    response = await service.client.get(
+        "/api/test/user",
+        headers={"x-access-token": "garbage", "Authorization": f"Bearer {user['accessToken']}"},
+    )
+
+    assert response.status_code == 401
+
+
+async def test_a_role_taken_away_takes_effect_at_once(service: Service) -> None:
+    moderator = await service.signed_in("mod", {Role.USER, Role.MODERATOR})
+    assert (await service.get("/api/test/mod", moderator["accessToken"])).status_code == 200
+
+    await service.backdoor.set_roles(moderator["id"], {Role.USER})
+
+    response = await service.get("/api/test/mod", moderator["accessToken"])
+    assert response.status_code == 403
+    assert response.json() == {"message": "Require Moderator Role!"}
+
+
+async def test_an_expired_token_says_so_for_the_refresh_clients(service: Service) -> None:
+    await service.signup("alice")
+    service.clock.advance(-7200)  # issued two hours ago, with a one-hour lifetime
+    expired = (await service.signin("alice")).json()["accessToken"]
+    service.client.cookies.clear()
+    service.clock.advance(7200)
+
+    response = await service.get("/api/test/user", expired)
+
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized! Access Token was expired!"}
+
+
+async def test_a_token_of_a_deleted_user_is_refused(service: Service) -> None:
+    user = await service.signed_in("alice")
+
+    await service.backdoor.delete_user(user["id"])
+
+    response = await service.get("/api/test/user", user["accessToken"])
+    assert response.status_code == 401
+    assert response.json() == UNAUTHORIZED
+
+
+def _forgeries(genuine: str) -> dict[str, str]:
+    claims = _claims(genuine)
+    no_exp = {k: v for k, v in claims.items() if k != "exp"}
+    no_sid = {k: v for k, v in claims.items() if k != "sid"}
+    later = {**claims, "exp": int(time.time()) + 10 * 365 * 86400}
+    return {
+        "alg none": _unsigned(claims),
+        "alg none, capitalised": _unsigned(claims).replace("bm9uZ", "Tm9uZ"),
+        "HS512 with the right secret": jwt.encode(claims, TEST_SECRET, "HS512"),
+        "HS384 with the right secret": jwt.encode(claims, TEST_SECRET, "HS384"),
+        "no exp": jwt.encode(no_exp, TEST_SECRET, "HS256"),
+        "no session": jwt.encode(no_sid, TEST_SECRET, "HS256"),
+        "numeric sub": jwt.encode({**claims, "sub": claims_sub(claims)}, TEST_SECRET, "HS256"),
+        "another user": jwt.encode({**claims, "sub": "999999"}, TEST_SECRET, "HS256"),
+        "another session": jwt.encode({**claims, "sid": "0" * 32}, TEST_SECRET, "HS256"),
+        "huge sub": jwt.encode({**claims, "sub": "9" * 5000}, TEST_SECRET, "HS256"),
+        "wrong secret": jwt.encode(later, b"another secret that is long enough!!", "HS256"),
+        "extended expiry, old signature": ".".join(
+            [*jwt.encode(later, b"x" * 32, "HS256").split(".")[:2], genuine.split(".")[2]]
+        ),
+        "malformed": "not.a.jwt",
+        "one segment": "eyJhbGciOiJIUzI1NiJ9",
+        "non-ascii": "ééé.ééé.ééé",
+    }
+
+
+def claims_sub(claims: dict[str, Any]) -> int:
+    return int(claims["sub"])
+
+
+async def test_forged_and_malformed_tokens_are_unauthorized(service: Service) -> None:
+    user = await service.signed_in("alice", {Role.USER, Role.MODERATOR, Role.ADMIN})
+
+    for name, token in _forgeries(user["accessToken"]).items():
+        response = await service.client.get(
+            "/api/test/admin", headers={"Authorization": f"Bearer {token}".encode()}
+        )
+        assert response.status_code == 401, name
+        assert response.json() == UNAUTHORIZED, name
+
+    genuine = await service.get("/api/test/admin", user["accessToken"])
+    assert genuine.status_code == 200
+
+
+async def test_a_signed_out_sessions_token_is_refused(service: Service) -> None:
+    user = await service.signed_in("alice")
+
+    await service.client.post("/api/auth/signout", headers={"x-access-token": user["accessToken"]})
+
+    response = await service.get("/api/test/user", user["accessToken"])
+    assert response.status_code == 401
+    assert response.json() == UNAUTHORIZED
