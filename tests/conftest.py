@@ -109,11 +109,11 @@ async def service(settings: Settings, clock: FakeClock) -> AsyncIterator[Service
     app = create_app(settings, container)
     # httpx on the test's own loop, not Litestar's TestClient (which serves from a thread of its
     # own, one request at a time): concurrent requests in a test must really be concurrent.
+    asgi_app: Any = app  # Litestar's precise ASGI types are narrower than httpx's protocol
+    transport = httpx.ASGITransport(asgi_app)
     async with (
-        LifespanManager(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url="http://localhost"
-        ) as client,
+        LifespanManager(asgi_app),
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         backdoor: Backdoor
         if settings.uses_memory_storage:

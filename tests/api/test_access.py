@@ -163,7 +163,7 @@ async def test_forged_and_malformed_tokens_are_unauthorized(service: Service) ->
 
     for name, token in _forgeries(user["accessToken"]).items():
         response = await service.client.get(
-            "/api/test/admin", headers={"Authorization": f"Bearer {token}".encode()}
+            "/api/test/admin", headers={b"authorization": f"Bearer {token}".encode()}
         )
         assert response.status_code == 401, name
         assert response.json() == UNAUTHORIZED, name
