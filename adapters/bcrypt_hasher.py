@@ -5,7 +5,7 @@ from typing import TypeVar
 
 import bcrypt
 
-from domain.values import PASSWORD_MAX_BYTES, PasswordHash, RawPassword
+from domain.values import PASSWORD_MAX_BYTES, PasswordHash, RawPassword, utf8_or_none
 
 _T = TypeVar("_T")
 
@@ -26,9 +26,11 @@ class BcryptPasswordHasher:
         return PasswordHash(hashed.decode())
 
     async def verify(self, password: str, stored: PasswordHash | None) -> bool:
-        candidate = password.encode()
-        if stored is None or len(candidate) > PASSWORD_MAX_BYTES:
-            await self._run(bcrypt.checkpw, candidate[:PASSWORD_MAX_BYTES], await self._decoy_hash())
+        candidate = utf8_or_none(password) or b""
+        if stored is None or not candidate or len(candidate) > PASSWORD_MAX_BYTES:
+            await self._run(
+                bcrypt.checkpw, candidate[:PASSWORD_MAX_BYTES], await self._decoy_hash()
+            )
             return False
         try:
             return await self._run(bcrypt.checkpw, candidate, stored.value.encode())

@@ -54,9 +54,7 @@ class AuthenticateUser:
     async def execute(self, request: AuthenticateUserRequest) -> AuthenticateUserResponse:
         user = await self._find(request.username)
         # Verified even for an unknown user, so timing does not tell which accounts exist.
-        matches = await self._hasher.verify(
-            request.password, user.password_hash if user else None
-        )
+        matches = await self._hasher.verify(request.password, user.password_hash if user else None)
         if user is None or not matches:
             raise InvalidCredentials
         if self._hasher.needs_rehash(user.password_hash):

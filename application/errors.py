@@ -25,7 +25,7 @@ class AccessTokenInvalid(ApplicationError):
 
 class RoleRequired(ApplicationError):
     def __init__(self, role: Role) -> None:
-        super().__init__(f"Require {role.name.capitalize()} Role!")
+        super().__init__(f"requires the {role.role_name} role")
         self.role = role
 
 

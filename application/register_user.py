@@ -1,7 +1,12 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from application.errors import PrivilegedRoleNotAllowed
+from application.errors import (
+    AccessTokenExpired,
+    AccessTokenInvalid,
+    AccessTokenMissing,
+    PrivilegedRoleNotAllowed,
+)
 from application.identify_caller import IdentifyCaller
 from application.ports import PasswordHasher, UnitOfWork, UserRepository
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
@@ -50,9 +55,10 @@ class RegisterUser:
         return RegisterUserResponse(user_id=user.id)
 
     async def _require_administrator(self, access_token: str | None) -> None:
-        if not access_token:
-            raise PrivilegedRoleNotAllowed
-        caller = await self._identify(access_token)
+        try:
+            caller = await self._identify(access_token)
+        except (AccessTokenMissing, AccessTokenExpired, AccessTokenInvalid):
+            raise PrivilegedRoleNotAllowed from None
         if not caller.holds(Role.ADMIN):
             raise PrivilegedRoleNotAllowed
 

@@ -28,7 +28,7 @@ class SignOut:
         self._uow = uow
 
     async def execute(self, request: SignOutRequest) -> bool:
-        """Whether a session was found and ended."""
+        """Whether the request named a session, which is now ended if it was not already."""
         session_id = await self._session_of(request)
         if session_id is None:
             return False

@@ -1,9 +1,10 @@
 """Sign-in sessions and the rules of refresh-token rotation.
 
-A session is born at signin and ends when it is signed out, revoked for refresh-token reuse, or its
-absolute lifetime runs out. Each refresh rotates the session's refresh token: the presented one is
-retired and a new one issued. Presenting a retired token again is reuse, which means the token leaked,
-unless it happens within a short grace window (a client that lost the previous response and retries).
+A session is born at signin and ends when it is signed out, revoked for refresh-token reuse, or
+its absolute lifetime runs out. Each refresh rotates the session's refresh token: the presented one
+is retired and a new one issued. Presenting a retired token again is reuse, which means the token
+leaked, unless it happens within a short grace window (a client that lost the previous response
+and retries).
 """
 
 import hashlib

@@ -58,7 +58,10 @@ class RawPassword:
             raise InvalidField(
                 "password", f"must be at least {PASSWORD_MIN_CHARACTERS} characters long."
             )
-        if len(self.value.encode()) > PASSWORD_MAX_BYTES:
+        encoded = utf8_or_none(self.value)
+        if encoded is None:
+            raise InvalidField("password", "must be valid Unicode text.")
+        if len(encoded) > PASSWORD_MAX_BYTES:
             raise InvalidField(
                 "password", f"must be at most {PASSWORD_MAX_BYTES} bytes long in UTF-8."
             )
@@ -66,6 +69,15 @@ class RawPassword:
     @property
     def utf8(self) -> bytes:
         return self.value.encode()
+
+
+def utf8_or_none(text: str) -> bytes | None:
+    """None for text holding lone surrogates, which is what undecodable bytes in an environment
+    variable or argument become in Python."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

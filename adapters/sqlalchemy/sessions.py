@@ -94,9 +94,13 @@ class SqlAlchemySessionStore:
 
     async def purge(self, now: datetime) -> int:
         ended = await self._connection.execute(
-            delete(sessions).where(or_(sessions.c.revoked_at.is_not(None), sessions.c.expires_at <= now))
+            delete(sessions).where(
+                or_(sessions.c.revoked_at.is_not(None), sessions.c.expires_at <= now)
+            )
         )
-        await self._connection.execute(delete(refresh_tokens).where(refresh_tokens.c.expires_at <= now))
+        await self._connection.execute(
+            delete(refresh_tokens).where(refresh_tokens.c.expires_at <= now)
+        )
         return ended.rowcount
 
 

@@ -1,6 +1,7 @@
 """The schema as the adapter's queries see it. The migrations are its history and create it."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     CHAR,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
 
-MYSQL_TABLE_OPTIONS = {
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_unicode_ci",
@@ -120,4 +121,3 @@ refresh_tokens = Table(
     Column("rotated_at", timestamp(), nullable=True),
     **MYSQL_TABLE_OPTIONS,
 )
-

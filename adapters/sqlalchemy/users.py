@@ -1,5 +1,6 @@
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -66,7 +67,7 @@ class SqlAlchemyUserRepository:
         )
 
 
-def _user_from(rows: Sequence[Row[tuple[int, str, str, str, int | None]]]) -> User | None:
+def _user_from(rows: Sequence[Row[Any, Any, Any, Any, Any]]) -> User | None:
     if not rows:
         return None
     first = rows[0]

@@ -52,7 +52,7 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
         lambda _: "Unauthorized! Access Token was expired!",
     ),
     AccessTokenInvalid: (HTTP_401_UNAUTHORIZED, lambda _: "Unauthorized!"),
-    RoleRequired: (HTTP_403_FORBIDDEN, str),
+    RoleRequired: (HTTP_403_FORBIDDEN, lambda e: f"Require {e.role.name.capitalize()} Role!"),
     PrivilegedRoleNotAllowed: (
         HTTP_403_FORBIDDEN,
         lambda _: "Failed! Only an administrator may assign the moderator or admin role.",

@@ -74,6 +74,16 @@ async def test_a_plain_users_token_cannot_grant_a_privileged_role(service: Servi
     assert await service.backdoor.user_id("mallory") is None
 
 
+@pytest.mark.parametrize("token", ["garbage", "a.b.c"])
+async def test_a_bad_token_cannot_grant_a_privileged_role_either(
+    service: Service, token: str
+) -> None:
+    response = await service.signup("mallory", roles=["admin"], token=token)
+
+    assert response.status_code == 403
+    assert await service.backdoor.count_users() == 0
+
+
 async def test_an_administrator_can_register_a_moderator(service: Service) -> None:
     admin = await service.signed_in("root", roles={Role.ADMIN})
 
