@@ -1,0 +1,114 @@
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from adapters.jwt_tokens import JwtAccessTokens
+from application.errors import AccessTokenExpired, AccessTokenInvalid
+from tests.unit.conftest import (
+    ACCESS_TOKEN_LIFETIME,
+    OTHER_SECRET,
+    TEST_SECRET,
+    FakeClock,
+    claims_for,
+    signed,
+    unsigned,
+    with_payload,
+)
+
+
+def test_secret_under_32_bytes_is_refused() -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        JwtAccessTokens(b"x" * 31, ACCESS_TOKEN_LIFETIME)
+
+
+def test_secret_of_32_bytes_is_accepted() -> None:
+    JwtAccessTokens(b"x" * 32, ACCESS_TOKEN_LIFETIME)
+
+
+def test_issued_token_verifies_to_its_user_and_session(
+    tokens: JwtAccessTokens, clock: FakeClock
+) -> None:
+    issued = tokens.issue(42, "session-1", clock.now())
+    claims = tokens.verify(issued.value)
+    assert (claims.user_id, claims.session_id) == (42, "session-1")
+    assert issued.expires_in == ACCESS_TOKEN_LIFETIME.total_seconds()
+
+
+def test_issued_token_is_hs256_with_the_contract_claims(
+    tokens: JwtAccessTokens, clock: FakeClock
+) -> None:
+    issued = tokens.issue(42, "session-1", clock.now())
+    assert jwt.get_unverified_header(issued.value)["alg"] == "HS256"
+    payload = jwt.decode(issued.value, TEST_SECRET, algorithms=["HS256"])
+    assert set(payload) == {"sub", "sid", "iat", "exp", "jti"}
+    assert payload["sub"] == "42"
+    assert payload["iat"] == int(clock.now().timestamp())
+    assert payload["exp"] == payload["iat"] + ACCESS_TOKEN_LIFETIME.total_seconds()
+
+
+def test_every_issued_token_has_its_own_id(tokens: JwtAccessTokens, clock: FakeClock) -> None:
+    first = tokens.issue(1, "s", clock.now())
+    second = tokens.issue(1, "s", clock.now())
+    assert (
+        jwt.decode(first.value, options={"verify_signature": False})["jti"]
+        != jwt.decode(second.value, options={"verify_signature": False})["jti"]
+    )
+
+
+def test_expired_token_raises_access_token_expired(
+    tokens: JwtAccessTokens, clock: FakeClock
+) -> None:
+    expired = tokens.issue(1, "s", clock.now() - timedelta(hours=3))
+    with pytest.raises(AccessTokenExpired):
+        tokens.verify(expired.value)
+
+
+def test_expired_token_is_accepted_when_expiry_is_allowed(
+    tokens: JwtAccessTokens, clock: FakeClock
+) -> None:
+    expired = tokens.issue(7, "s", clock.now() - timedelta(hours=3))
+    claims = tokens.verify(expired.value, allow_expired=True)
+    assert (claims.user_id, claims.session_id) == (7, "s")
+
+
+@pytest.mark.parametrize(
+    "secret_or_algorithm", [(OTHER_SECRET, "HS256"), (TEST_SECRET, "HS384")], ids=str
+)
+def test_expired_token_with_a_bad_signature_is_invalid_even_when_expiry_is_allowed(
+    tokens: JwtAccessTokens, clock: FakeClock, secret_or_algorithm: tuple[bytes, str]
+) -> None:
+    secret, algorithm = secret_or_algorithm
+    claims = claims_for(7, "s", clock.now() - timedelta(hours=3))
+    with pytest.raises(AccessTokenInvalid):
+        tokens.verify(signed(claims, secret, algorithm), allow_expired=True)
+
+
+def test_tampered_or_unsigned_expired_token_is_invalid_even_when_expiry_is_allowed(
+    tokens: JwtAccessTokens, clock: FakeClock
+) -> None:
+    claims = claims_for(7, "s", clock.now() - timedelta(hours=3))
+    genuine = signed(claims)
+    with pytest.raises(AccessTokenInvalid):
+        tokens.verify(with_payload(genuine, {**claims, "sub": "8"}), allow_expired=True)
+    with pytest.raises(AccessTokenInvalid):
+        tokens.verify(unsigned(claims), allow_expired=True)
+
+
+def test_token_without_exp_is_invalid_even_when_expiry_is_allowed(
+    tokens: JwtAccessTokens, clock: FakeClock
+) -> None:
+    claims = claims_for(7, "s", clock.now())
+    del claims["exp"]
+    with pytest.raises(AccessTokenInvalid):
+        tokens.verify(signed(claims), allow_expired=True)
+
+
+def test_token_of_another_issuer_instance_with_the_same_secret_verifies(
+    clock: FakeClock,
+) -> None:
+    """Several workers share the secret: any of them verifies what another issued."""
+    issued = JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME).issue(3, "s", clock.now())
+    assert JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME).verify(issued.value).user_id == 3
+    with pytest.raises(AccessTokenInvalid):
+        JwtAccessTokens(OTHER_SECRET, ACCESS_TOKEN_LIFETIME).verify(issued.value)
