@@ -1,0 +1,2 @@
+class BenchError(Exception):
+    """The bench cannot go on: a missing tool, a server that does not start, a failed seed."""

@@ -1,0 +1,152 @@
+"""wrk, the load generator: installed from Debian's packages when missing, run with the Lua
+scripts beside this file, its JSON result line parsed into a WrkResult."""
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.api import HOST
+from bench.errors import BenchError
+
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+_RESULT_PREFIX = "BENCH_RESULT "
+_APT_GET = "/usr/bin/apt-get"
+# Far above any latency a correct run shows (a cost-12 signin queued behind 7 others and beside
+# the mixed scenario's reads takes up to several seconds on two cores), so that a timeout means a
+# stuck request, not a slow one.
+_TIMEOUT = "30s"
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One wrk process: a path hit by `connections` clients through a script of LUA_DIR."""
+
+    key: str
+    label: str
+    path: str
+    connections: int
+    script: str = "report.lua"
+    headers: tuple[str, ...] = ()
+    script_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WrkResult:
+    key: str
+    label: str
+    connections: int
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    socket_errors: int
+    statuses: dict[int, int]
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def non_2xx(self) -> int:
+        return sum(count for status, count in self.statuses.items() if not 200 <= status < 300)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "scenario": self.label,
+            "connections": self.connections,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "requests_per_second": round(self.requests_per_second, 1),
+            "p50_ms": round(self.p50_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
+            "socket_errors": self.socket_errors,
+            "non_2xx": self.non_2xx,
+            "statuses": {str(status): count for status, count in sorted(self.statuses.items())},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Wrk:
+    executable: str
+    threads: int
+
+    @classmethod
+    def ensure(cls, threads: int) -> "Wrk":
+        return cls(shutil.which("wrk") or _install(), threads)
+
+    def run(self, port: int, loads: Sequence[Load], seconds: int) -> list[WrkResult]:
+        """All `loads` at once, for `seconds`; one result each, in the same order."""
+        processes = [self._start(port, load, seconds) for load in loads]
+        try:
+            outputs = [process.communicate() for process in processes]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        return [
+            _parse(load, process.returncode, stdout, stderr)
+            for load, process, (stdout, stderr) in zip(loads, processes, outputs, strict=True)
+        ]
+
+    def _start(self, port: int, load: Load, seconds: int) -> "subprocess.Popen[str]":
+        threads = min(self.threads, load.connections)  # wrk refuses more threads than connections
+        headers = [option for header in load.headers for option in ("--header", header)]
+        return subprocess.Popen(  # noqa: S603 - wrk, with arguments built here
+            [
+                self.executable,
+                f"--threads={threads}",
+                f"--connections={load.connections}",
+                f"--duration={seconds}s",
+                f"--timeout={_TIMEOUT}",
+                f"--script={LUA_DIR / load.script}",
+                *headers,
+                f"http://{HOST}:{port}{load.path}",
+                "--",
+                str(threads),
+                *load.script_args,
+            ],
+            cwd=LUA_DIR,  # the scenario scripts dofile("report.lua")
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+
+def _install() -> str:
+    print("wrk is not on PATH: installing Debian's wrk package", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [_APT_GET, "install", "-y", "wrk"]
+    # A fresh container has empty package lists: update only when the first try needs it.
+    if subprocess.run(install, env=env, check=False).returncode != 0:  # noqa: S603
+        subprocess.run([_APT_GET, "update"], env=env, check=False)  # noqa: S603
+        subprocess.run(install, env=env, check=False)  # noqa: S603
+    found = shutil.which("wrk")
+    if found is None:
+        raise BenchError("wrk is missing and `apt-get install -y wrk` did not provide it")
+    return found
+
+
+def _parse(load: Load, returncode: int, stdout: str, stderr: str) -> WrkResult:
+    for line in stdout.splitlines():
+        if line.startswith(_RESULT_PREFIX):
+            data = json.loads(line.removeprefix(_RESULT_PREFIX))
+            return WrkResult(
+                key=load.key,
+                label=load.label,
+                connections=load.connections,
+                requests=int(data["requests"]),
+                seconds=float(data["duration_us"]) / 1e6,
+                p50_ms=float(data["p50_us"]) / 1e3,
+                p99_ms=float(data["p99_us"]) / 1e3,
+                socket_errors=int(data["socket_errors"]),
+                statuses={int(status): int(count) for status, count in data["statuses"].items()},
+            )
+    raise BenchError(
+        f"wrk ({load.label}) exited with {returncode} and no result:\n{stdout}{stderr}"
+    )
