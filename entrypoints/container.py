@@ -1,12 +1,13 @@
 """The composition root: which adapter serves which port, chosen once from the settings."""
 
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
+from asyncmy.pool import Pool
 from dishka import AsyncContainer, Provider, Scope, alias, make_async_container, provide
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.bcrypt_hasher import BcryptPasswordHasher
+from adapters.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
+from adapters.bcrypt_hasher import BcryptPasswordHasher, bcrypt_executor
 from adapters.clock import SystemClock
 from adapters.jwt_tokens import JwtAccessTokens
 from adapters.memory import (
@@ -16,7 +17,7 @@ from adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
-from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -64,7 +65,7 @@ class CoreProvider(Provider):
 
     @provide
     def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
-        executor = ThreadPoolExecutor(settings.bcrypt_threads, thread_name_prefix="bcrypt")
+        executor = bcrypt_executor(settings.bcrypt_threads)
         yield BcryptPasswordHasher(settings.bcrypt_cost, executor)
         executor.shutdown(wait=True)
 
@@ -110,6 +111,17 @@ class SqlAlchemyStorageProvider(Provider):
     sessions = provide(SqlAlchemySessionStore, provides=SessionStore, scope=Scope.REQUEST)
 
 
+class MySqlStorageProvider(SqlAlchemyStorageProvider):
+    """MySQL and MariaDB: as above, but the hot authorization query runs on the driver directly."""
+
+    @provide(scope=Scope.APP)
+    async def principal_pool(self, settings: Settings) -> AsyncIterator[Pool]:
+        async with asyncmy_pool(async_url(settings.database_url), settings.db_pool_size) as pool:
+            yield pool
+
+    principals = provide(AsyncmyPrincipalFinder, provides=PrincipalFinder, scope=Scope.APP)
+
+
 class InMemoryStorageProvider(Provider):
     @provide(scope=Scope.APP)
     def storage(self) -> InMemoryStorage:
@@ -124,6 +136,8 @@ class InMemoryStorageProvider(Provider):
 def storage_provider(settings: Settings) -> Provider:
     if settings.uses_memory_storage:
         return InMemoryStorageProvider()
+    if async_url(settings.database_url).get_backend_name() in ("mysql", "mariadb"):
+        return MySqlStorageProvider()
     return SqlAlchemyStorageProvider()
 
 

@@ -16,6 +16,10 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
 class SettingsError(ValueError):
     """A configuration value the service refuses to start with."""
 
@@ -33,7 +37,7 @@ class Settings:
     session_ttl: int = 7 * 86400
     refresh_reuse_grace: int = 5
     bcrypt_cost: int = 12
-    bcrypt_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    bcrypt_threads: int = field(default_factory=_cores)
     cors_origins: tuple[str, ...] = ("http://localhost:8081",)
     cookie_secure: bool = False
     db_pool_size: int = 10
@@ -60,6 +64,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
         reader = _Reader(env)
+        workers = reader.integer("WORKERS", 1, low=1, high=64)
         data_dir = Path(env.get("DATA_DIR") or "data")
         return cls(
             database_url=env.get("DATABASE_URL")
@@ -68,13 +73,14 @@ class Settings:
             data_dir=data_dir,
             host=env.get("HOST") or "127.0.0.1",
             port=reader.integer("PORT", 8080, low=1, high=65535),
-            workers=reader.integer("WORKERS", 1, low=1, high=64),
+            workers=workers,
             access_token_ttl=reader.integer("ACCESS_TOKEN_TTL", 3600, low=1),
             refresh_token_ttl=reader.integer("REFRESH_TOKEN_TTL", 86400, low=1),
             session_ttl=reader.integer("SESSION_TTL", 7 * 86400, low=1),
             refresh_reuse_grace=reader.integer("REFRESH_REUSE_GRACE", 5, low=0, high=300),
             bcrypt_cost=reader.integer("BCRYPT_COST", 12, low=4, high=31),
-            bcrypt_threads=reader.integer("BCRYPT_THREADS", os.cpu_count() or 1, low=1),
+            # Together the workers' hashing threads match the cores: more only queue for them.
+            bcrypt_threads=reader.integer("BCRYPT_THREADS", max(1, _cores() // workers), low=1),
             cors_origins=_origins(env.get("CORS_ORIGINS", "http://localhost:8081")),
             cookie_secure=reader.boolean("COOKIE_SECURE", False),
             db_pool_size=reader.integer("DB_POOL_SIZE", 10, low=1),

@@ -29,10 +29,15 @@ def create_engine(url: str | URL, *, pool_size: int = 10) -> AsyncEngine:
         return _create_sqlite_engine(parsed)
     return create_async_engine(
         parsed,
+        # READ COMMITTED, not InnoDB's REPEATABLE READ: no gap locks, so rotations of different
+        # sessions never deadlock over neighbouring index ranges; every decision that needs more
+        # is a conditional update or a row lock.
+        isolation_level="READ COMMITTED",
         pool_size=pool_size,
         max_overflow=pool_size,
+        # No pre-ping: it would cost a round trip on every checkout. A connection the server
+        # dropped fails one request and the pool then replaces it; recycling keeps that rare.
         pool_recycle=3600,
-        pool_pre_ping=True,
     )
 
 

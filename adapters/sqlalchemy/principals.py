@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -9,7 +10,7 @@ from domain.user import Principal
 
 # One row per role held (one row with a NULL role for a user holding none); no row at all when
 # the user is gone or the session is unknown, ended or not the user's.
-_PRINCIPAL = (
+PRINCIPAL_QUERY = (
     select(user_roles.c.role_id)
     .select_from(
         sessions.join(users, users.c.id == sessions.c.user_id).outerjoin(
@@ -25,19 +26,25 @@ _PRINCIPAL = (
 )
 
 
+def principal_from(
+    user_id: int, session_id: str, role_ids: Iterable[int | None]
+) -> Principal | None:
+    rows = list(role_ids)
+    if not rows:
+        return None
+    return Principal(
+        user_id=user_id,
+        session_id=session_id,
+        roles=frozenset(Role(role_id) for role_id in rows if role_id is not None),
+    )
+
+
 class SqlAlchemyPrincipalFinder:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
         result = await self._connection.execute(
-            _PRINCIPAL, {"session_id": session_id, "user_id": user_id, "now": now}
+            PRINCIPAL_QUERY, {"session_id": session_id, "user_id": user_id, "now": now}
         )
-        role_ids = result.scalars().all()
-        if not role_ids:
-            return None
-        return Principal(
-            user_id=user_id,
-            session_id=session_id,
-            roles=frozenset(Role(role_id) for role_id in role_ids if role_id is not None),
-        )
+        return principal_from(user_id, session_id, result.scalars())
