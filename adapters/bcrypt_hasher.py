@@ -1,7 +1,4 @@
 import asyncio
-import contextlib
-import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -11,19 +8,6 @@ import bcrypt
 from domain.values import PASSWORD_MAX_BYTES, PasswordHash, RawPassword, utf8_or_none
 
 _T = TypeVar("_T")
-_LOWEST_PRIORITY = 19
-
-
-def bcrypt_executor(threads: int) -> ThreadPoolExecutor:
-    """Threads for hashing, at the lowest scheduling priority: a burst of signins then uses only
-    the CPU that request handling leaves idle, so it cannot push up everyone else's latency."""
-    return ThreadPoolExecutor(threads, thread_name_prefix="bcrypt", initializer=_lower_priority)
-
-
-def _lower_priority() -> None:
-    # On Linux a thread has a nice value of its own, addressed by its native id.
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _LOWEST_PRIORITY)
 
 
 class BcryptPasswordHasher:

@@ -1,13 +1,14 @@
 """The composition root: which adapter serves which port, chosen once from the settings."""
 
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from asyncmy.pool import Pool
 from dishka import AsyncContainer, Provider, Scope, alias, make_async_container, provide
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
-from adapters.bcrypt_hasher import BcryptPasswordHasher, bcrypt_executor
+from adapters.bcrypt_hasher import BcryptPasswordHasher
 from adapters.clock import SystemClock
 from adapters.jwt_tokens import JwtAccessTokens
 from adapters.memory import (
@@ -65,7 +66,7 @@ class CoreProvider(Provider):
 
     @provide
     def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
-        executor = bcrypt_executor(settings.bcrypt_threads)
+        executor = ThreadPoolExecutor(settings.bcrypt_threads, thread_name_prefix="bcrypt")
         yield BcryptPasswordHasher(settings.bcrypt_cost, executor)
         executor.shutdown(wait=True)
 
