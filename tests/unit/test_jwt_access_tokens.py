@@ -112,3 +112,25 @@ def test_token_of_another_issuer_instance_with_the_same_secret_verifies(
     assert JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME).verify(issued.value).user_id == 3
     with pytest.raises(AccessTokenInvalid):
         JwtAccessTokens(OTHER_SECRET, ACCESS_TOKEN_LIFETIME).verify(issued.value)
+
+
+def test_a_token_verified_before_is_refused_once_it_expires(
+    tokens: JwtAccessTokens, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issued = tokens.issue(7, "session-1", clock.now())
+    expires_at = jwt.decode(issued.value, options={"verify_signature": False})["exp"]
+    assert tokens.verify(issued.value).user_id == 7  # now remembered as verified
+
+    monkeypatch.setattr("adapters.jwt_tokens.time.time", lambda: float(expires_at))
+
+    with pytest.raises(AccessTokenExpired):
+        tokens.verify(issued.value)
+    assert tokens.verify(issued.value, allow_expired=True).user_id == 7
+
+
+def test_a_refused_token_is_refused_every_time(tokens: JwtAccessTokens, clock: FakeClock) -> None:
+    forged = signed(claims_for(7, "session-1", clock.now()), OTHER_SECRET)
+
+    for _ in range(3):
+        with pytest.raises(AccessTokenInvalid):
+            tokens.verify(forged)
