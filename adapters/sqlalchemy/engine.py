@@ -27,8 +27,12 @@ def create_engine(url: str | URL, *, pool_size: int = 10) -> AsyncEngine:
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed)
-    return create_async_engine(
-        parsed,
+    return _create_mysql_engine(parsed, pool_size)
+
+
+def _create_mysql_engine(url: URL, pool_size: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
         # READ COMMITTED, not InnoDB's REPEATABLE READ: no gap locks, so rotations of different
         # sessions never deadlock over neighbouring index ranges; every decision that needs more
         # is a conditional update or a row lock.
@@ -38,7 +42,17 @@ def create_engine(url: str | URL, *, pool_size: int = 10) -> AsyncEngine:
         # No pre-ping: it would cost a round trip on every checkout. A connection the server
         # dropped fails one request and the pool then replaces it; recycling keeps that rare.
         pool_recycle=3600,
+        # Rolled back below only when the server says a transaction is open: after a commit,
+        # SQLAlchemy's unconditional rollback-on-return would be one more round trip.
+        pool_reset_on_return=None,
     )
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _roll_back_open_transaction(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        if state.asyncio_safe and dbapi_connection.driver_connection.get_transaction_status():
+            dbapi_connection.rollback()
+
+    return engine
 
 
 def _create_sqlite_engine(url: URL) -> AsyncEngine:

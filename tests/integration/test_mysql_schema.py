@@ -2,6 +2,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sqlalchemy.engine import create_engine
+
 pytestmark = pytest.mark.parametrize(
     "database_url", [pytest.param("mysql", marks=pytest.mark.mysql)], indirect=True
 )
@@ -37,3 +39,26 @@ async def test_accented_emails_are_distinct_as_on_sqlite(engine: AsyncEngine) ->
             )
         stored = await connection.scalar(text("SELECT COUNT(*) FROM users"))
     assert stored == 2
+
+
+async def test_a_connection_returns_to_the_pool_without_an_open_transaction(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO users (username, username_key, email, email_key, password, "
+                    "created_at) VALUES ('ghost', 'ghost', 'g@x.io', 'g@x.io', 'x', NOW())"
+                )
+            )
+            # Closed without a commit, as when a request fails half way.
+        async with engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            assert not driver.get_transaction_status()
+            ghosts = await connection.scalar(text("SELECT COUNT(*) FROM users"))
+        assert ghosts == 0
+    finally:
+        await engine.dispose()
