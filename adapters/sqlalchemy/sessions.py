@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.tables import refresh_tokens, sessions
@@ -23,7 +23,33 @@ _TOKEN_WITH_SESSION = (
         sessions.c.generation,
     )
     .select_from(refresh_tokens.join(sessions, sessions.c.id == refresh_tokens.c.session_id))
+    .where(refresh_tokens.c.digest == bindparam("digest"))
     .with_for_update()
+)
+# Built once, executed with parameters: SQLAlchemy then reuses the compiled form outright.
+_INSERT_SESSION = insert(sessions)
+_INSERT_TOKEN = insert(refresh_tokens)
+_ADVANCE_GENERATION = (
+    update(sessions)
+    .where(
+        sessions.c.id == bindparam("session_id"),
+        sessions.c.generation == bindparam("read_generation"),
+        sessions.c.revoked_at.is_(None),
+    )
+    .values(generation=bindparam("next_generation"))
+)
+_RETIRE_LIVE_TOKENS = (
+    update(refresh_tokens)
+    .where(
+        refresh_tokens.c.session_id == bindparam("of_session"),
+        refresh_tokens.c.rotated_at.is_(None),
+    )
+    .values(rotated_at=bindparam("retired_at"))
+)
+_REVOKE = (
+    update(sessions)
+    .where(sessions.c.id == bindparam("session_id"), sessions.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("at"))
 )
 
 
@@ -32,15 +58,13 @@ class SqlAlchemySessionStore:
         self._connection = connection
 
     async def start(self, session: Session, first_token: IssuedRefreshToken) -> None:
-        await self._connection.execute(insert(sessions).values(_session_row(session)))
-        await self._connection.execute(insert(refresh_tokens).values(_token_row(first_token)))
+        await self._connection.execute(_INSERT_SESSION, _session_row(session))
+        await self._connection.execute(_INSERT_TOKEN, _token_row(first_token))
 
     async def find_by_refresh_digest(
         self, digest: str
     ) -> tuple[IssuedRefreshToken, Session] | None:
-        result = await self._connection.execute(
-            _TOKEN_WITH_SESSION.where(refresh_tokens.c.digest == digest)
-        )
+        result = await self._connection.execute(_TOKEN_WITH_SESSION, {"digest": digest})
         row = result.one_or_none()
         if row is None:
             return None
@@ -67,30 +91,23 @@ class SqlAlchemySessionStore:
         # The conditional update is the decision: on MySQL it holds the row lock until commit,
         # on SQLite the database write lock; a concurrent rotation then finds the generation moved.
         advanced = await self._connection.execute(
-            update(sessions)
-            .where(
-                sessions.c.id == session.id,
-                sessions.c.generation == session.generation,
-                sessions.c.revoked_at.is_(None),
-            )
-            .values(generation=session.generation + 1)
+            _ADVANCE_GENERATION,
+            {
+                "session_id": session.id,
+                "read_generation": session.generation,
+                "next_generation": session.generation + 1,
+            },
         )
         if advanced.rowcount != 1:
             return False
         await self._connection.execute(
-            update(refresh_tokens)
-            .where(refresh_tokens.c.session_id == session.id, refresh_tokens.c.rotated_at.is_(None))
-            .values(rotated_at=retired_at)
+            _RETIRE_LIVE_TOKENS, {"of_session": session.id, "retired_at": retired_at}
         )
-        await self._connection.execute(insert(refresh_tokens).values(_token_row(next_token)))
+        await self._connection.execute(_INSERT_TOKEN, _token_row(next_token))
         return True
 
     async def revoke(self, session_id: str, at: datetime) -> None:
-        await self._connection.execute(
-            update(sessions)
-            .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
-            .values(revoked_at=at)
-        )
+        await self._connection.execute(_REVOKE, {"session_id": session_id, "at": at})
 
     async def purge(self, now: datetime) -> int:
         ended = await self._connection.execute(

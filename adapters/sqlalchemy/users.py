@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,9 +12,24 @@ from domain.roles import Role
 from domain.user import NewUser, User
 from domain.values import Email, PasswordHash, Username
 
-_USER_WITH_ROLES = select(
-    users.c.id, users.c.username, users.c.email, users.c.password, user_roles.c.role_id
-).select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
+_USER_WITH_ROLES = (
+    select(users.c.id, users.c.username, users.c.email, users.c.password, user_roles.c.role_id)
+    .select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
+    .where(users.c.username_key == bindparam("username_key"))
+)
+_TAKEN = select(users.c.username_key, users.c.email_key).where(
+    or_(
+        users.c.username_key == bindparam("username_key"),
+        users.c.email_key == bindparam("email_key"),
+    )
+)
+_INSERT_USER = insert(users)
+_INSERT_ROLE_GRANT = insert(user_roles)
+_SET_PASSWORD = (
+    update(users)
+    .where(users.c.id == bindparam("user_id"))
+    .values(password=bindparam("password_hash"))
+)
 
 
 class SqlAlchemyUserRepository:
@@ -24,14 +39,15 @@ class SqlAlchemyUserRepository:
     async def add(self, user: NewUser) -> User:
         try:
             result = await self._connection.execute(
-                insert(users).values(
-                    username=user.username.value,
-                    username_key=user.username.key,
-                    email=user.email.value,
-                    email_key=user.email.key,
-                    password=user.password_hash.value,
-                    created_at=datetime.now(UTC),
-                )
+                _INSERT_USER,
+                {
+                    "username": user.username.value,
+                    "username_key": user.username.key,
+                    "email": user.email.value,
+                    "email_key": user.email.key,
+                    "password": user.password_hash.value,
+                    "created_at": datetime.now(UTC),
+                },
             )
         except IntegrityError as error:
             raise _duplicate(error) from error
@@ -39,21 +55,17 @@ class SqlAlchemyUserRepository:
         if not isinstance(user_id, int):
             raise RuntimeError("the database did not return the new user's id")
         await self._connection.execute(
-            insert(user_roles), [{"user_id": user_id, "role_id": r.value} for r in user.roles]
+            _INSERT_ROLE_GRANT, [{"user_id": user_id, "role_id": r.value} for r in user.roles]
         )
         return User(user_id, user.username, user.email, user.password_hash, user.roles)
 
     async def find_by_username(self, username: Username) -> User | None:
-        result = await self._connection.execute(
-            _USER_WITH_ROLES.where(users.c.username_key == username.key)
-        )
+        result = await self._connection.execute(_USER_WITH_ROLES, {"username_key": username.key})
         return _user_from(result.all())
 
     async def find_taken(self, username: Username, email: Email) -> tuple[bool, bool]:
         result = await self._connection.execute(
-            select(users.c.username_key, users.c.email_key).where(
-                or_(users.c.username_key == username.key, users.c.email_key == email.key)
-            )
+            _TAKEN, {"username_key": username.key, "email_key": email.key}
         )
         rows = result.all()
         return (
@@ -63,7 +75,7 @@ class SqlAlchemyUserRepository:
 
     async def set_password_hash(self, user_id: int, password_hash: PasswordHash) -> None:
         await self._connection.execute(
-            update(users).where(users.c.id == user_id).values(password=password_hash.value)
+            _SET_PASSWORD, {"user_id": user_id, "password_hash": password_hash.value}
         )
 
 
