@@ -12,7 +12,7 @@ from application.ports import (
 )
 from application.session_policy import SessionPolicy
 from domain.errors import InvalidField
-from domain.session import IssuedRefreshToken, RefreshToken, Session, new_session_id
+from domain.session import RefreshToken, Session
 from domain.user import User
 from domain.values import RawPassword, Username
 
@@ -61,25 +61,11 @@ class AuthenticateUser:
             await self._rehash(user, request.password)
 
         now = self._clock.now()
-        session = Session(
-            id=new_session_id(),
-            user_id=user.id,
-            created_at=now,
-            expires_at=now + self._policy.session_lifetime,
-            revoked_at=None,
-            generation=0,
+        session = Session.begin(user.id, now, self._policy.session_lifetime)
+        refresh_token, record = session.issue_refresh_token(
+            now, self._policy.refresh_token_lifetime
         )
-        refresh_token = RefreshToken.generate()
-        await self._sessions.start(
-            session,
-            IssuedRefreshToken(
-                digest=refresh_token.digest,
-                session_id=session.id,
-                issued_at=now,
-                expires_at=min(now + self._policy.refresh_token_lifetime, session.expires_at),
-                rotated_at=None,
-            ),
-        )
+        await self._sessions.start(session, record)
         await self._uow.commit()
         return AuthenticateUserResponse(
             user=user,

@@ -10,7 +10,6 @@ from application.errors import (
 from application.ports import AccessToken, AccessTokenIssuer, Clock, SessionStore, UnitOfWork
 from application.session_policy import SessionPolicy
 from domain.session import (
-    IssuedRefreshToken,
     RefreshToken,
     RefreshVerdict,
     digest_of,
@@ -70,21 +69,10 @@ class RefreshSession:
                     await self._uow.commit()
                     raise RefreshTokenReused
                 case RefreshVerdict.ROTATE | RefreshVerdict.RETRY:
-                    next_token = RefreshToken.generate()
-                    rotated = await self._sessions.rotate(
-                        session,
-                        now,
-                        IssuedRefreshToken(
-                            digest=next_token.digest,
-                            session_id=session.id,
-                            issued_at=now,
-                            expires_at=min(
-                                now + self._policy.refresh_token_lifetime, session.expires_at
-                            ),
-                            rotated_at=None,
-                        ),
+                    next_token, record = session.issue_refresh_token(
+                        now, self._policy.refresh_token_lifetime
                     )
-                    if rotated:
+                    if await self._sessions.rotate(session, now, record):
                         await self._uow.commit()
                         return RefreshSessionResponse(
                             access_token=self._issuer.issue(session.user_id, session.id, now),

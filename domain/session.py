@@ -52,8 +52,27 @@ class Session:
     # Bumped by every rotation; a rotation commits only if the generation it read is still current.
     generation: int
 
+    @classmethod
+    def begin(cls, user_id: int, now: datetime, lifetime: timedelta) -> "Session":
+        return cls(new_session_id(), user_id, now, now + lifetime, revoked_at=None, generation=0)
+
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+    def issue_refresh_token(
+        self, now: datetime, lifetime: timedelta
+    ) -> tuple[RefreshToken, "IssuedRefreshToken"]:
+        """A new refresh token of this session, and the record to store; it never outlives the
+        session."""
+        token = RefreshToken.generate()
+        record = IssuedRefreshToken(
+            digest=token.digest,
+            session_id=self.id,
+            issued_at=now,
+            expires_at=min(now + lifetime, self.expires_at),
+            rotated_at=None,
+        )
+        return token, record
 
 
 @dataclass(frozen=True, slots=True)
