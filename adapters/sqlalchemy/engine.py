@@ -37,6 +37,8 @@ def _create_mysql_engine(url: URL, pool_size: int) -> AsyncEngine:
         # sessions never deadlock over neighbouring index ranges; every decision that needs more
         # is a conditional update or a row lock.
         isolation_level="READ COMMITTED",
+        # A failed statement's error must not carry password hashes or token digests into logs.
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         # No pre-ping: it would cost a round trip on every checkout. A connection the server
@@ -58,7 +60,7 @@ def _create_mysql_engine(url: URL, pool_size: int) -> AsyncEngine:
 def _create_sqlite_engine(url: URL) -> AsyncEngine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

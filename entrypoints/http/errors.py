@@ -39,7 +39,8 @@ from domain.errors import (
 
 logger = logging.getLogger("authgate")
 
-# The message strings marked compat are what the existing clients show or test for: keep them.
+# Most of these strings are the original's, which the existing clients show or test for: keep
+# them word for word.
 _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
     InvalidField: (HTTP_400_BAD_REQUEST, lambda e: f"Failed! The {e.field} {e.reason}"),
     UnknownRole: (HTTP_400_BAD_REQUEST, lambda e: f"Failed! Role does not exist = {e.name}"),
