@@ -22,8 +22,9 @@ def test_secret_under_32_bytes_is_refused() -> None:
         JwtAccessTokens(b"x" * 31, ACCESS_TOKEN_LIFETIME)
 
 
-def test_secret_of_32_bytes_is_accepted() -> None:
-    JwtAccessTokens(b"x" * 32, ACCESS_TOKEN_LIFETIME)
+def test_secret_of_32_bytes_is_accepted(clock: FakeClock) -> None:
+    tokens = JwtAccessTokens(b"x" * 32, ACCESS_TOKEN_LIFETIME)
+    assert tokens.verify(tokens.issue(1, "session-1", clock.now()).value).user_id == 1
 
 
 def test_issued_token_verifies_to_its_user_and_session(

@@ -174,7 +174,8 @@ async def test_refresh_token_just_before_its_expiry_still_refreshes(
     authgate: Authgate, alice: AuthenticateUserResponse
 ) -> None:
     authgate.clock.advance(POLICY.refresh_token_lifetime - timedelta(seconds=1))
-    await refresh(authgate, alice.refresh_token.value)
+    refreshed = await refresh(authgate, alice.refresh_token.value)
+    assert refreshed.refresh_token != alice.refresh_token
 
 
 async def test_fresh_refresh_token_raises_refresh_token_expired_once_the_session_lifetime_is_up(

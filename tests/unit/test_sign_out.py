@@ -84,8 +84,10 @@ async def test_sign_out_ends_only_that_session(
 ) -> None:
     other = await authgate.signin("alice")
     await sign_out(authgate, access_token=alice.access_token.value)
-    await authgate.access(other.access_token.value)
-    await authgate.refresh.execute(RefreshSessionRequest(other.refresh_token.value))
+    principal = await authgate.access(other.access_token.value)
+    refreshed = await authgate.refresh.execute(RefreshSessionRequest(other.refresh_token.value))
+    assert principal.user_id == other.user.id
+    assert refreshed.refresh_token != other.refresh_token
 
 
 async def test_sign_out_without_any_token_returns_false(
@@ -93,7 +95,7 @@ async def test_sign_out_without_any_token_returns_false(
 ) -> None:
     assert not await sign_out(authgate)
     assert not await sign_out(authgate, access_token="", refresh_token="")
-    await authgate.access(alice.access_token.value)
+    assert (await authgate.access(alice.access_token.value)).user_id == alice.user.id
 
 
 @pytest.mark.parametrize(
