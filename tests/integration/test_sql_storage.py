@@ -1,6 +1,7 @@
 """The SQLAlchemy adapter against real databases: MySQL (or MariaDB) and SQLite."""
 
 import asyncio
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,6 +76,17 @@ async def live_tokens(engine: AsyncEngine) -> int:
             text("SELECT COUNT(*) FROM refresh_tokens WHERE rotated_at IS NULL")
         )
     return int(count or 0)
+
+
+async def test_only_a_digest_of_a_refresh_token_is_stored(engine: AsyncEngine) -> None:
+    user = await add_user(engine, new_user("alice"))
+    token = await start_session(engine, user.id, datetime.now(UTC))
+
+    async with engine.connect() as connection:
+        stored = (await connection.execute(text("SELECT * FROM refresh_tokens"))).one()
+
+    assert stored.digest == hashlib.sha256(token.value.encode()).hexdigest()
+    assert token.value not in {str(value) for value in stored}
 
 
 async def test_the_unique_indexes_refuse_a_username_or_email_in_another_case(
