@@ -11,7 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench.config import BenchConfig
-from bench.database import throwaway_database
+from bench.database import bench_database
 from bench.errors import BenchError
 from bench.limits import measure_bcrypt
 from bench.report import Report
@@ -42,7 +42,7 @@ def _bench(config: BenchConfig) -> int:
     # Before any server starts, so that nothing else competes for the cores.
     limit = measure_bcrypt(FAST_COST)
     with (
-        throwaway_database(config.server_url) as database_url,
+        bench_database(config.server_url) as database_url,
         tempfile.TemporaryDirectory(prefix="authgate-bench-") as scratch,
     ):
         print(f"database: {database_url.database} (dropped at the end)", flush=True)

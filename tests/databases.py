@@ -42,9 +42,9 @@ def _unavailable(reason: str) -> NoReturn:
 
 
 @contextlib.contextmanager
-def throwaway_database(server: URL) -> Iterator[URL]:
-    """A database of its own for this test run, dropped afterwards."""
-    name = f"authgate_test_{secrets.token_hex(6)}"
+def throwaway_database(server: URL, prefix: str = "authgate_test") -> Iterator[URL]:
+    """A database of its own for this run (of the tests, or of the bench), dropped afterwards."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
     _execute(server, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
     try:
         yield server.set(database=name)
