@@ -16,6 +16,7 @@ from application.purge_sessions import PurgeSessions
 from entrypoints.container import build_container
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
+from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.settings import Settings
 
@@ -66,6 +67,7 @@ def create_app(
         ),
     )
     setup_dishka(container, app)
+    app.asgi_handler = json_preflight_refusals(app.asgi_handler)
     return app
 
 

@@ -95,6 +95,18 @@ async def test_cors_never_allows_a_foreign_origin(service: Service) -> None:
     }
 
 
+async def test_a_refused_preflight_still_answers_json(service: Service) -> None:
+    response = await service.client.options(
+        "/api/test/user",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert "Origin" in response.json()["message"]
+    assert "access-control-allow-origin" not in response.headers
+
+
 @pytest.mark.parametrize(
     "settings_overrides",
     [{"cors_origins": ("https://app.example", "https://admin.example")}],
