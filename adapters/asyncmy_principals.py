@@ -8,7 +8,7 @@ cost several times the query itself (`make bench`, README: Performance).
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncmy
 from asyncmy.pool import Pool
@@ -16,6 +16,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import URL
 
 from adapters.sqlalchemy.principals import PRINCIPAL_QUERY, principal_from
+from adapters.sqlalchemy.tables import naive_utc
 from domain.user import Principal
 
 _COMPILED = PRINCIPAL_QUERY.compile(dialect=mysql.dialect())
@@ -52,7 +53,7 @@ class AsyncmyPrincipalFinder:
         values = {
             "session_id": session_id,
             "user_id": user_id,
-            "now": now.astimezone(UTC).replace(tzinfo=None),
+            "now": naive_utc(now),
         }
         async with self._pool.acquire() as connection, connection.cursor() as cursor:
             await cursor.execute(_SQL, tuple(values[name] for name in _PARAMETER_ORDER))

@@ -47,10 +47,15 @@ class UtcDateTime(TypeDecorator[datetime]):
         return dialect.type_descriptor(DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+        return None if value is None else naive_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """How a moment is stored: UTC, without a zone."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def timestamp() -> UtcDateTime:
