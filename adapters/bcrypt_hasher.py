@@ -5,20 +5,30 @@ from typing import TypeVar
 
 import bcrypt
 
+from application.errors import HashingUnavailable
+from application.ports import PasswordHasher
 from domain.values import PASSWORD_MAX_BYTES, PasswordHash, RawPassword, utf8_or_none
 
 _T = TypeVar("_T")
 
 
-class BcryptPasswordHasher:
+class BcryptPasswordHasher(PasswordHasher):
     """bcrypt on a bounded thread pool: bcrypt releases the GIL, so hashes run in parallel on all
-    cores while the event loop keeps serving other requests."""
+    cores while the event loop keeps serving other requests.
 
-    def __init__(self, cost: int, executor: ThreadPoolExecutor) -> None:
+    One slot per thread: a hash waits at most `queue_timeout` seconds for one, then the request
+    is refused as busy (HashingUnavailable) instead of joining a queue that only grows under a
+    flood of signins."""
+
+    def __init__(
+        self, cost: int, executor: ThreadPoolExecutor, *, slots: int, queue_timeout: float
+    ) -> None:
         if not 4 <= cost <= 31:
             raise ValueError(f"bcrypt cost must be between 4 and 31, not {cost}")
         self._cost = cost
         self._executor = executor
+        self._slots = asyncio.Semaphore(slots)
+        self._queue_timeout = queue_timeout
         self._decoy: bytes | None = None
 
     async def hash(self, password: RawPassword) -> PasswordHash:
@@ -51,4 +61,12 @@ class BcryptPasswordHasher:
         return self._decoy
 
     async def _run(self, function: Callable[..., _T], *args: object) -> _T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        try:
+            async with asyncio.timeout(self._queue_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise HashingUnavailable("hashing", "no hashing slot came free in time") from None
+        future = asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        # The slot is free when the thread is, even if the request gave up waiting for it.
+        future.add_done_callback(lambda _: self._slots.release())
+        return await asyncio.shield(future)

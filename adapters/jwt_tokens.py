@@ -1,32 +1,51 @@
+import base64
+import binascii
 import functools
+import re
 import secrets
-import time
 from datetime import datetime, timedelta
 
 import jwt
 
 from application.errors import AccessTokenExpired, AccessTokenInvalid
-from application.ports import AccessClaims, AccessToken
+from application.ports import (
+    AccessClaims,
+    AccessToken,
+    AccessTokenIssuer,
+    AccessTokenVerifier,
+    Clock,
+)
 
 MIN_SECRET_BYTES = 32
+# Authgate's own tokens are about 250 characters; anything far longer is refused before parsing,
+# which also bounds what one entry of the cache below can hold.
+MAX_TOKEN_CHARACTERS = 1024
 _REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "sid"]
+# Three base64url parts without padding: `=`, `+` and `/` are other spellings of the same bytes.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# Times in seconds since 1970 up to the end of year 9999, as integers: NaN, Infinity and 1e20
+# would otherwise never expire.
+_LATEST_TIME = 253_402_300_799
 # Tokens verified lately, by their exact text: a client repeats its token on every request, and
 # PyJWT's checks cost ~40 us each time. Only the expiry can change its verdict, so that alone is
-# checked again on a hit. Refused tokens are never kept.
+# checked again on a hit. Refused tokens are never kept. At most 4096 entries of at most
+# MAX_TOKEN_CHARACTERS each: a few MiB.
 _VERIFIED_CACHE_SIZE = 4096
 
 
-class JwtAccessTokens:
+class JwtAccessTokens(AccessTokenIssuer, AccessTokenVerifier):
     """HS256 access tokens. The algorithm is pinned on verification, so `alg: none` and other
-    algorithms are refused whatever the token's header says."""
+    algorithms are refused whatever the token's header says. A token is accepted only in its one
+    canonical spelling."""
 
     ALGORITHM = "HS256"
 
-    def __init__(self, secret: bytes, lifetime: timedelta) -> None:
+    def __init__(self, secret: bytes, lifetime: timedelta, clock: Clock) -> None:
         if len(secret) < MIN_SECRET_BYTES:
             raise ValueError(f"the JWT secret must be at least {MIN_SECRET_BYTES} bytes long")
         self._secret = secret
         self._lifetime = lifetime
+        self._clock = clock
         self._verified = functools.lru_cache(maxsize=_VERIFIED_CACHE_SIZE)(self._decode)
 
     def issue(self, user_id: int, session_id: str, now: datetime) -> AccessToken:
@@ -42,28 +61,53 @@ class JwtAccessTokens:
         return AccessToken(jwt.encode(claims, self._secret, self.ALGORITHM), lifetime)
 
     def verify(self, token: str, *, allow_expired: bool = False) -> AccessClaims:
+        if len(token) > MAX_TOKEN_CHARACTERS:
+            raise AccessTokenInvalid
         claims, expires_at = self._verified(token)
         # PyJWT's own rule: a token is expired from the second its `exp` names.
-        if not allow_expired and time.time() >= expires_at:
+        if not allow_expired and self._clock.now().timestamp() >= expires_at:
             raise AccessTokenExpired
         return claims
 
-    def _decode(self, token: str) -> tuple[AccessClaims, float]:
+    def _decode(self, token: str) -> tuple[AccessClaims, int]:
+        if not _is_canonical(token):
+            raise AccessTokenInvalid
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[self.ALGORITHM],
-                options={"require": _REQUIRED_CLAIMS, "verify_exp": False},
+                # Times are checked against the injected clock here, not PyJWT's wall clock.
+                options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
             )
         except jwt.PyJWTError:
             raise AccessTokenInvalid from None
-        subject, session_id, expires_at = claims["sub"], claims["sid"], claims["exp"]
+        subject, session_id = claims["sub"], claims["sid"]
+        issued_at, expires_at = claims["iat"], claims["exp"]
         if not (isinstance(subject, str) and _is_user_id(subject)):
             raise AccessTokenInvalid
-        if not isinstance(session_id, str) or not isinstance(expires_at, int | float):
+        if not isinstance(session_id, str) or not (_is_time(issued_at) and _is_time(expires_at)):
             raise AccessTokenInvalid
-        return AccessClaims(user_id=int(subject), session_id=session_id), float(expires_at)
+        return AccessClaims(user_id=int(subject), session_id=session_id), expires_at
+
+
+def _is_canonical(token: str) -> bool:
+    """Each part is the one base64url spelling of its bytes: no padding, no other alphabet, and
+    no stray bits in the last character (which decoding would silently drop)."""
+    if not _COMPACT_JWS.fullmatch(token):
+        return False
+    for part in token.split("."):
+        try:
+            decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        except (binascii.Error, ValueError):
+            return False
+        if base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() != part:
+            return False
+    return True
+
+
+def _is_time(value: object) -> bool:
+    return type(value) is int and 0 <= value <= _LATEST_TIME
 
 
 def _is_user_id(subject: str) -> bool:

@@ -7,14 +7,14 @@ from application.ports import (
     Clock,
     PasswordHasher,
     SessionStore,
-    UnitOfWork,
     UserRepository,
 )
 from application.session_policy import SessionPolicy
+from application.transactions import Transactions
 from domain.errors import InvalidField
 from domain.session import RefreshToken, Session
 from domain.user import User
-from domain.values import RawPassword, Username
+from domain.values import PasswordHash, RawPassword, Username
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class AuthenticateUser:
         issuer: AccessTokenIssuer,
         clock: Clock,
         policy: SessionPolicy,
-        uow: UnitOfWork,
+        transactions: Transactions,
     ) -> None:
         self._users = users
         self._hasher = hasher
@@ -49,7 +49,7 @@ class AuthenticateUser:
         self._issuer = issuer
         self._clock = clock
         self._policy = policy
-        self._uow = uow
+        self._transactions = transactions
 
     async def execute(self, request: AuthenticateUserRequest) -> AuthenticateUserResponse:
         user = await self._find(request.username)
@@ -57,16 +57,20 @@ class AuthenticateUser:
         matches = await self._hasher.verify(request.password, user.password_hash if user else None)
         if user is None or not matches:
             raise InvalidCredentials
-        if self._hasher.needs_rehash(user.password_hash):
-            await self._rehash(user, request.password)
+        rehashed = await self._rehashed(user, request.password)
+        return await self._transactions.run(lambda: self._start_session(user, rehashed))
 
+    async def _start_session(
+        self, user: User, rehashed: PasswordHash | None
+    ) -> AuthenticateUserResponse:
+        if rehashed is not None:
+            await self._users.set_password_hash(user.id, rehashed)
         now = self._clock.now()
         session = Session.begin(user.id, now, self._policy.session_lifetime)
         refresh_token, record = session.issue_refresh_token(
             now, self._policy.refresh_token_lifetime
         )
         await self._sessions.start(session, record)
-        await self._uow.commit()
         return AuthenticateUserResponse(
             user=user,
             access_token=self._issuer.issue(user.id, session.id, now),
@@ -79,10 +83,13 @@ class AuthenticateUser:
         except InvalidField:
             return None
 
-    async def _rehash(self, user: User, password: str) -> None:
+    async def _rehashed(self, user: User, password: str) -> PasswordHash | None:
+        """A hash at today's parameters when the stored one was made with others."""
+        if not self._hasher.needs_rehash(user.password_hash):
+            return None
         try:
             raw = RawPassword(password)
         except InvalidField:
             # Stored before today's rules; the old hash keeps working until the user changes it.
-            return
-        await self._users.set_password_hash(user.id, await self._hasher.hash(raw))
+            return None
+        return await self._hasher.hash(raw)

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass, field
 
-from application.ports import PasswordHasher, UnitOfWork, UserRepository
-from application.register_user import create_user
+from application.ports import Clock, PasswordHasher, UserRepository
+from application.register_user import NewAccount, create_user
+from application.transactions import Transactions
 from domain.roles import Role
 from domain.values import Email, RawPassword, Username
 
@@ -18,19 +19,22 @@ class CreateAdministratorRequest:
 class CreateAdministrator:
     ROLES = frozenset({Role.USER, Role.ADMIN})
 
-    def __init__(self, users: UserRepository, hasher: PasswordHasher, uow: UnitOfWork) -> None:
+    def __init__(
+        self,
+        users: UserRepository,
+        hasher: PasswordHasher,
+        clock: Clock,
+        transactions: Transactions,
+    ) -> None:
         self._users = users
         self._hasher = hasher
-        self._uow = uow
+        self._clock = clock
+        self._transactions = transactions
 
     async def execute(self, request: CreateAdministratorRequest) -> int:
+        account = NewAccount(Username(request.username), Email(request.email), self.ROLES)
+        password = RawPassword(request.password)
         user = await create_user(
-            self._users,
-            self._hasher,
-            Username(request.username),
-            Email(request.email),
-            RawPassword(request.password),
-            self.ROLES,
+            self._users, self._hasher, self._clock, self._transactions, account, password
         )
-        await self._uow.commit()
         return user.id

@@ -49,5 +49,26 @@ class RefreshTokenReused(ApplicationError):
     """A retired refresh token came back: the session it belonged to is now revoked."""
 
 
-class RefreshContended(ApplicationError):
-    """The same refresh token was being rotated by other requests in every attempt."""
+class TemporarilyUnavailable(ApplicationError):
+    """The service cannot answer in time now, but may in a moment: answered 503 with Retry-After.
+    `kind` says why, in a word fit for a log line or a metric label."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
+
+
+class StorageUnavailable(TemporarilyUnavailable):
+    """The database refused, timed out, went away, or kept conflicting past every retry. Adapters
+    raise it in place of their drivers' errors."""
+
+
+class HashingUnavailable(TemporarilyUnavailable):
+    """No password-hashing slot came free within its deadline."""
+
+
+class StorageConflict(Exception):
+    """A transient refusal (deadlock, lock wait timeout, certification failure, busy file): the
+    unit of work is rolled back and may simply run again. `Transactions` does that; it never
+    reaches a client."""

@@ -4,15 +4,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domain.session import IssuedRefreshToken, Session
+from domain.session import IssuedRefreshToken, RefreshToken, Session
 from domain.user import NewUser, Principal, User
 from domain.values import Email, PasswordHash, RawPassword, Username
 
 
 class UnitOfWork(Protocol):
-    """The transaction every repository of one request shares."""
+    """The transaction every repository of one request shares.
+
+    Storage adapters raise StorageUnavailable when the database cannot answer within the request's
+    deadline, and StorageConflict for a transient refusal that a new run may not meet; see
+    `application.transactions`."""
 
     async def commit(self) -> None: ...
+
+    async def rollback(self) -> None:
+        """Forgets everything since the last commit; the repositories may be used again."""
+        ...
 
 
 class Clock(Protocol):
@@ -68,6 +76,15 @@ class SessionStore(Protocol):
 
     async def purge(self, now: datetime) -> int:
         """Deletes ended sessions and expired refresh tokens; returns how many sessions went."""
+        ...
+
+
+class RefreshTokenSuccession(Protocol):
+    def successor(self, token: RefreshToken) -> RefreshToken:
+        """The token that replaces `token` when it is rotated: the same every time for the same
+        token, so that concurrent refreshes with one token all get one successor, and impossible
+        to compute without the server's key, so that a leaked retired token does not reveal the
+        live one."""
         ...
 
 

@@ -1,15 +1,14 @@
-from application.ports import Clock, SessionStore, UnitOfWork
+from application.ports import Clock, SessionStore
+from application.transactions import Transactions
 
 
 class PurgeSessions:
     """Deletes sessions that can never be used again, so they do not pile up."""
 
-    def __init__(self, sessions: SessionStore, clock: Clock, uow: UnitOfWork) -> None:
+    def __init__(self, sessions: SessionStore, clock: Clock, transactions: Transactions) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._uow = uow
+        self._transactions = transactions
 
     async def execute(self) -> int:
-        purged = await self._sessions.purge(self._clock.now())
-        await self._uow.commit()
-        return purged
+        return await self._transactions.run(lambda: self._sessions.purge(self._clock.now()))

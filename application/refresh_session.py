@@ -1,24 +1,26 @@
 from dataclasses import dataclass, field
 
 from application.errors import (
-    RefreshContended,
     RefreshTokenExpired,
     RefreshTokenMissing,
     RefreshTokenReused,
     RefreshTokenUnknown,
+    StorageConflict,
 )
-from application.ports import AccessToken, AccessTokenIssuer, Clock, SessionStore, UnitOfWork
+from application.ports import (
+    AccessToken,
+    AccessTokenIssuer,
+    Clock,
+    RefreshTokenSuccession,
+    SessionStore,
+)
 from application.session_policy import SessionPolicy
-from domain.session import (
-    RefreshToken,
-    RefreshVerdict,
-    digest_of,
-    judge_refresh,
-)
+from application.transactions import Transactions
+from domain.session import RefreshToken, RefreshVerdict, Session, judge_refresh
 
-# Each lost attempt means another request rotated the same token a moment ago; a few retries
-# settle any realistic race (a client's two tabs), without looping forever under a flood.
-_ATTEMPTS = 3
+# Successors followed from a token retired within the grace window to the live one: one for a
+# lost answer or a second tab, more only if a client rotated several times within the window.
+_MAX_HOPS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,49 +35,77 @@ class RefreshSessionResponse:
 
 
 class RefreshSession:
-    """Trades a refresh token for a new access token and a new refresh token (rotation)."""
+    """Trades a refresh token for a new access token and the token's successor (rotation).
+
+    The successor is derived from the token, so every request presenting one token within the
+    grace window (two tabs at once, a retry after a lost answer) gets the same successor: only
+    a token presented after the window is taken as leaked."""
 
     def __init__(
         self,
         sessions: SessionStore,
+        succession: RefreshTokenSuccession,
         issuer: AccessTokenIssuer,
         clock: Clock,
         policy: SessionPolicy,
-        uow: UnitOfWork,
+        transactions: Transactions,
     ) -> None:
         self._sessions = sessions
+        self._succession = succession
         self._issuer = issuer
         self._clock = clock
         self._policy = policy
-        self._uow = uow
+        self._transactions = transactions
 
     async def execute(self, request: RefreshSessionRequest) -> RefreshSessionResponse:
         if not request.refresh_token:
             raise RefreshTokenMissing
-        digest = digest_of(request.refresh_token)
-        for _ in range(_ATTEMPTS):
-            found = await self._sessions.find_by_refresh_digest(digest)
+        presented = RefreshToken(request.refresh_token)
+        answer = await self._transactions.run(lambda: self._refresh(presented))
+        if answer is None:
+            # The revocation is committed; only now is the reuse answered as an error.
+            raise RefreshTokenReused
+        return answer
+
+    async def _refresh(self, presented: RefreshToken) -> RefreshSessionResponse | None:
+        """The answer, or None when the token was reused and its session is now revoked."""
+        token = presented
+        for _ in range(_MAX_HOPS):
+            found = await self._sessions.find_by_refresh_digest(token.digest)
             if found is None:
                 raise RefreshTokenUnknown
-            token, session = found
+            record, session = found
             now = self._clock.now()
-            match judge_refresh(token, session, now, self._policy.reuse_grace):
+            match judge_refresh(record, session, now, self._policy.reuse_grace):
                 case RefreshVerdict.ENDED:
                     raise RefreshTokenUnknown
                 case RefreshVerdict.EXPIRED:
                     raise RefreshTokenExpired
                 case RefreshVerdict.REUSED:
                     await self._sessions.revoke(session.id, now)
-                    await self._uow.commit()
-                    raise RefreshTokenReused
-                case RefreshVerdict.ROTATE | RefreshVerdict.RETRY:
-                    next_token, record = session.issue_refresh_token(
-                        now, self._policy.refresh_token_lifetime
-                    )
-                    if await self._sessions.rotate(session, now, record):
-                        await self._uow.commit()
-                        return RefreshSessionResponse(
-                            access_token=self._issuer.issue(session.user_id, session.id, now),
-                            refresh_token=next_token,
-                        )
-        raise RefreshContended
+                    return None
+                case RefreshVerdict.ROTATE if token is presented:
+                    return await self._rotate(session, token)
+                case RefreshVerdict.ROTATE:
+                    # The live successor of a token retired moments ago: the same answer the
+                    # request that rotated it got.
+                    return self._answer(session, token)
+                case RefreshVerdict.RETRY:
+                    token = self._succession.successor(token)
+        raise RefreshTokenUnknown
+
+    async def _rotate(self, session: Session, token: RefreshToken) -> RefreshSessionResponse:
+        now = self._clock.now()
+        if not self._policy.rotation:
+            return self._answer(session, token)
+        successor = self._succession.successor(token)
+        record = session.refresh_record(successor, now, self._policy.refresh_token_lifetime)
+        if not await self._sessions.rotate(session, now, record):
+            # Another request rotated this token first: the next run reads that rotation and
+            # answers with the same successor.
+            raise StorageConflict("the session was rotated by a concurrent request")
+        return self._answer(session, successor)
+
+    def _answer(self, session: Session, refresh_token: RefreshToken) -> RefreshSessionResponse:
+        access = self._issuer.issue(session.user_id, session.id, self._clock.now())
+        return RefreshSessionResponse(access_token=access, refresh_token=refresh_token)

@@ -8,7 +8,8 @@ from application.errors import (
     PrivilegedRoleNotAllowed,
 )
 from application.identify_caller import IdentifyCaller
-from application.ports import PasswordHasher, UnitOfWork, UserRepository
+from application.ports import Clock, PasswordHasher, UserRepository
+from application.transactions import Transactions
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.roles import PRIVILEGED_ROLES, Role, roles_from_names
 from domain.user import NewUser, User
@@ -36,12 +37,14 @@ class RegisterUser:
         users: UserRepository,
         hasher: PasswordHasher,
         identify: IdentifyCaller,
-        uow: UnitOfWork,
+        clock: Clock,
+        transactions: Transactions,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._identify = identify
-        self._uow = uow
+        self._clock = clock
+        self._transactions = transactions
 
     async def execute(self, request: RegisterUserRequest) -> RegisterUserResponse:
         username = Username(request.username)
@@ -50,8 +53,10 @@ class RegisterUser:
         roles = roles_from_names(request.roles)
         if roles & PRIVILEGED_ROLES:
             await self._require_administrator(request.access_token)
-        user = await create_user(self._users, self._hasher, username, email, password, roles)
-        await self._uow.commit()
+        account = NewAccount(username, email, roles)
+        user = await create_user(
+            self._users, self._hasher, self._clock, self._transactions, account, password
+        )
         return RegisterUserResponse(user_id=user.id)
 
     async def _require_administrator(self, access_token: str | None) -> None:
@@ -63,21 +68,31 @@ class RegisterUser:
             raise PrivilegedRoleNotAllowed
 
 
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    username: Username
+    email: Email
+    roles: frozenset[Role]
+
+
 async def create_user(
     users: UserRepository,
     hasher: PasswordHasher,
-    username: Username,
-    email: Email,
+    clock: Clock,
+    transactions: Transactions,
+    account: NewAccount,
     password: RawPassword,
-    roles: frozenset[Role],
 ) -> User:
-    """Stores a new account, not committed. Shared by signup and the create-admin command."""
+    """Stores and commits a new account. Shared by signup and the create-admin command."""
     # A cheap look-up first spares a bcrypt hash on the common duplicate; the unique indexes
     # behind `add` still decide a race between two signups.
-    username_taken, email_taken = await users.find_taken(username, email)
+    username_taken, email_taken = await users.find_taken(account.username, account.email)
     if username_taken:
         raise UsernameAlreadyExists
     if email_taken:
         raise EmailAlreadyExists
     password_hash = await hasher.hash(password)
-    return await users.add(NewUser(username, email, password_hash, roles))
+    new_user = NewUser(
+        account.username, account.email, password_hash, account.roles, created_at=clock.now()
+    )
+    return await transactions.run(lambda: users.add(new_user))

@@ -4,9 +4,15 @@ from datetime import timedelta
 
 @dataclass(frozen=True, slots=True)
 class SessionPolicy:
-    refresh_token_lifetime: timedelta = timedelta(days=1)
-    session_lifetime: timedelta = timedelta(days=7)
+    """How long sessions and their tokens live, and how refresh tokens are rotated. The values
+    come from the settings, which declare their defaults."""
+
+    refresh_token_lifetime: timedelta
+    session_lifetime: timedelta
     """Absolute: no refresh extends a session beyond this."""
-    reuse_grace: timedelta = timedelta(seconds=5)
-    """How long a just-rotated refresh token may still be retried by a client that lost the
-    answer."""
+    reuse_grace: timedelta
+    """How long a just-rotated refresh token may still be presented by a client that lost the
+    answer, or by a second tab refreshing at the same moment: it gets the same successor."""
+    rotation: bool
+    """False: a refresh token stays the same until it expires or its session ends (the original's
+    behaviour, for clients that keep their first refresh token); reuse cannot be detected then."""

@@ -1,7 +1,8 @@
 from dataclasses import dataclass, field
 
 from application.errors import AccessTokenExpired, AccessTokenInvalid
-from application.ports import AccessTokenVerifier, Clock, SessionStore, UnitOfWork
+from application.ports import AccessTokenVerifier, Clock, SessionStore
+from application.transactions import Transactions
 from domain.session import digest_of
 
 
@@ -20,20 +21,19 @@ class SignOut:
         verifier: AccessTokenVerifier,
         sessions: SessionStore,
         clock: Clock,
-        uow: UnitOfWork,
+        transactions: Transactions,
     ) -> None:
         self._verifier = verifier
         self._sessions = sessions
         self._clock = clock
-        self._uow = uow
+        self._transactions = transactions
 
     async def execute(self, request: SignOutRequest) -> bool:
         """Whether the request named a session, which is now ended if it was not already."""
         session_id = await self._session_of(request)
         if session_id is None:
             return False
-        await self._sessions.revoke(session_id, self._clock.now())
-        await self._uow.commit()
+        await self._transactions.run(lambda: self._sessions.revoke(session_id, self._clock.now()))
         return True
 
     async def _session_of(self, request: SignOutRequest) -> str | None:

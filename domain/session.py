@@ -7,6 +7,7 @@ leaked, unless it happens within a short grace window (a client that lost the pr
 and retries).
 """
 
+import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ class RefreshToken:
     def generate(cls) -> "RefreshToken":
         return cls(secrets.token_urlsafe(_REFRESH_TOKEN_BYTES))
 
+    @classmethod
+    def from_bytes(cls, random_bytes: bytes) -> "RefreshToken":
+        """The token spelling `generate` uses, for bytes made elsewhere (a derived successor)."""
+        return cls(base64.urlsafe_b64encode(random_bytes).rstrip(b"=").decode())
+
     @property
     def digest(self) -> str:
         return digest_of(self.value)
@@ -39,7 +45,7 @@ class RefreshToken:
 
 def digest_of(token_value: str) -> str:
     # A fast hash is enough: the value is 256 random bits, so there is nothing to brute-force.
-    return hashlib.sha256(token_value.encode()).hexdigest()
+    return hashlib.sha256(token_value.encode(errors="surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +68,22 @@ class Session:
     def issue_refresh_token(
         self, now: datetime, lifetime: timedelta
     ) -> tuple[RefreshToken, "IssuedRefreshToken"]:
-        """A new refresh token of this session, and the record to store; it never outlives the
-        session."""
+        """A new random refresh token of this session (its first), and the record to store."""
         token = RefreshToken.generate()
-        record = IssuedRefreshToken(
+        return token, self.refresh_record(token, now, lifetime)
+
+    def refresh_record(
+        self, token: RefreshToken, now: datetime, lifetime: timedelta
+    ) -> "IssuedRefreshToken":
+        """The stored record of `token` issued now in this session; it never outlives the
+        session."""
+        return IssuedRefreshToken(
             digest=token.digest,
             session_id=self.id,
             issued_at=now,
             expires_at=min(now + lifetime, self.expires_at),
             rotated_at=None,
         )
-        return token, record
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +101,8 @@ class RefreshVerdict(Enum):
     ROTATE = auto()
     """The current token: retire it and issue the next one."""
     RETRY = auto()
-    """A token retired moments ago: the client lost the answer; issue a fresh one in its place."""
+    """A token retired moments ago, by a concurrent request (another tab) or by one whose answer
+    was lost: the answer is its successor, the same one the first request got."""
     REUSED = auto()
     """A retired token outside the grace window: it leaked, so the whole session must end."""
     EXPIRED = auto()

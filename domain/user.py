@@ -1,6 +1,7 @@
 """The user account and what the rest of the system knows about a signed-in caller."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.roles import Role, in_canonical_order
 from domain.values import Email, PasswordHash, Username
@@ -14,6 +15,7 @@ class NewUser:
     email: Email
     password_hash: PasswordHash
     roles: frozenset[Role]
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def migrate(settings: Settings) -> None:
     if settings.uses_memory_storage:
         return
-    engine: AsyncEngine = create_engine(settings.database_url, pool_size=1)
+    engine: AsyncEngine = create_engine(
+        settings.database_url, pool_size=1, deadline=settings.db_deadline
+    )
     try:
         await upgrade_to_head(engine)
     finally:

@@ -4,10 +4,17 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from asyncmy.pool import Pool
-from dishka import AsyncContainer, Provider, Scope, alias, make_async_container, provide
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from dishka import (
+    AsyncContainer,
+    Provider,
+    Scope,
+    alias,
+    from_context,
+    make_async_container,
+    provide,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
 from adapters.bcrypt_hasher import BcryptPasswordHasher
 from adapters.clock import SystemClock
 from adapters.jwt_tokens import JwtAccessTokens
@@ -18,10 +25,12 @@ from adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
+from adapters.refresh_tokens import HmacRefreshTokenSuccession
+from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.authenticate_user import AuthenticateUser
 from application.authorize_access import AuthorizeAccess
@@ -33,6 +42,7 @@ from application.ports import (
     Clock,
     PasswordHasher,
     PrincipalFinder,
+    RefreshTokenSuccession,
     SessionStore,
     UnitOfWork,
     UserRepository,
@@ -42,45 +52,53 @@ from application.refresh_session import RefreshSession
 from application.register_user import RegisterUser
 from application.session_policy import SessionPolicy
 from application.sign_out import SignOut
+from application.transactions import RetryPolicy, Transactions
 from entrypoints.settings import Settings
 
 
 class CoreProvider(Provider):
-    """Stateless services shared by every request: built once per process."""
+    """Stateless services shared by every request: built once per process. The settings enter
+    as the container's context."""
 
     scope = Scope.APP
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__()
-        self._settings = settings
-
-    @provide
-    def settings(self) -> Settings:
-        return self._settings
+    settings = from_context(provides=Settings, scope=Scope.APP)
 
     @provide
     def session_policy(self, settings: Settings) -> SessionPolicy:
         return settings.session_policy
 
+    @provide
+    def retry_policy(self, settings: Settings) -> RetryPolicy:
+        return settings.retry_policy
+
     clock = provide(SystemClock, provides=Clock)
 
     @provide
     def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
-        executor = ThreadPoolExecutor(settings.bcrypt_threads, thread_name_prefix="bcrypt")
-        yield BcryptPasswordHasher(settings.bcrypt_cost, executor)
+        threads = settings.hashing_threads
+        executor = ThreadPoolExecutor(threads, thread_name_prefix="bcrypt")
+        yield BcryptPasswordHasher(
+            settings.bcrypt_cost, executor, slots=threads, queue_timeout=settings.hash_queue_timeout
+        )
         executor.shutdown(wait=True)
 
     @provide
-    def access_tokens(self, settings: Settings) -> JwtAccessTokens:
-        return JwtAccessTokens(settings.jwt_secret, settings.access_token_lifetime)
+    def access_tokens(self, settings: Settings, clock: Clock) -> JwtAccessTokens:
+        return JwtAccessTokens(settings.jwt_secret, settings.access_token_lifetime, clock)
 
     issuer = alias(source=JwtAccessTokens, provides=AccessTokenIssuer)
     verifier = alias(source=JwtAccessTokens, provides=AccessTokenVerifier)
+
+    @provide
+    def refresh_token_succession(self, settings: Settings) -> RefreshTokenSuccession:
+        return HmacRefreshTokenSuccession(settings.jwt_secret)
 
 
 class UseCaseProvider(Provider):
     scope = Scope.REQUEST
 
+    transactions = provide(Transactions)
     identify_caller = provide(IdentifyCaller)
     authorize_access = provide(AuthorizeAccess)
     register_user = provide(RegisterUser)
@@ -91,36 +109,50 @@ class UseCaseProvider(Provider):
     create_administrator = provide(CreateAdministrator)
 
 
-class SqlAlchemyStorageProvider(Provider):
-    """MySQL, MariaDB or SQLite: one connection per request, opened only if the request needs it."""
+class SqlStorageProvider(Provider):
+    """MySQL, MariaDB or SQLite: one connection per request, opened only if the request needs it,
+    every call under the request's deadline."""
 
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
-        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        engine = create_engine(
+            settings.database_url, pool_size=settings.db_pool_size, deadline=settings.db_deadline
+        )
         yield engine
         await engine.dispose()
 
     @provide(scope=Scope.REQUEST)
-    async def connection(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-        # Whatever a use case did not commit is rolled back when the connection goes back.
-        async with engine.connect() as connection:
-            yield connection
+    async def database(
+        self, engine: AsyncEngine, settings: Settings
+    ) -> AsyncIterator[SqlAlchemyDatabase]:
+        database = SqlAlchemyDatabase(engine, settings.db_deadline)
+        yield database
+        # Whatever a use case did not commit is rolled back as the connection goes back.
+        await database.close()
 
-    unit_of_work = provide(SqlAlchemyUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
+    unit_of_work = alias(source=SqlAlchemyDatabase, provides=UnitOfWork)
     users = provide(SqlAlchemyUserRepository, provides=UserRepository, scope=Scope.REQUEST)
-    principals = provide(SqlAlchemyPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
     sessions = provide(SqlAlchemySessionStore, provides=SessionStore, scope=Scope.REQUEST)
 
 
-class MySqlStorageProvider(SqlAlchemyStorageProvider):
-    """MySQL and MariaDB: as above, but the hot authorization query runs on the driver directly."""
+class SqliteStorageProvider(SqlStorageProvider):
+    principals = provide(SqlAlchemyPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
+
+
+class MySqlStorageProvider(SqlStorageProvider):
+    """MySQL and MariaDB: the hot authorization query runs on the driver directly, on a pool of
+    its own of up to DB_POOL_SIZE connections (beside the engine's DB_POOL_SIZE plus as many
+    again in overflow)."""
 
     @provide(scope=Scope.APP)
     async def principal_pool(self, settings: Settings) -> AsyncIterator[Pool]:
-        async with asyncmy_pool(async_url(settings.database_url), settings.db_pool_size) as pool:
+        url = async_url(settings.database_url)
+        async with asyncmy_pool(url, settings.db_pool_size, settings.db_deadline) as pool:
             yield pool
 
-    principals = provide(AsyncmyPrincipalFinder, provides=PrincipalFinder, scope=Scope.APP)
+    @provide(scope=Scope.APP)
+    def principals(self, pool: Pool, settings: Settings) -> PrincipalFinder:
+        return AsyncmyPrincipalFinder(pool, settings.db_deadline)
 
 
 class InMemoryStorageProvider(Provider):
@@ -139,10 +171,15 @@ def storage_provider(settings: Settings) -> Provider:
         return InMemoryStorageProvider()
     if async_url(settings.database_url).get_backend_name() in ("mysql", "mariadb"):
         return MySqlStorageProvider()
-    return SqlAlchemyStorageProvider()
+    return SqliteStorageProvider()
 
 
-def build_container(settings: Settings, *extra: Provider) -> AsyncContainer:
+def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+    """The one composition root. Tests pass providers that override a port (a fake clock)."""
     return make_async_container(
-        CoreProvider(settings), UseCaseProvider(), storage_provider(settings), *extra
+        CoreProvider(),
+        UseCaseProvider(),
+        storage_provider(settings),
+        *overrides,
+        context={Settings: settings},
     )

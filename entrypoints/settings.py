@@ -1,19 +1,27 @@
-"""All configuration, from environment variables, in one typed object. README.md lists them."""
+"""All configuration, from environment variables, in one typed object. README.md lists them.
 
+Each setting is declared once below: its type, its default, the variable it is read from and the
+bounds it must keep. `Settings.from_env` reads them all the same way; the few that need more (the
+generated secret, the database under the data folder, the origin list) are finished afterwards.
+"""
+
+import dataclasses
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from adapters.jwt_tokens import MIN_SECRET_BYTES
 from application.session_policy import SessionPolicy
+from application.transactions import RetryPolicy
 
 MEMORY_DATABASE_URL = "memory://"
 _SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def _cores() -> int:
@@ -24,29 +32,45 @@ class SettingsError(ValueError):
     """A configuration value the service refuses to start with."""
 
 
+def _setting(default: Any, env: str, *, low: float | None = None, high: float | None = None) -> Any:
+    return field(default=default, metadata={"env": env, "low": low, "high": high})
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str
-    jwt_secret: bytes = field(repr=False)
-    data_dir: Path = Path("data")
-    host: str = "127.0.0.1"
-    port: int = 8080
-    workers: int = 1
-    access_token_ttl: int = 3600
-    refresh_token_ttl: int = 86400
-    session_ttl: int = 7 * 86400
-    refresh_reuse_grace: int = 5
-    bcrypt_cost: int = 12
-    bcrypt_threads: int = field(default_factory=_cores)
-    cors_origins: tuple[str, ...] = ("http://localhost:8081",)
-    cookie_secure: bool = False
-    db_pool_size: int = 10
-    max_body_size: int = 64 * 1024
-    session_purge_interval: int = 3600
+    database_url: str = _setting("", "DATABASE_URL")
+    """Empty: the SQLite file under `data_dir`."""
+    jwt_secret: bytes = field(default=b"", repr=False, metadata={"env": "JWT_SECRET"})
+    """Empty: generated once and kept under `data_dir`."""
+    data_dir: Path = _setting(Path("data"), "DATA_DIR")  # noqa: RUF009 - a Path is immutable
+    host: str = _setting("127.0.0.1", "HOST")
+    port: int = _setting(8080, "PORT", low=1, high=65535)
+    workers: int = _setting(1, "WORKERS", low=1, high=64)
+    access_token_ttl: int = _setting(3600, "ACCESS_TOKEN_TTL", low=1)
+    refresh_token_ttl: int = _setting(86400, "REFRESH_TOKEN_TTL", low=1)
+    session_ttl: int = _setting(7 * 86400, "SESSION_TTL", low=1)
+    refresh_reuse_grace: int = _setting(5, "REFRESH_REUSE_GRACE", low=0, high=300)
+    refresh_rotation: bool = _setting(True, "REFRESH_ROTATION")
+    bcrypt_cost: int = _setting(12, "BCRYPT_COST", low=4, high=31)
+    bcrypt_threads: int = _setting(0, "BCRYPT_THREADS", low=0)
+    """0: together the workers' hashing threads match the cores; more would only queue."""
+    hash_queue_timeout: float = _setting(2.0, "HASH_QUEUE_TIMEOUT", low=0.01, high=60)
+    cors_origins: tuple[str, ...] = _setting(("http://localhost:8081",), "CORS_ORIGINS")
+    cookie_secure: bool = _setting(False, "COOKIE_SECURE")
+    db_pool_size: int = _setting(10, "DB_POOL_SIZE", low=1)
+    db_deadline: float = _setting(5.0, "DB_DEADLINE", low=0.05, high=300)
+    db_retry_attempts: int = _setting(4, "DB_RETRY_ATTEMPTS", low=1, high=20)
+    db_retry_backoff: float = _setting(0.02, "DB_RETRY_BACKOFF", low=0, high=5)
+    max_body_size: int = _setting(64 * 1024, "MAX_BODY_SIZE", low=1024)
+    session_purge_interval: int = _setting(3600, "SESSION_PURGE_INTERVAL", low=0)
 
     @property
     def uses_memory_storage(self) -> bool:
         return self.database_url == MEMORY_DATABASE_URL
+
+    @property
+    def hashing_threads(self) -> int:
+        return self.bcrypt_threads or max(1, _cores() // self.workers)
 
     @property
     def session_policy(self) -> SessionPolicy:
@@ -54,6 +78,14 @@ class Settings:
             refresh_token_lifetime=timedelta(seconds=self.refresh_token_ttl),
             session_lifetime=timedelta(seconds=self.session_ttl),
             reuse_grace=timedelta(seconds=self.refresh_reuse_grace),
+            rotation=self.refresh_rotation,
+        )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            attempts=self.db_retry_attempts,
+            backoff=timedelta(seconds=self.db_retry_backoff),
         )
 
     @property
@@ -63,62 +95,56 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        reader = _Reader(env)
-        workers = reader.integer("WORKERS", 1, low=1, high=64)
-        data_dir = Path(env.get("DATA_DIR") or "data")
-        return cls(
-            database_url=env.get("DATABASE_URL")
-            or f"sqlite+aiosqlite:///{(data_dir / 'authgate.sqlite3').as_posix()}",
-            jwt_secret=_jwt_secret(env.get("JWT_SECRET"), data_dir),
-            data_dir=data_dir,
-            host=env.get("HOST") or "127.0.0.1",
-            port=reader.integer("PORT", 8080, low=1, high=65535),
-            workers=workers,
-            access_token_ttl=reader.integer("ACCESS_TOKEN_TTL", 3600, low=1),
-            refresh_token_ttl=reader.integer("REFRESH_TOKEN_TTL", 86400, low=1),
-            session_ttl=reader.integer("SESSION_TTL", 7 * 86400, low=1),
-            refresh_reuse_grace=reader.integer("REFRESH_REUSE_GRACE", 5, low=0, high=300),
-            bcrypt_cost=reader.integer("BCRYPT_COST", 12, low=4, high=31),
-            # Together the workers' hashing threads match the cores: more only queue for them.
-            bcrypt_threads=reader.integer("BCRYPT_THREADS", max(1, _cores() // workers), low=1),
-            cors_origins=_origins(env.get("CORS_ORIGINS", "http://localhost:8081")),
-            cookie_secure=reader.boolean("COOKIE_SECURE", False),
-            db_pool_size=reader.integer("DB_POOL_SIZE", 10, low=1),
-            max_body_size=reader.integer("MAX_BODY_SIZE", 64 * 1024, low=1024),
-            session_purge_interval=reader.integer("SESSION_PURGE_INTERVAL", 3600, low=0),
+        values = {
+            setting.name: _parse(setting, raw)
+            for setting in dataclasses.fields(cls)
+            if setting.name != "jwt_secret"
+            and (raw := env.get(setting.metadata["env"], "")).strip()
+        }
+        settings = cls(**values)
+        return dataclasses.replace(
+            settings,
+            database_url=settings.database_url
+            or f"sqlite+aiosqlite:///{(settings.data_dir / 'authgate.sqlite3').as_posix()}",
+            jwt_secret=_jwt_secret(env.get("JWT_SECRET"), settings.data_dir),
+            cors_origins=_origins(settings.cors_origins),
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Reader:
-    env: Mapping[str, str]
-
-    def integer(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
-        raw = self.env.get(name, "").strip()
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-        if value < low or (high is not None and value > high):
-            bounds = f"at least {low}" if high is None else f"between {low} and {high}"
-            raise SettingsError(f"{name} must be {bounds}, not {value}")
-        return value
-
-    def boolean(self, name: str, default: bool) -> bool:
-        raw = self.env.get(name)
-        if raw is None:
-            return default
-        if raw.strip().lower() in _TRUE:
-            return True
-        if raw.strip().lower() in _FALSE:
-            return False
-        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+def _parse(setting: "dataclasses.Field[Any]", raw: str) -> Any:
+    name: str = setting.metadata["env"]
+    kind: type[Any] = type(setting.default)
+    if kind is bool:
+        return _boolean(name, raw)
+    if kind in (int, float):
+        return _number(name, raw, kind, setting.metadata["low"], setting.metadata["high"])
+    if kind is tuple:
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    return kind(raw.strip())
 
 
-def _origins(raw: str) -> tuple[str, ...]:
-    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+def _number(name: str, raw: str, kind: type[Any], low: float | None, high: float | None) -> Any:
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name} must be {noun}, not {raw!r}") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise SettingsError(f"{name} must be {bounds}, not {value}")
+    return value
+
+
+def _boolean(name: str, raw: str) -> bool:
+    if raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _origins(configured: tuple[str, ...]) -> tuple[str, ...]:
+    origins = tuple(origin.rstrip("/") for origin in configured)
     if "*" in origins:
         # Credentials (the cookie) go with every CORS answer, and browsers refuse "*" with them.
         raise SettingsError("CORS_ORIGINS must list origins; '*' is not allowed with credentials")

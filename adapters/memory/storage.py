@@ -4,6 +4,7 @@ SQL adapter's statements are atomic in their transaction."""
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from application.ports import PrincipalFinder, SessionStore, UnitOfWork, UserRepository
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.session import IssuedRefreshToken, Session
 from domain.user import NewUser, Principal, User
@@ -29,15 +30,22 @@ class InMemoryStorage:
             del self.refresh_tokens[digest]
 
 
-class InMemoryUnitOfWork:
+class InMemoryUnitOfWork(UnitOfWork):
+    """Writes take effect at once; there is no conflict to retry and nothing to undo, because no
+    use case writes and then fails in the same unit of work."""
+
     def __init__(self) -> None:
         self.commits = 0
+        self.rollbacks = 0
 
     async def commit(self) -> None:
         self.commits += 1
 
+    async def rollback(self) -> None:
+        self.rollbacks += 1
 
-class InMemoryUserRepository:
+
+class InMemoryUserRepository(UserRepository):
     def __init__(self, storage: InMemoryStorage) -> None:
         self._storage = storage
 
@@ -78,7 +86,7 @@ class InMemoryUserRepository:
         )
 
 
-class InMemoryPrincipalFinder:
+class InMemoryPrincipalFinder(PrincipalFinder):
     def __init__(self, storage: InMemoryStorage) -> None:
         self._storage = storage
 
@@ -92,7 +100,7 @@ class InMemoryPrincipalFinder:
         return Principal(user_id=user.id, session_id=session.id, roles=user.roles)
 
 
-class InMemorySessionStore:
+class InMemorySessionStore(SessionStore):
     def __init__(self, storage: InMemoryStorage) -> None:
         self._storage = storage
 

@@ -1,3 +1,4 @@
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,13 @@ _ASYNC_DRIVERS = {
     "mariadb": "mysql+asyncmy",
     "sqlite": "sqlite+aiosqlite",
 }
+POOL_RECYCLE_SECONDS = 3600
+
+
+def connect_timeout(deadline: float) -> int:
+    """The driver's connect timeout, in whole seconds as asyncmy takes it. The request's deadline
+    bounds the handshake that follows the connect as well."""
+    return max(1, math.ceil(deadline))
 
 
 def async_url(url: str | URL) -> URL:
@@ -23,16 +31,18 @@ def async_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_engine(url: str | URL, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str | URL, *, pool_size: int, deadline: float) -> AsyncEngine:
+    """`deadline`: the longest wait for a pooled connection, a new one, or a busy SQLite file."""
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _create_sqlite_engine(parsed)
-    return _create_mysql_engine(parsed, pool_size)
+        return _create_sqlite_engine(parsed, deadline)
+    return _create_mysql_engine(parsed, pool_size, deadline)
 
 
-def _create_mysql_engine(url: URL, pool_size: int) -> AsyncEngine:
+def _create_mysql_engine(url: URL, pool_size: int, deadline: float) -> AsyncEngine:
     engine = create_async_engine(
         url,
+        connect_args={"connect_timeout": connect_timeout(deadline)},
         # READ COMMITTED, not InnoDB's REPEATABLE READ: no gap locks, so rotations of different
         # sessions never deadlock over neighbouring index ranges; every decision that needs more
         # is a conditional update or a row lock.
@@ -41,9 +51,10 @@ def _create_mysql_engine(url: URL, pool_size: int) -> AsyncEngine:
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=deadline,
         # No pre-ping: it would cost a round trip on every checkout. A connection the server
-        # dropped fails one request and the pool then replaces it; recycling keeps that rare.
-        pool_recycle=3600,
+        # dropped fails one request (503), and SQLAlchemy then renews every older connection.
+        pool_recycle=POOL_RECYCLE_SECONDS,
         # Rolled back below only when the server says a transaction is open: after a commit,
         # SQLAlchemy's unconditional rollback-on-return would be one more round trip.
         pool_reset_on_return=None,
@@ -57,10 +68,14 @@ def _create_mysql_engine(url: URL, pool_size: int) -> AsyncEngine:
     return engine
 
 
-def _create_sqlite_engine(url: URL) -> AsyncEngine:
+def _create_sqlite_engine(url: URL, deadline: float) -> AsyncEngine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    # A writer waits for another's lock up to half the deadline; then the unit of work is rolled
+    # back and run again (SQLite busy is a transient conflict), within what is left of it.
+    engine = create_async_engine(
+        url, connect_args={"timeout": deadline / 2}, hide_parameters=True, pool_timeout=deadline
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -2,9 +2,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import sessions, user_roles, users
+from application.ports import PrincipalFinder
 from domain.roles import Role
 from domain.user import Principal
 
@@ -39,12 +40,12 @@ def principal_from(
     )
 
 
-class SqlAlchemyPrincipalFinder:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+class SqlAlchemyPrincipalFinder(PrincipalFinder):
+    def __init__(self, database: SqlAlchemyDatabase) -> None:
+        self._database = database
 
     async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
-        result = await self._connection.execute(
+        result = await self._database.execute(
             PRINCIPAL_QUERY, {"session_id": session_id, "user_id": user_id, "now": now}
         )
         return principal_from(user_id, session_id, result.scalars())

@@ -1,9 +1,10 @@
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import refresh_tokens, sessions
+from application.ports import SessionStore
 from domain.session import IssuedRefreshToken, Session
 
 # FOR UPDATE makes concurrent refreshes of one token on MySQL wait for each other, so each sees
@@ -53,18 +54,18 @@ _REVOKE = (
 )
 
 
-class SqlAlchemySessionStore:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+class SqlAlchemySessionStore(SessionStore):
+    def __init__(self, database: SqlAlchemyDatabase) -> None:
+        self._database = database
 
     async def start(self, session: Session, first_token: IssuedRefreshToken) -> None:
-        await self._connection.execute(_INSERT_SESSION, _session_row(session))
-        await self._connection.execute(_INSERT_TOKEN, _token_row(first_token))
+        await self._database.execute(_INSERT_SESSION, _session_row(session))
+        await self._database.execute(_INSERT_TOKEN, _token_row(first_token))
 
     async def find_by_refresh_digest(
         self, digest: str
     ) -> tuple[IssuedRefreshToken, Session] | None:
-        result = await self._connection.execute(_TOKEN_WITH_SESSION, {"digest": digest})
+        result = await self._database.execute(_TOKEN_WITH_SESSION, {"digest": digest})
         row = result.one_or_none()
         if row is None:
             return None
@@ -90,7 +91,7 @@ class SqlAlchemySessionStore:
     ) -> bool:
         # The conditional update is the decision: on MySQL it holds the row lock until commit,
         # on SQLite the database write lock; a concurrent rotation then finds the generation moved.
-        advanced = await self._connection.execute(
+        advanced = await self._database.execute(
             _ADVANCE_GENERATION,
             {
                 "session_id": session.id,
@@ -100,22 +101,22 @@ class SqlAlchemySessionStore:
         )
         if advanced.rowcount != 1:
             return False
-        await self._connection.execute(
+        await self._database.execute(
             _RETIRE_LIVE_TOKENS, {"of_session": session.id, "retired_at": retired_at}
         )
-        await self._connection.execute(_INSERT_TOKEN, _token_row(next_token))
+        await self._database.execute(_INSERT_TOKEN, _token_row(next_token))
         return True
 
     async def revoke(self, session_id: str, at: datetime) -> None:
-        await self._connection.execute(_REVOKE, {"session_id": session_id, "at": at})
+        await self._database.execute(_REVOKE, {"session_id": session_id, "at": at})
 
     async def purge(self, now: datetime) -> int:
-        ended = await self._connection.execute(
+        ended = await self._database.execute(
             delete(sessions).where(
                 or_(sessions.c.revoked_at.is_not(None), sessions.c.expires_at <= now)
             )
         )
-        await self._connection.execute(
+        await self._database.execute(
             delete(refresh_tokens).where(refresh_tokens.c.expires_at <= now)
         )
         return ended.rowcount

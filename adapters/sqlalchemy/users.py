@@ -1,12 +1,12 @@
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import user_roles, users
+from application.ports import UserRepository
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.roles import Role
 from domain.user import NewUser, User
@@ -32,13 +32,13 @@ _SET_PASSWORD = (
 )
 
 
-class SqlAlchemyUserRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+class SqlAlchemyUserRepository(UserRepository):
+    def __init__(self, database: SqlAlchemyDatabase) -> None:
+        self._database = database
 
     async def add(self, user: NewUser) -> User:
         try:
-            result = await self._connection.execute(
+            result = await self._database.execute(
                 _INSERT_USER,
                 {
                     "username": user.username.value,
@@ -46,7 +46,7 @@ class SqlAlchemyUserRepository:
                     "email": user.email.value,
                     "email_key": user.email.key,
                     "password": user.password_hash.value,
-                    "created_at": datetime.now(UTC),
+                    "created_at": user.created_at,
                 },
             )
         except IntegrityError as error:
@@ -54,17 +54,17 @@ class SqlAlchemyUserRepository:
         (user_id,) = result.inserted_primary_key or (None,)
         if not isinstance(user_id, int):
             raise RuntimeError("the database did not return the new user's id")
-        await self._connection.execute(
+        await self._database.execute(
             _INSERT_ROLE_GRANT, [{"user_id": user_id, "role_id": r.value} for r in user.roles]
         )
         return User(user_id, user.username, user.email, user.password_hash, user.roles)
 
     async def find_by_username(self, username: Username) -> User | None:
-        result = await self._connection.execute(_USER_WITH_ROLES, {"username_key": username.key})
+        result = await self._database.execute(_USER_WITH_ROLES, {"username_key": username.key})
         return _user_from(result.all())
 
     async def find_taken(self, username: Username, email: Email) -> tuple[bool, bool]:
-        result = await self._connection.execute(
+        result = await self._database.execute(
             _TAKEN, {"username_key": username.key, "email_key": email.key}
         )
         rows = result.all()
@@ -74,12 +74,12 @@ class SqlAlchemyUserRepository:
         )
 
     async def set_password_hash(self, user_id: int, password_hash: PasswordHash) -> None:
-        await self._connection.execute(
+        await self._database.execute(
             _SET_PASSWORD, {"user_id": user_id, "password_hash": password_hash.value}
         )
 
 
-def _user_from(rows: Sequence[Row[Any, Any, Any, Any, Any]]) -> User | None:
+def _user_from(rows: Sequence[Row[Any]]) -> User | None:
     if not rows:
         return None
     first = rows[0]

@@ -1,6 +1,7 @@
 """The one place that turns a refusal into an HTTP answer: always JSON with a `message`."""
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,8 +11,8 @@ from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
-    HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
 
@@ -22,12 +23,12 @@ from application.errors import (
     ApplicationError,
     InvalidCredentials,
     PrivilegedRoleNotAllowed,
-    RefreshContended,
     RefreshTokenExpired,
     RefreshTokenMissing,
     RefreshTokenReused,
     RefreshTokenUnknown,
     RoleRequired,
+    TemporarilyUnavailable,
 )
 from domain.errors import (
     DomainError,
@@ -71,11 +72,18 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
             "Please make a new signin request"
         ),
     ),
-    RefreshContended: (
-        HTTP_409_CONFLICT,
-        lambda _: "Refresh token is being used by another request; try again.",
+    TemporarilyUnavailable: (
+        HTTP_503_SERVICE_UNAVAILABLE,
+        lambda _: "Service temporarily unavailable. Please try again.",
     ),
 }
+# Seconds a client is asked to wait after a 503: long enough for a retry to find a database that
+# came back or a hashing slot that came free, short enough not to strand a user.
+RETRY_AFTER_SECONDS = 2
+# An outage fails every request the same way: one line each, with the traceback at most once a
+# minute for each kind of failure.
+_TRACEBACK_INTERVAL = 60.0
+_last_traceback: dict[str, float] = {}
 
 
 def message_response(
@@ -94,8 +102,28 @@ def refusal_to_response(_: Request[Any, Any, Any], error: Exception) -> Response
             if isinstance(error, InvalidCredentials):
                 # compat: the clients look for accessToken and clear what they hold.
                 return message_response(status_code, message(error), accessToken=None)
+            if isinstance(error, TemporarilyUnavailable):
+                _log_unavailable(error)
+                response = message_response(status_code, message(error))
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+                return response
             return message_response(status_code, message(error))
     return unexpected_error_to_response(_, error)
+
+
+def _log_unavailable(error: TemporarilyUnavailable) -> None:
+    now = time.monotonic()
+    with_traceback = now - _last_traceback.get(error.kind, -_TRACEBACK_INTERVAL) >= (
+        _TRACEBACK_INTERVAL
+    )
+    if with_traceback:
+        _last_traceback[error.kind] = now
+    logger.warning(
+        "service unavailable (%s): %s",
+        error.kind,
+        error.detail or "-",
+        exc_info=error if with_traceback else None,
+    )
 
 
 def validation_to_response(

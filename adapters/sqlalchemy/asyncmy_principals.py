@@ -1,0 +1,97 @@
+"""The query behind every protected request, on MySQL straight through the asyncmy driver: a
+deliberate raw read path, beside the SQL adapter whose statement it runs.
+
+It is `SqlAlchemyPrincipalFinder`'s statement, compiled once by SQLAlchemy, run on a small pool of
+autocommit connections of its own: one round trip per request, with no transaction to begin or
+roll back and none of SQLAlchemy's per-execution work, which together cost several times the
+query itself (`make bench`, README: Performance). The pool connects with the same options the
+engine derives from DATABASE_URL (ssl, unix socket, charset included).
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncmy
+from asyncmy.pool import Pool
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import URL
+
+from adapters.sqlalchemy.engine import POOL_RECYCLE_SECONDS, connect_timeout
+from adapters.sqlalchemy.failures import is_disconnect, storage_failure
+from adapters.sqlalchemy.principals import PRINCIPAL_QUERY, principal_from
+from adapters.sqlalchemy.tables import naive_utc
+from application.ports import PrincipalFinder
+from domain.user import Principal
+
+_COMPILED = PRINCIPAL_QUERY.compile(dialect=mysql.dialect())
+_SQL = str(_COMPILED)
+_PARAMETER_ORDER = tuple(_COMPILED.positiontup or ())
+
+
+def asyncmy_connect_args(url: URL) -> dict[str, Any]:
+    """The driver's arguments as SQLAlchemy's own dialect derives them from the URL."""
+    _, arguments = url.get_dialect()().create_connect_args(url)
+    return dict(arguments)
+
+
+@contextlib.asynccontextmanager
+async def asyncmy_pool(url: URL, size: int, deadline: float) -> AsyncIterator[Pool]:
+    # minsize 0: nothing connects before the first request, so a database that is down at start
+    # gives 503s, not a worker that cannot start.
+    pool = await asyncmy.create_pool(
+        minsize=0,
+        maxsize=size,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        autocommit=True,
+        connect_timeout=connect_timeout(deadline),
+        **asyncmy_connect_args(url),
+    )
+    try:
+        yield pool
+    finally:
+        pool.close()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(deadline):
+                await pool.wait_closed()
+
+
+class AsyncmyPrincipalFinder(PrincipalFinder):
+    def __init__(self, pool: Pool, deadline: float) -> None:
+        self._pool = pool
+        self._deadline = deadline
+
+    async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
+        values = {"session_id": session_id, "user_id": user_id, "now": naive_utc(now)}
+        parameters = tuple(values[name] for name in _PARAMETER_ORDER)
+        try:
+            async with asyncio.timeout(self._deadline):
+                rows = await self._rows(parameters)
+        except (TimeoutError, asyncmy.errors.Error, OSError) as error:
+            raise storage_failure(error) from error
+        return principal_from(user_id, session_id, (row[0] for row in rows))
+
+    async def _rows(self, parameters: tuple[Any, ...]) -> Sequence[Any]:
+        try:
+            return await self._query(parameters)
+        except (asyncmy.errors.Error, OSError) as error:
+            if not is_disconnect(error):
+                raise
+        # A pooled connection the server dropped while it idled (a restart, a failover): a read
+        # is safe to repeat, on a fresh connection.
+        return await self._query(parameters)
+
+    async def _query(self, parameters: tuple[Any, ...]) -> Sequence[Any]:
+        async with self._pool.acquire() as connection:
+            try:
+                async with connection.cursor() as cursor:
+                    await cursor.execute(_SQL, parameters)
+                    rows: Sequence[Any] = await cursor.fetchall()
+            except BaseException:
+                # Closed here, the pool drops it on release instead of lending it out again in
+                # an unknown state (a timed-out query may still answer on it later).
+                connection.close()
+                raise
+        return rows

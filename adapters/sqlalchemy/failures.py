@@ -1,0 +1,65 @@
+"""What a database failure means for the application: a transient conflict worth another run of
+the unit of work, or storage that cannot answer now. Shared by the SQLAlchemy connection and the
+asyncmy authorization pool, so both name the same failure the same way."""
+
+import sqlite3
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from application.errors import StorageConflict, StorageUnavailable
+
+# InnoDB deadlock (also how Galera reports a failed certification), lock wait timeout, and
+# MariaDB's "record has changed since last read" under snapshot isolation.
+_MYSQL_CONFLICTS = {1213: "deadlock", 1205: "lock wait timeout", 1020: "record changed"}
+# Refused, unknown host, gone away, lost, killed, server shutting down, too many connections,
+# a cluster node that is not ready.
+_MYSQL_UNREACHABLE = {2002, 2003, 2005, 2006, 2013, 2055, 1927, 1053, 1040, 1047, 4031}
+_SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (primary codes)
+
+
+def storage_failure(error: BaseException) -> StorageConflict | StorageUnavailable:
+    """The application's name for a driver's or pool's failure."""
+    if isinstance(error, TimeoutError):
+        return StorageUnavailable("timeout", "no answer within the deadline")
+    if isinstance(error, PoolTimeout):
+        return StorageUnavailable("pool", "no connection came free within the deadline")
+    conflict = _conflict(error)
+    if conflict is not None:
+        return StorageConflict(conflict)
+    code, driver_error = _mysql_code(error), _driver_error(error)
+    if is_disconnect(error):
+        return StorageUnavailable("unreachable", f"MySQL error {code}" if code else "disconnected")
+    # Never the message: it may quote statement parameters, which can be user input.
+    return StorageUnavailable("error", type(driver_error).__name__ + (f" {code}" if code else ""))
+
+
+def _conflict(error: BaseException) -> str | None:
+    code, driver_error = _mysql_code(error), _driver_error(error)
+    if code in _MYSQL_CONFLICTS:
+        return f"{_MYSQL_CONFLICTS[code]} ({code})"
+    if (
+        isinstance(driver_error, sqlite3.OperationalError)
+        and driver_error.sqlite_errorcode & 0xFF in _SQLITE_BUSY
+    ):
+        return "database is locked"
+    return None
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """The connection is gone or in an unknown state: it must never be used again."""
+    if isinstance(error, TimeoutError | OSError) or isinstance(_driver_error(error), OSError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return _mysql_code(error) in _MYSQL_UNREACHABLE
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    return error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+
+
+def _mysql_code(error: BaseException) -> int | None:
+    driver_error = _driver_error(error)
+    args = getattr(driver_error, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
