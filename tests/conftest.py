@@ -30,7 +30,7 @@ SQL_STORAGES = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
 
 
 async def migrate(url: str | URL) -> None:
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=1, deadline=30)
     try:
         await upgrade_to_head(engine)
     finally:
@@ -53,7 +53,7 @@ def mysql_url() -> Iterator[URL]:
 
 
 async def _emptied(url: URL) -> URL:
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=1, deadline=30)
     try:
         async with engine.begin() as connection:
             # Sessions, refresh tokens and role grants go with their users (ON DELETE CASCADE).
