@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 
+from application.client import UNKNOWN_CLIENT, Client
 from application.errors import InvalidCredentials
 from application.outcomes import SigninOutcome
 from application.ports import (
@@ -23,6 +24,7 @@ from domain.values import PasswordHash, RawPassword, Username
 class AuthenticateUserRequest:
     username: str
     password: str = field(repr=False)
+    client: Client = UNKNOWN_CLIENT
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 
+from application.client import UNKNOWN_CLIENT, Client
 from application.errors import (
     RefreshTokenExpired,
     RefreshTokenMissing,
@@ -28,6 +29,7 @@ _MAX_HOPS = 8
 @dataclass(frozen=True, slots=True)
 class RefreshSessionRequest:
     refresh_token: str | None = field(repr=False)
+    client: Client = UNKNOWN_CLIENT
 
 
 @dataclass(frozen=True, slots=True)
