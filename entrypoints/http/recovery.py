@@ -1,0 +1,81 @@
+from typing import Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from application.request_password_reset import RequestPasswordReset, RequestPasswordResetRequest
+from application.resend_verification import ResendVerification, ResendVerificationRequest
+from application.reset_password import ResetPassword, ResetPasswordRequest
+from application.verify_email import VerifyEmail, VerifyEmailRequest
+from entrypoints.http.client import client_of
+from entrypoints.http.schemas import (
+    ForgotPasswordBody,
+    MessageBody,
+    ResetPasswordBody,
+    VerifyEmailBody,
+)
+from entrypoints.http.tokens import presented_access_token
+from entrypoints.settings import Settings
+
+AnyRequest = Request[Any, Any, Any]
+
+
+class RecoveryController(Controller):
+    """Password recovery and email verification, with tokens sent by mail."""
+
+    path = "/api/auth"
+    tags = ["recovery"]
+
+    @post("/password/forgot", status_code=HTTP_202_ACCEPTED)
+    async def forgot_password(
+        self,
+        request: AnyRequest,
+        data: JSONBody[ForgotPasswordBody],
+        forgot: FromDishka[RequestPasswordReset],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """Mails a reset link if the address is registered. The answer is the same, and takes
+        the same time, either way."""
+        client = client_of(request, settings.trusted_proxy_networks)
+        await forgot.execute(RequestPasswordResetRequest(data.email, client))
+        return MessageBody("If that address is registered, a reset link has been sent.")
+
+    @post("/password/reset", status_code=HTTP_200_OK)
+    async def reset_password(
+        self,
+        request: AnyRequest,
+        data: JSONBody[ResetPasswordBody],
+        reset: FromDishka[ResetPassword],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """Sets a new password with a mailed token; every session of the user ends."""
+        client = client_of(request, settings.trusted_proxy_networks)
+        await reset.execute(ResetPasswordRequest(data.token, data.password, client))
+        return MessageBody("Password has been reset.")
+
+    @post("/email/verify", status_code=HTTP_200_OK)
+    async def verify_email(
+        self,
+        request: AnyRequest,
+        data: JSONBody[VerifyEmailBody],
+        verify: FromDishka[VerifyEmail],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """Marks the address verified with the token mailed to it."""
+        client = client_of(request, settings.trusted_proxy_networks)
+        await verify.execute(VerifyEmailRequest(data.token, client))
+        return MessageBody("Email verified.")
+
+    @post("/email/resend", status_code=HTTP_202_ACCEPTED)
+    async def resend_verification(
+        self,
+        request: AnyRequest,
+        resend: FromDishka[ResendVerification],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """A new verification mail for the signed-in caller, unless already verified."""
+        client = client_of(request, settings.trusted_proxy_networks)
+        await resend.execute(ResendVerificationRequest(presented_access_token(request), client))
+        return MessageBody("If the address is not verified yet, a verification link has been sent.")
