@@ -49,7 +49,7 @@ _RETIRE_LIVE_TOKENS = (
 )
 _REVOKE_ALL_OF_USER = (
     update(sessions)
-    .where(sessions.c.user_id == bindparam("user_id"), sessions.c.revoked_at.is_(None))
+    .where(sessions.c.user_id == bindparam("of_user"), sessions.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("at"))
 )
 _REVOKE = (
@@ -116,7 +116,7 @@ class SqlAlchemySessionStore(SessionStore):
         await self._database.execute(_REVOKE, {"session_id": session_id, "at": at})
 
     async def revoke_all_of_user(self, user_id: int, at: datetime) -> None:
-        await self._database.execute(_REVOKE_ALL_OF_USER, {"user_id": user_id, "at": at})
+        await self._database.execute(_REVOKE_ALL_OF_USER, {"of_user": user_id, "at": at})
 
     async def purge(self, now: datetime) -> int:
         ended = await self._database.execute(
