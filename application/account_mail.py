@@ -43,7 +43,7 @@ def compose_token_mail(
 
 def _duration(lifetime: timedelta) -> str:
     seconds = int(lifetime.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+    for unit, size in (("hour", 3600), ("minute", 60)):
         if seconds >= size and seconds % size == 0:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
