@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.outcomes import RefreshOutcome, SigninOutcome
-from domain.one_time_token import IssuedOneTimeToken, TokenPurpose
+from domain.one_time_token import IssuedOneTimeToken
 from domain.session import IssuedRefreshToken, RefreshToken, Session
 from domain.user import NewUser, Principal, User
 from domain.values import Email, PasswordHash, RawPassword, Username
@@ -153,7 +153,10 @@ class OneTimeTokenStore(Protocol):
     """Mailed single-use tokens, kept as digests only."""
 
     async def replace(self, token: IssuedOneTimeToken) -> None:
-        """Stores the token as the only one of its user and purpose: older ones die."""
+        """Stores the token as the only one of its user and purpose: older ones die. So the
+        store holds at most one token per user and purpose, and needs no purging. (A password
+        change needs no call here: it changes what reset tokens are bound to; see
+        `domain.one_time_token`.)"""
         ...
 
     async def find(self, digest: str) -> IssuedOneTimeToken | None: ...
@@ -161,10 +164,6 @@ class OneTimeTokenStore(Protocol):
     async def consume(self, token: IssuedOneTimeToken) -> bool:
         """Deletes the token and every other of its user and purpose. False (and nothing
         changed) when the token was already gone: a concurrent use got there first."""
-        ...
-
-    async def revoke_all_of_user(self, user_id: int, purpose: TokenPurpose) -> None:
-        """Kills every token of the user for the purpose (a password change ends reset links)."""
         ...
 
 

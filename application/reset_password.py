@@ -17,7 +17,9 @@ class ResetPasswordRequest:
 
 class ResetPassword:
     """Sets a new password with a mailed reset token, which is then used up with every other reset
-    token of the user; every session of the user ends, the attacker's included."""
+    token of the user; every session of the user ends, the attacker's included. The link reached
+    its owner through the address, so the address counts as verified from then on: the way back
+    for a user whose verification link expired while signin requires one."""
 
     def __init__(
         self,
@@ -47,3 +49,5 @@ class ResetPassword:
         user = await self._tokens.redeem(token, TokenPurpose.PASSWORD_RESET)
         await self._users.set_password_hash(user.id, password_hash)
         await self._sessions.revoke_all_of_user(user.id, self._clock.now())
+        if not user.email_verified:
+            await self._users.mark_email_verified(user.id)

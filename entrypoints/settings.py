@@ -171,6 +171,7 @@ class Settings:
             cors_origins=_origins(settings.cors_origins),
             trusted_proxies=_networks(settings.trusted_proxies),
             smtp_url=_smtp_url(settings.smtp_url),
+            mail_from=_sender(settings.mail_from),
             password_reset_url=_link_template("PASSWORD_RESET_URL", settings.password_reset_url),
             email_verify_url=_link_template("EMAIL_VERIFY_URL", settings.email_verify_url),
         )
@@ -234,6 +235,16 @@ def _smtp_url(configured: str) -> str:
         except ValueError as error:
             # The reason never repeats the URL: it may hold the password.
             raise SettingsError(f"SMTP_URL {error}") from None
+    return configured
+
+
+def _sender(configured: str) -> str:
+    address = configured.rpartition("<")[2].rstrip(">").strip()
+    local, _, domain = address.partition("@")
+    if not local or not domain or any(c in configured for c in "\r\n"):
+        raise SettingsError(
+            f"MAIL_FROM must be an address, as in 'Name <me@example.org>': {configured!r}"
+        )
     return configured
 
 

@@ -190,9 +190,6 @@ class InMemoryOneTimeTokenStore(OneTimeTokenStore):
         self._forget(token.user_id, token.purpose)
         return True
 
-    async def revoke_all_of_user(self, user_id: int, purpose: TokenPurpose) -> None:
-        self._forget(user_id, purpose)
-
     def _forget(self, user_id: int, purpose: TokenPurpose) -> None:
         tokens = self._storage.one_time_tokens
         for digest in [

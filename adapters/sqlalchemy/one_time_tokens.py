@@ -53,10 +53,7 @@ class SqlAlchemyOneTimeTokenStore(OneTimeTokenStore):
         deleted = await self._database.execute(_DELETE_ONE, {"digest": token.digest})
         if deleted.rowcount != 1:
             return False
-        await self.revoke_all_of_user(token.user_id, token.purpose)
-        return True
-
-    async def revoke_all_of_user(self, user_id: int, purpose: TokenPurpose) -> None:
         await self._database.execute(
-            _DELETE_OF_USER, {"user_id": user_id, "purpose": purpose.value}
+            _DELETE_OF_USER, {"user_id": token.user_id, "purpose": token.purpose.value}
         )
+        return True

@@ -344,3 +344,16 @@ async def test_signin_can_require_a_verified_email(service: Service, smtp: SmtpT
     token = await verification_token(smtp, "alice@example.com")
     assert (await verify(service, token)).status_code == 200
     assert (await service.signin("alice", DEFAULT_PASSWORD)).status_code == 200
+
+
+@pytest.mark.parametrize("extra_settings", [{"require_verified_email": True}])
+async def test_a_completed_reset_verifies_the_address_it_was_mailed_to(
+    service: Service, smtp: SmtpTestServer
+) -> None:
+    assert (await service.signup("alice")).status_code == 200
+    service.clock.advance(24 * 3600 + 1)  # the verification link has expired
+    token = await reset_token(service, smtp, "alice@example.com")
+
+    assert (await reset(service, token)).status_code == 200
+
+    assert (await service.signin("alice", NEW_PASSWORD)).status_code == 200

@@ -43,3 +43,9 @@ def test_a_link_template_must_be_a_web_url_with_a_token(
 ) -> None:
     with pytest.raises(SettingsError, match=variable):
         settings(tmp_path, **{variable: template})
+
+
+@pytest.mark.parametrize("sender", ["no address", "Name <@example.org>", "a@b\r\nBcc: x@y"])
+def test_mail_from_must_be_an_address(tmp_path: Path, sender: str) -> None:
+    with pytest.raises(SettingsError, match="MAIL_FROM"):
+        settings(tmp_path, MAIL_FROM=sender)
