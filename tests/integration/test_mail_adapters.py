@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from adapters.mail.delivery import BackgroundMailDelivery, DeliveryPolicy
+from adapters.mail.mime import mime_message
 from adapters.mail.smtp import SmtpMailer, SmtpServer
 from application.errors import MailNotSent
 from application.ports import Mailer, MailMessage
@@ -158,3 +159,15 @@ def test_bad_smtp_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match=r".") as refusal:
         SmtpServer.from_url(url.replace("mail", "user:hunter2@mail"))
     assert "hunter2" not in str(refusal.value)
+
+
+def test_an_ascii_mail_holds_its_link_unencoded_in_the_raw_message() -> None:
+    link = "http://localhost:8081/reset-password?token=" + "A" * 43 + "_-"
+    message = MailMessage(
+        "alice@example.com", "Reset", f"Open\n{link}\n", f"<a href='{link}'>x</a>"
+    )
+
+    raw = mime_message(message, "auth@example.org").as_bytes().decode()
+
+    assert f"\n{link}\n" in raw
+    assert "=3D" not in raw
