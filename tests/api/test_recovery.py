@@ -357,3 +357,25 @@ async def test_a_completed_reset_verifies_the_address_it_was_mailed_to(
     assert (await reset(service, token)).status_code == 200
 
     assert (await service.signin("alice", NEW_PASSWORD)).status_code == 200
+
+
+async def test_the_endpoints_are_documented_with_their_answers(service: Service) -> None:
+    paths = (await service.client.get("/docs/openapi.json")).json()["paths"]
+
+    documented = {
+        path: sorted(paths[path]["post"]["responses"])
+        for path in (
+            "/api/auth/password/forgot",
+            "/api/auth/password/reset",
+            "/api/auth/email/verify",
+            "/api/auth/email/resend",
+        )
+    }
+
+    assert documented == {
+        "/api/auth/password/forgot": ["202", "400"],
+        "/api/auth/password/reset": ["200", "400", "503"],
+        "/api/auth/email/verify": ["200", "400", "503"],
+        "/api/auth/email/resend": ["202", "401", "403", "503"],
+    }
+    assert all(not paths[path]["post"].get("parameters") for path in documented)
