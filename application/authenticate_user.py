@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 
 from application.client import UNKNOWN_CLIENT, Client
-from application.errors import InvalidCredentials
+from application.errors import EmailNotVerified, InvalidCredentials
 from application.outcomes import SigninOutcome
 from application.ports import (
     AccessToken,
@@ -28,6 +28,12 @@ class AuthenticateUserRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class SigninRules:
+    require_verified_email: bool = False
+    """Off by default: the original's clients know nothing of verification."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthenticateUserResponse:
     user: User
     access_token: AccessToken
@@ -47,6 +53,7 @@ class AuthenticateUser:
         policy: SessionPolicy,
         transactions: Transactions,
         metrics: Metrics,
+        rules: SigninRules = SigninRules(),
     ) -> None:
         self._users = users
         self._hasher = hasher
@@ -56,6 +63,7 @@ class AuthenticateUser:
         self._policy = policy
         self._transactions = transactions
         self._metrics = metrics
+        self._rules = rules
 
     async def execute(self, request: AuthenticateUserRequest) -> AuthenticateUserResponse:
         user = await self._find(request.username)
@@ -64,6 +72,10 @@ class AuthenticateUser:
         if user is None or not matches:
             self._metrics.signin(SigninOutcome.FAILURE)
             raise InvalidCredentials
+        if self._rules.require_verified_email and not user.email_verified:
+            # Only after the right password, so it tells nothing to someone guessing.
+            self._metrics.signin(SigninOutcome.UNVERIFIED)
+            raise EmailNotVerified
         rehashed = await self._rehashed(user, request.password)
         response = await self._transactions.run(lambda: self._start_session(user, rehashed))
         self._metrics.signin(SigninOutcome.SUCCESS)

@@ -49,6 +49,15 @@ class RefreshTokenReused(ApplicationError):
     """A retired refresh token came back: the session it belonged to is now revoked."""
 
 
+class OneTimeTokenInvalid(ApplicationError):
+    """A mailed token that is unknown, used, expired, or issued for a password or address that
+    has changed since: deliberately indistinguishable."""
+
+
+class EmailNotVerified(ApplicationError):
+    """The right password, but signin requires a verified address and this one is not."""
+
+
 class TemporarilyUnavailable(ApplicationError):
     """The service cannot answer in time now, but may in a moment: answered 503 with Retry-After.
     `kind` says why, in a word fit for a log line or a metric label."""
@@ -72,3 +81,12 @@ class StorageConflict(Exception):
     """A transient refusal (deadlock, lock wait timeout, certification failure, busy file): the
     unit of work is rolled back and may simply run again. `Transactions` does that; it never
     reaches a client."""
+
+
+class MailNotSent(Exception):
+    """The mail system did not take a message. `permanent` when trying again cannot help (the
+    server refused the recipient); otherwise delivery is retried later."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent

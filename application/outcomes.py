@@ -12,6 +12,8 @@ class SigninOutcome(Enum):
     """Refused by a rate limit before any password was checked."""
     DISABLED = "disabled"
     """The right password for a disabled account."""
+    UNVERIFIED = "unverified"
+    """The right password, but the address is not verified and signin requires it."""
 
 
 class RefreshOutcome(Enum):

@@ -1,10 +1,11 @@
 """The interfaces the use cases need from the outside world; adapters implement them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from application.outcomes import RefreshOutcome, SigninOutcome
+from domain.one_time_token import IssuedOneTimeToken
 from domain.session import IssuedRefreshToken, RefreshToken, Session
 from domain.user import NewUser, Principal, User
 from domain.values import Email, PasswordHash, RawPassword, Username
@@ -47,6 +48,14 @@ class UserRepository(Protocol):
 
     async def set_password_hash(self, user_id: int, password_hash: PasswordHash) -> None: ...
 
+    async def find_by_id(self, user_id: int) -> User | None: ...
+
+    async def find_by_email(self, email: Email) -> User | None:
+        """Case-insensitively, as uniqueness is decided."""
+        ...
+
+    async def mark_email_verified(self, user_id: int) -> None: ...
+
 
 class PrincipalFinder(Protocol):
     async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
@@ -74,6 +83,10 @@ class SessionStore(Protocol):
         ...
 
     async def revoke(self, session_id: str, at: datetime) -> None: ...
+
+    async def revoke_all_of_user(self, user_id: int, at: datetime) -> None:
+        """Ends every live session of the user: their access and refresh tokens stop working."""
+        ...
 
     async def purge(self, now: datetime) -> int:
         """Deletes ended sessions and expired refresh tokens; returns how many sessions went."""
@@ -133,4 +146,53 @@ class Metrics(Protocol):
 
     def throttled(self, limit: str) -> None:
         """An attempt refused by the named rate limit."""
+        ...
+
+
+class OneTimeTokenStore(Protocol):
+    """Mailed single-use tokens, kept as digests only."""
+
+    async def replace(self, token: IssuedOneTimeToken) -> None:
+        """Stores the token as the only one of its user and purpose: older ones die. So the
+        store holds at most one token per user and purpose, and needs no purging. (A password
+        change needs no call here: it changes what reset tokens are bound to; see
+        `domain.one_time_token`.)"""
+        ...
+
+    async def find(self, digest: str) -> IssuedOneTimeToken | None: ...
+
+    async def consume(self, token: IssuedOneTimeToken) -> bool:
+        """Deletes the token and every other of its user and purpose. False (and nothing
+        changed) when the token was already gone: a concurrent use got there first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MailMessage:
+    to: str
+    subject: str
+    text: str = field(repr=False)
+    """The plain-text part; it holds the link as it is, for clients that show no HTML."""
+    html: str = field(repr=False)
+
+
+class Mailer(Protocol):
+    async def send(self, message: MailMessage) -> None:
+        """Hands the message to the mail system now; raises MailNotSent when it could not."""
+        ...
+
+
+class OutgoingMail(Protocol):
+    def post(self, message: MailMessage) -> None:
+        """Accepts the message for delivery in the background and returns at once: a slow or
+        absent mail server never holds up or fails a request. Call it only after the
+        transaction that made the message true has committed."""
+        ...
+
+
+class PasswordResetRequests(Protocol):
+    def submit(self, email: Email) -> None:
+        """Takes a reset request off the request path: the look-up, the token and the mail
+        happen afterwards, so the answer takes the same time whether or not the address is
+        registered."""
         ...

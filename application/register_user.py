@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from application.client import UNKNOWN_CLIENT, Client
@@ -9,9 +9,11 @@ from application.errors import (
     PrivilegedRoleNotAllowed,
 )
 from application.identify_caller import IdentifyCaller
-from application.ports import Clock, PasswordHasher, UserRepository
+from application.one_time_tokens import OneTimeTokens
+from application.ports import Clock, MailMessage, OutgoingMail, PasswordHasher, UserRepository
 from application.transactions import Transactions
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
+from domain.one_time_token import TokenPurpose
 from domain.roles import PRIVILEGED_ROLES, Role, roles_from_names
 from domain.user import NewUser, User
 from domain.values import Email, RawPassword, Username
@@ -41,12 +43,16 @@ class RegisterUser:
         identify: IdentifyCaller,
         clock: Clock,
         transactions: Transactions,
+        tokens: OneTimeTokens,
+        mail: OutgoingMail,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._identify = identify
         self._clock = clock
         self._transactions = transactions
+        self._tokens = tokens
+        self._mail = mail
 
     async def execute(self, request: RegisterUserRequest) -> RegisterUserResponse:
         username = Username(request.username)
@@ -56,9 +62,25 @@ class RegisterUser:
         if roles & PRIVILEGED_ROLES:
             await self._require_administrator(request.access_token)
         account = NewAccount(username, email, roles)
+        verification: list[MailMessage] = []
+
+        async def issue_verification(user: User) -> None:
+            # In the signup's transaction, so a user never exists without a way to verify; the
+            # list is refilled if the transaction runs again.
+            verification[:] = [await self._tokens.issue(user, TokenPurpose.EMAIL_VERIFICATION)]
+
         user = await create_user(
-            self._users, self._hasher, self._clock, self._transactions, account, password
+            self._users,
+            self._hasher,
+            self._clock,
+            self._transactions,
+            account,
+            password,
+            after_insert=issue_verification,
         )
+        # Only now that the signup has committed: a mail never announces a user that is not there.
+        for message in verification:
+            self._mail.post(message)
         return RegisterUserResponse(user_id=user.id)
 
     async def _require_administrator(self, access_token: str | None) -> None:
@@ -84,8 +106,10 @@ async def create_user(
     transactions: Transactions,
     account: NewAccount,
     password: RawPassword,
+    after_insert: Callable[[User], Awaitable[None]] | None = None,
 ) -> User:
-    """Stores and commits a new account. Shared by signup and the create-admin command."""
+    """Stores and commits a new account, with whatever `after_insert` writes in the same
+    transaction. Shared by signup and the create-admin command."""
     # A cheap look-up first spares a bcrypt hash on the common duplicate; the unique indexes
     # behind `add` still decide a race between two signups.
     username_taken, email_taken = await users.find_taken(account.username, account.email)
@@ -97,4 +121,11 @@ async def create_user(
     new_user = NewUser(
         account.username, account.email, password_hash, account.roles, created_at=clock.now()
     )
-    return await transactions.run(lambda: users.add(new_user))
+
+    async def insert() -> User:
+        user = await users.add(new_user)
+        if after_insert is not None:
+            await after_insert(user)
+        return user
+
+    return await transactions.run(insert)

@@ -25,6 +25,7 @@ class User:
     email: Email
     password_hash: PasswordHash
     roles: frozenset[Role]
+    email_verified: bool = False
 
     @property
     def ordered_roles(self) -> list[Role]:

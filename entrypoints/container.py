@@ -18,7 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.bcrypt_hasher import BcryptPasswordHasher
 from adapters.clock import SystemClock
 from adapters.jwt_tokens import JwtAccessTokens
+from adapters.mail.delivery import BackgroundMailDelivery
+from adapters.mail.outbox import OutboxMailer
+from adapters.mail.smtp import SmtpMailer
 from adapters.memory import (
+    InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
@@ -30,19 +34,25 @@ from adapters.refresh_tokens import HmacRefreshTokenSuccession
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url, create_engine
+from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
-from application.authenticate_user import AuthenticateUser
+from application.authenticate_user import AuthenticateUser, SigninRules
 from application.authorize_access import AuthorizeAccess
 from application.create_administrator import CreateAdministrator
 from application.identify_caller import IdentifyCaller
+from application.one_time_tokens import OneTimeTokens, TokenPolicy
 from application.ports import (
     AccessTokenIssuer,
     AccessTokenVerifier,
     Clock,
+    Mailer,
     Metrics,
+    OneTimeTokenStore,
+    OutgoingMail,
     PasswordHasher,
+    PasswordResetRequests,
     PrincipalFinder,
     RefreshTokenSuccession,
     SessionStore,
@@ -52,9 +62,14 @@ from application.ports import (
 from application.purge_sessions import PurgeSessions
 from application.refresh_session import RefreshSession
 from application.register_user import RegisterUser
+from application.request_password_reset import RequestPasswordReset, SendPasswordReset
+from application.resend_verification import ResendVerification
+from application.reset_password import ResetPassword
 from application.session_policy import SessionPolicy
 from application.sign_out import SignOut
 from application.transactions import RetryPolicy, Transactions
+from application.verify_email import VerifyEmail
+from entrypoints.background import BackgroundPasswordResets
 from entrypoints.settings import Settings
 
 
@@ -73,6 +88,14 @@ class CoreProvider(Provider):
     @provide
     def retry_policy(self, settings: Settings) -> RetryPolicy:
         return settings.retry_policy
+
+    @provide
+    def token_policy(self, settings: Settings) -> TokenPolicy:
+        return settings.token_policy
+
+    @provide
+    def signin_rules(self, settings: Settings) -> SigninRules:
+        return SigninRules(require_verified_email=settings.require_verified_email)
 
     clock = provide(SystemClock, provides=Clock)
     metrics = provide(CountingMetrics, provides=Metrics)
@@ -98,6 +121,40 @@ class CoreProvider(Provider):
         return HmacRefreshTokenSuccession(settings.jwt_secret)
 
 
+class MailProvider(Provider):
+    """SMTP when SMTP_URL is set, else the outbox folder; always delivered in the background.
+    Closing the container closes the reset requests in hand first, then the delivery (each
+    needs what comes after it), each with MAIL_SHUTDOWN_GRACE to finish."""
+
+    scope = Scope.APP
+
+    @provide
+    def mailer(self, settings: Settings, clock: Clock) -> Mailer:
+        server = settings.smtp_server
+        if server is None:
+            return OutboxMailer(settings.outbox, settings.mail_from, clock)
+        return SmtpMailer(server, settings.mail_from, settings.mail_timeout)
+
+    @provide
+    async def delivery(
+        self, mailer: Mailer, settings: Settings
+    ) -> AsyncIterator[BackgroundMailDelivery]:
+        delivery = BackgroundMailDelivery(mailer, settings.mail_delivery_policy)
+        yield delivery
+        await delivery.close(settings.mail_shutdown_grace)
+
+    outgoing_mail = alias(source=BackgroundMailDelivery, provides=OutgoingMail)
+
+    @provide
+    async def password_reset_requests(
+        self, container: AsyncContainer, delivery: BackgroundMailDelivery, settings: Settings
+    ) -> AsyncIterator[PasswordResetRequests]:
+        # `delivery` is asked for only so that it is built first, and so closed after this.
+        requests = BackgroundPasswordResets(container)
+        yield requests
+        await requests.close(settings.mail_shutdown_grace)
+
+
 class UseCaseProvider(Provider):
     scope = Scope.REQUEST
 
@@ -110,6 +167,12 @@ class UseCaseProvider(Provider):
     sign_out = provide(SignOut)
     purge_sessions = provide(PurgeSessions)
     create_administrator = provide(CreateAdministrator)
+    one_time_tokens = provide(OneTimeTokens)
+    request_password_reset = provide(RequestPasswordReset)
+    send_password_reset = provide(SendPasswordReset)
+    reset_password = provide(ResetPassword)
+    verify_email = provide(VerifyEmail)
+    resend_verification = provide(ResendVerification)
 
 
 class SqlStorageProvider(Provider):
@@ -136,6 +199,9 @@ class SqlStorageProvider(Provider):
     unit_of_work = alias(source=SqlAlchemyDatabase, provides=UnitOfWork)
     users = provide(SqlAlchemyUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     sessions = provide(SqlAlchemySessionStore, provides=SessionStore, scope=Scope.REQUEST)
+    one_time_tokens = provide(
+        SqlAlchemyOneTimeTokenStore, provides=OneTimeTokenStore, scope=Scope.REQUEST
+    )
 
 
 class SqliteStorageProvider(SqlStorageProvider):
@@ -167,6 +233,9 @@ class InMemoryStorageProvider(Provider):
     users = provide(InMemoryUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     principals = provide(InMemoryPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
     sessions = provide(InMemorySessionStore, provides=SessionStore, scope=Scope.REQUEST)
+    one_time_tokens = provide(
+        InMemoryOneTimeTokenStore, provides=OneTimeTokenStore, scope=Scope.REQUEST
+    )
 
 
 def storage_provider(settings: Settings) -> Provider:
@@ -181,6 +250,7 @@ def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
     """The one composition root. Tests pass providers that override a port (a fake clock)."""
     return make_async_container(
         CoreProvider(),
+        MailProvider(),
         UseCaseProvider(),
         storage_provider(settings),
         *overrides,

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from adapters.jwt_tokens import MIN_SECRET_BYTES
+from adapters.mail.delivery import DeliveryPolicy
+from adapters.mail.smtp import SmtpServer
+from application.one_time_tokens import TOKEN_PLACEHOLDER, TokenPolicy
 from application.session_policy import SessionPolicy
 from application.transactions import RetryPolicy
 
@@ -33,8 +36,16 @@ class SettingsError(ValueError):
     """A configuration value the service refuses to start with."""
 
 
-def _setting(default: Any, env: str, *, low: float | None = None, high: float | None = None) -> Any:
-    return field(default=default, metadata={"env": env, "low": low, "high": high})
+def _setting(
+    default: Any,
+    env: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    secret: bool = False,
+) -> Any:
+    """`secret`: kept out of the settings' repr, which may reach a log."""
+    return field(default=default, repr=not secret, metadata={"env": env, "low": low, "high": high})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,24 @@ class Settings:
     db_retry_backoff: float = _setting(0.02, "DB_RETRY_BACKOFF", low=0, high=5)
     max_body_size: int = _setting(64 * 1024, "MAX_BODY_SIZE", low=1024)
     session_purge_interval: int = _setting(3600, "SESSION_PURGE_INTERVAL", low=0)
+    smtp_url: str = _setting("", "SMTP_URL", secret=True)
+    """Empty: mail goes to the outbox folder under `data_dir`."""
+    mail_from: str = _setting("Authgate <no-reply@localhost>", "MAIL_FROM")
+    password_reset_url: str = _setting(
+        "http://localhost:8081/reset-password?token={token}", "PASSWORD_RESET_URL"
+    )
+    email_verify_url: str = _setting(
+        "http://localhost:8081/verify-email?token={token}", "EMAIL_VERIFY_URL"
+    )
+    password_reset_ttl: int = _setting(1800, "PASSWORD_RESET_TTL", low=60, high=86400)
+    email_verify_ttl: int = _setting(86400, "EMAIL_VERIFY_TTL", low=60, high=30 * 86400)
+    require_verified_email: bool = _setting(False, "REQUIRE_VERIFIED_EMAIL")
+    """Off by default: the original's clients know nothing of verification."""
+    mail_retry_attempts: int = _setting(10, "MAIL_RETRY_ATTEMPTS", low=1, high=100)
+    mail_retry_backoff: float = _setting(2.0, "MAIL_RETRY_BACKOFF", low=0, high=3600)
+    mail_retry_max_backoff: float = _setting(300.0, "MAIL_RETRY_MAX_BACKOFF", low=0, high=86400)
+    mail_timeout: float = _setting(30.0, "MAIL_TIMEOUT", low=0.1, high=600)
+    mail_shutdown_grace: float = _setting(10.0, "MAIL_SHUTDOWN_GRACE", low=0, high=600)
 
     @property
     def uses_memory_storage(self) -> bool:
@@ -96,6 +125,31 @@ class Settings:
         return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in self.trusted_proxies)
 
     @property
+    def smtp_server(self) -> SmtpServer | None:
+        return SmtpServer.from_url(self.smtp_url) if self.smtp_url else None
+
+    @property
+    def outbox(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def token_policy(self) -> TokenPolicy:
+        return TokenPolicy(
+            password_reset_lifetime=timedelta(seconds=self.password_reset_ttl),
+            email_verification_lifetime=timedelta(seconds=self.email_verify_ttl),
+            password_reset_url=self.password_reset_url,
+            email_verification_url=self.email_verify_url,
+        )
+
+    @property
+    def mail_delivery_policy(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            attempts=self.mail_retry_attempts,
+            backoff=self.mail_retry_backoff,
+            max_backoff=self.mail_retry_max_backoff,
+        )
+
+    @property
     def access_token_lifetime(self) -> timedelta:
         return timedelta(seconds=self.access_token_ttl)
 
@@ -116,6 +170,10 @@ class Settings:
             jwt_secret=_jwt_secret(env.get("JWT_SECRET"), settings.data_dir),
             cors_origins=_origins(settings.cors_origins),
             trusted_proxies=_networks(settings.trusted_proxies),
+            smtp_url=_smtp_url(settings.smtp_url),
+            mail_from=_sender(settings.mail_from),
+            password_reset_url=_link_template("PASSWORD_RESET_URL", settings.password_reset_url),
+            email_verify_url=_link_template("EMAIL_VERIFY_URL", settings.email_verify_url),
         )
 
 
@@ -168,6 +226,34 @@ def _networks(configured: tuple[str, ...]) -> tuple[str, ...]:
                 f"TRUSTED_PROXIES must list addresses or CIDR ranges, not {proxy!r}"
             ) from None
     return configured
+
+
+def _smtp_url(configured: str) -> str:
+    if configured:
+        try:
+            SmtpServer.from_url(configured)
+        except ValueError as error:
+            # The reason never repeats the URL: it may hold the password.
+            raise SettingsError(f"SMTP_URL {error}") from None
+    return configured
+
+
+def _sender(configured: str) -> str:
+    address = configured.rpartition("<")[2].rstrip(">").strip()
+    local, _, domain = address.partition("@")
+    if not local or not domain or any(c in configured for c in "\r\n"):
+        raise SettingsError(
+            f"MAIL_FROM must be an address, as in 'Name <me@example.org>': {configured!r}"
+        )
+    return configured
+
+
+def _link_template(name: str, template: str) -> str:
+    if TOKEN_PLACEHOLDER not in template:
+        raise SettingsError(f"{name} must contain {TOKEN_PLACEHOLDER}, where the token goes")
+    if not template.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http:// or https:// URL")
+    return template
 
 
 def _jwt_secret(configured: str | None, data_dir: Path) -> bytes:

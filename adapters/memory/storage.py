@@ -4,8 +4,15 @@ SQL adapter's statements are atomic in their transaction."""
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from application.ports import PrincipalFinder, SessionStore, UnitOfWork, UserRepository
+from application.ports import (
+    OneTimeTokenStore,
+    PrincipalFinder,
+    SessionStore,
+    UnitOfWork,
+    UserRepository,
+)
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
+from domain.one_time_token import IssuedOneTimeToken, TokenPurpose
 from domain.session import IssuedRefreshToken, Session
 from domain.user import NewUser, Principal, User
 from domain.values import Email, PasswordHash, Username
@@ -16,11 +23,14 @@ class InMemoryStorage:
     users: dict[int, User] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     refresh_tokens: dict[str, IssuedRefreshToken] = field(default_factory=dict)
+    one_time_tokens: dict[str, IssuedOneTimeToken] = field(default_factory=dict)
     next_user_id: int = 1
 
     def delete_user(self, user_id: int) -> None:
         """What ON DELETE CASCADE does in SQL: the user's sessions and tokens go too."""
         self.users.pop(user_id, None)
+        for digest in [d for d, t in self.one_time_tokens.items() if t.user_id == user_id]:
+            del self.one_time_tokens[digest]
         for session_id in [s.id for s in self.sessions.values() if s.user_id == user_id]:
             self.delete_session(session_id)
 
@@ -77,6 +87,17 @@ class InMemoryUserRepository(UserRepository):
     async def set_password_hash(self, user_id: int, password_hash: PasswordHash) -> None:
         user = self._storage.users[user_id]
         self._storage.users[user_id] = replace(user, password_hash=password_hash)
+
+    async def find_by_id(self, user_id: int) -> User | None:
+        return self._storage.users.get(user_id)
+
+    async def find_by_email(self, email: Email) -> User | None:
+        return next((u for u in self._storage.users.values() if u.email.key == email.key), None)
+
+    async def mark_email_verified(self, user_id: int) -> None:
+        user = self._storage.users.get(user_id)
+        if user is not None:
+            self._storage.users[user_id] = replace(user, email_verified=True)
 
     def _taken(self, username: Username, email: Email) -> tuple[bool, bool]:
         users = self._storage.users.values()
@@ -137,6 +158,11 @@ class InMemorySessionStore(SessionStore):
         if session is not None and session.revoked_at is None:
             self._storage.sessions[session_id] = replace(session, revoked_at=at)
 
+    async def revoke_all_of_user(self, user_id: int, at: datetime) -> None:
+        for session in list(self._storage.sessions.values()):
+            if session.user_id == user_id and session.revoked_at is None:
+                self._storage.sessions[session.id] = replace(session, revoked_at=at)
+
     async def purge(self, now: datetime) -> int:
         ended = [s.id for s in self._storage.sessions.values() if not s.is_live(now)]
         for session_id in ended:
@@ -145,3 +171,28 @@ class InMemorySessionStore(SessionStore):
         for digest in [d for d, t in tokens.items() if t.expires_at <= now]:
             del tokens[digest]
         return len(ended)
+
+
+class InMemoryOneTimeTokenStore(OneTimeTokenStore):
+    def __init__(self, storage: InMemoryStorage) -> None:
+        self._storage = storage
+
+    async def replace(self, token: IssuedOneTimeToken) -> None:
+        self._forget(token.user_id, token.purpose)
+        self._storage.one_time_tokens[token.digest] = token
+
+    async def find(self, digest: str) -> IssuedOneTimeToken | None:
+        return self._storage.one_time_tokens.get(digest)
+
+    async def consume(self, token: IssuedOneTimeToken) -> bool:
+        if self._storage.one_time_tokens.pop(token.digest, None) is None:
+            return False
+        self._forget(token.user_id, token.purpose)
+        return True
+
+    def _forget(self, user_id: int, purpose: TokenPurpose) -> None:
+        tokens = self._storage.one_time_tokens
+        for digest in [
+            d for d, t in tokens.items() if t.user_id == user_id and t.purpose is purpose
+        ]:
+            del tokens[digest]

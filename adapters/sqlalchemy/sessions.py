@@ -47,6 +47,11 @@ _RETIRE_LIVE_TOKENS = (
     )
     .values(rotated_at=bindparam("retired_at"))
 )
+_REVOKE_ALL_OF_USER = (
+    update(sessions)
+    .where(sessions.c.user_id == bindparam("of_user"), sessions.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("at"))
+)
 _REVOKE = (
     update(sessions)
     .where(sessions.c.id == bindparam("session_id"), sessions.c.revoked_at.is_(None))
@@ -109,6 +114,9 @@ class SqlAlchemySessionStore(SessionStore):
 
     async def revoke(self, session_id: str, at: datetime) -> None:
         await self._database.execute(_REVOKE, {"session_id": session_id, "at": at})
+
+    async def revoke_all_of_user(self, user_id: int, at: datetime) -> None:
+        await self._database.execute(_REVOKE_ALL_OF_USER, {"of_user": user_id, "at": at})
 
     async def purge(self, now: datetime) -> int:
         ended = await self._database.execute(

@@ -5,10 +5,12 @@ from typing import Any
 
 from sqlalchemy import (
     CHAR,
+    Boolean,
     Column,
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -83,6 +85,7 @@ users = Table(
     Column("email_key", lookup_key(254), nullable=False),
     Column("password", String(255), nullable=False),
     Column("created_at", timestamp(), nullable=False),
+    Column("email_verified", Boolean(), nullable=False, default=False),
     UniqueConstraint("username_key", name="uq_users_username_key"),
     UniqueConstraint("email_key", name="uq_users_email_key"),
     **MYSQL_TABLE_OPTIONS,
@@ -124,5 +127,18 @@ refresh_tokens = Table(
     Column("issued_at", timestamp(), nullable=False),
     Column("expires_at", timestamp(), nullable=False, index=True),
     Column("rotated_at", timestamp(), nullable=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+one_time_tokens = Table(
+    "one_time_tokens",
+    metadata,
+    Column("digest", CHAR(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("binding", CHAR(64), nullable=False),
+    Column("issued_at", timestamp(), nullable=False),
+    Column("expires_at", timestamp(), nullable=False, index=True),
+    Index("ix_one_time_tokens_user_purpose", "user_id", "purpose"),
     **MYSQL_TABLE_OPTIONS,
 )

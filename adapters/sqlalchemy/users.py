@@ -12,10 +12,19 @@ from domain.roles import Role
 from domain.user import NewUser, User
 from domain.values import Email, PasswordHash, Username
 
-_USER_WITH_ROLES = (
-    select(users.c.id, users.c.username, users.c.email, users.c.password, user_roles.c.role_id)
-    .select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
-    .where(users.c.username_key == bindparam("username_key"))
+_USERS_WITH_ROLES = select(
+    users.c.id,
+    users.c.username,
+    users.c.email,
+    users.c.password,
+    users.c.email_verified,
+    user_roles.c.role_id,
+).select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
+_USER_WITH_ROLES = _USERS_WITH_ROLES.where(users.c.username_key == bindparam("username_key"))
+_USER_BY_ID = _USERS_WITH_ROLES.where(users.c.id == bindparam("user_id"))
+_USER_BY_EMAIL = _USERS_WITH_ROLES.where(users.c.email_key == bindparam("email_key"))
+_MARK_EMAIL_VERIFIED = (
+    update(users).where(users.c.id == bindparam("user_id")).values(email_verified=True)
 )
 _TAKEN = select(users.c.username_key, users.c.email_key).where(
     or_(
@@ -47,6 +56,7 @@ class SqlAlchemyUserRepository(UserRepository):
                     "email_key": user.email.key,
                     "password": user.password_hash.value,
                     "created_at": user.created_at,
+                    "email_verified": False,
                 },
             )
         except IntegrityError as error:
@@ -62,6 +72,17 @@ class SqlAlchemyUserRepository(UserRepository):
     async def find_by_username(self, username: Username) -> User | None:
         result = await self._database.execute(_USER_WITH_ROLES, {"username_key": username.key})
         return _user_from(result.all())
+
+    async def find_by_id(self, user_id: int) -> User | None:
+        result = await self._database.execute(_USER_BY_ID, {"user_id": user_id})
+        return _user_from(result.all())
+
+    async def find_by_email(self, email: Email) -> User | None:
+        result = await self._database.execute(_USER_BY_EMAIL, {"email_key": email.key})
+        return _user_from(result.all())
+
+    async def mark_email_verified(self, user_id: int) -> None:
+        await self._database.execute(_MARK_EMAIL_VERIFIED, {"user_id": user_id})
 
     async def find_taken(self, username: Username, email: Email) -> tuple[bool, bool]:
         result = await self._database.execute(
@@ -89,6 +110,7 @@ def _user_from(rows: Sequence[Row[Any]]) -> User | None:
         email=Email(first.email),
         password_hash=PasswordHash(first.password),
         roles=frozenset(Role(row.role_id) for row in rows if row.role_id is not None),
+        email_verified=bool(first.email_verified),
     )
 
 

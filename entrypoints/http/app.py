@@ -12,12 +12,14 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from application.ports import OutgoingMail, PasswordResetRequests
 from application.purge_sessions import PurgeSessions
 from entrypoints.container import build_container
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
 from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.recovery import RecoveryController
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
@@ -33,6 +35,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        # Mail delivery starts with the app, so that closing the container at the end always
+        # flushes it, or logs what it drops.
+        await container.get(OutgoingMail)
+        await container.get(PasswordResetRequests)
         purger = None
         if settings.session_purge_interval:
             purger = asyncio.create_task(
@@ -47,7 +53,9 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            DishkaRouter("", route_handlers=[AuthController, ContentController]),
+            DishkaRouter(
+                "", route_handlers=[AuthController, RecoveryController, ContentController]
+            ),
         ],
         lifespan=[lifespan],
         cors_config=CORSConfig(

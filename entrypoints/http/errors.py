@@ -21,7 +21,9 @@ from application.errors import (
     AccessTokenInvalid,
     AccessTokenMissing,
     ApplicationError,
+    EmailNotVerified,
     InvalidCredentials,
+    OneTimeTokenInvalid,
     PrivilegedRoleNotAllowed,
     RefreshTokenExpired,
     RefreshTokenMissing,
@@ -72,6 +74,9 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
             "Please make a new signin request"
         ),
     ),
+    # One message for reset and verification tokens alike, as the contract words it.
+    OneTimeTokenInvalid: (HTTP_400_BAD_REQUEST, lambda _: "Reset token is invalid or expired."),
+    EmailNotVerified: (HTTP_403_FORBIDDEN, lambda _: "Email is not verified."),
     TemporarilyUnavailable: (
         HTTP_503_SERVICE_UNAVAILABLE,
         lambda _: "Service temporarily unavailable. Please try again.",

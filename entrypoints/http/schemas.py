@@ -23,6 +23,19 @@ class SignoutBody(msgspec.Struct):
     refreshToken: str | None = None  # noqa: N815 - the clients' spelling
 
 
+class ForgotPasswordBody(msgspec.Struct):
+    email: str
+
+
+class ResetPasswordBody(msgspec.Struct):
+    token: str
+    password: str
+
+
+class VerifyEmailBody(msgspec.Struct):
+    token: str
+
+
 class MessageBody(msgspec.Struct):
     message: str
 

@@ -1,0 +1,117 @@
+from typing import Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_202_ACCEPTED,
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from application.request_password_reset import RequestPasswordReset, RequestPasswordResetRequest
+from application.resend_verification import ResendVerification, ResendVerificationRequest
+from application.reset_password import ResetPassword, ResetPasswordRequest
+from application.verify_email import VerifyEmail, VerifyEmailRequest
+from entrypoints.http.client import client_of
+from entrypoints.http.schemas import (
+    ForgotPasswordBody,
+    MessageBody,
+    ResetPasswordBody,
+    VerifyEmailBody,
+)
+from entrypoints.http.tokens import presented_access_token
+from entrypoints.settings import Settings
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _refusal(description: str) -> ResponseSpec:
+    return ResponseSpec(MessageBody, description=description, generate_examples=False)
+
+
+_UNAVAILABLE = {HTTP_503_SERVICE_UNAVAILABLE: _refusal("The database cannot answer in time.")}
+_BAD_TOKEN = _refusal("Unknown, used or expired token, or a field that breaks its rule.")
+_SIGNED_IN = {
+    HTTP_401_UNAUTHORIZED: _refusal("A bad or expired access token."),
+    HTTP_403_FORBIDDEN: _refusal("No access token."),
+}
+
+
+class RecoveryController(Controller):
+    """Password recovery and email verification, with tokens sent by mail."""
+
+    path = "/api/auth"
+    tags = ["recovery"]
+
+    @post(
+        "/password/forgot",
+        status_code=HTTP_202_ACCEPTED,
+        responses={HTTP_400_BAD_REQUEST: _refusal("A malformed address.")},
+    )
+    async def forgot_password(
+        self,
+        request: AnyRequest,
+        data: JSONBody[ForgotPasswordBody],
+        forgot: FromDishka[RequestPasswordReset],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """Mails a reset link if the address is registered. The answer is the same, and takes
+        the same time, either way."""
+        client = client_of(request, settings.trusted_proxy_networks)
+        await forgot.execute(RequestPasswordResetRequest(data.email, client))
+        return MessageBody("If that address is registered, a reset link has been sent.")
+
+    @post(
+        "/password/reset",
+        status_code=HTTP_200_OK,
+        responses={HTTP_400_BAD_REQUEST: _BAD_TOKEN, **_UNAVAILABLE},
+    )
+    async def reset_password(
+        self,
+        request: AnyRequest,
+        data: JSONBody[ResetPasswordBody],
+        reset: FromDishka[ResetPassword],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """Sets a new password with a mailed token; every session of the user ends."""
+        client = client_of(request, settings.trusted_proxy_networks)
+        await reset.execute(ResetPasswordRequest(data.token, data.password, client))
+        return MessageBody("Password has been reset.")
+
+    @post(
+        "/email/verify",
+        status_code=HTTP_200_OK,
+        responses={HTTP_400_BAD_REQUEST: _BAD_TOKEN, **_UNAVAILABLE},
+    )
+    async def verify_email(
+        self,
+        request: AnyRequest,
+        data: JSONBody[VerifyEmailBody],
+        verify: FromDishka[VerifyEmail],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """Marks the address verified with the token mailed to it."""
+        client = client_of(request, settings.trusted_proxy_networks)
+        await verify.execute(VerifyEmailRequest(data.token, client))
+        return MessageBody("Email verified.")
+
+    @post(
+        "/email/resend",
+        status_code=HTTP_202_ACCEPTED,
+        responses={**_SIGNED_IN, **_UNAVAILABLE},
+    )
+    async def resend_verification(
+        self,
+        request: AnyRequest,
+        resend: FromDishka[ResendVerification],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """A new verification mail for the signed-in caller, unless already verified."""
+        client = client_of(request, settings.trusted_proxy_networks)
+        await resend.execute(ResendVerificationRequest(presented_access_token(request), client))
+        return MessageBody("If the address is not verified yet, a verification link has been sent.")
