@@ -54,7 +54,7 @@ def throwaway_database(server: URL, prefix: str = "authgate_test") -> Iterator[U
 
 def _execute(server: URL, statement: str) -> None:
     async def execute() -> None:
-        engine = create_engine(server, pool_size=1)
+        engine = create_engine(server, pool_size=1, deadline=30)
         try:
             async with engine.begin() as connection:
                 await connection.execute(text(statement))

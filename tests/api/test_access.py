@@ -7,8 +7,9 @@ import jwt
 import pytest
 
 from domain.roles import Role
-from tests.conftest import STORAGES, TEST_SECRET
-from tests.support import Service
+from tests.service import Service
+from tests.storages import STORAGES
+from tests.tokens import TEST_SECRET
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 
@@ -106,11 +107,9 @@ async def test_a_role_taken_away_takes_effect_at_once(service: Service) -> None:
 
 
 async def test_an_expired_token_says_so_for_the_refresh_clients(service: Service) -> None:
-    await service.signup("alice")
-    service.clock.advance(-7200)  # issued two hours ago, with a one-hour lifetime
-    expired = (await service.signin("alice")).json()["accessToken"]
-    service.client.cookies.clear()
-    service.clock.advance(7200)
+    user = await service.signed_in("alice")
+    service.clock.advance(service.settings.access_token_lifetime)
+    expired = user["accessToken"]
 
     response = await service.get("/api/test/user", expired)
 

@@ -1,11 +1,12 @@
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from httpx import Response
 
-from tests.conftest import STORAGES
-from tests.support import Service
+from tests.service import Service
+from tests.storages import STORAGES
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 
@@ -35,7 +36,7 @@ async def test_a_refresh_rotates_both_tokens(service: Service) -> None:
 async def test_reusing_a_rotated_token_revokes_the_whole_session(service: Service) -> None:
     user = await service.signed_in("alice")
     rotated = (await refresh(service, user["refreshToken"])).json()
-    service.clock.advance(1)
+    service.clock.advance(timedelta(seconds=1))
 
     reuse = await refresh(service, user["refreshToken"])
 
@@ -89,7 +90,7 @@ async def test_an_unknown_refresh_token_is_not_in_the_database(service: Service)
 @pytest.mark.parametrize("settings_overrides", [{"refresh_token_ttl": 60}])
 async def test_an_expired_refresh_token_asks_for_a_new_signin(service: Service) -> None:
     user = await service.signed_in("alice")
-    service.clock.advance(61)
+    service.clock.advance(timedelta(seconds=61))
 
     response = await refresh(service, user["refreshToken"])
 
@@ -105,7 +106,7 @@ async def test_refreshing_never_extends_a_session_past_its_absolute_lifetime(
 ) -> None:
     token = (await service.signed_in("alice"))["refreshToken"]
     for _ in range(3):
-        service.clock.advance(40)
+        service.clock.advance(timedelta(seconds=40))
         response = await refresh(service, token)
         if response.status_code != 200:
             break

@@ -5,25 +5,18 @@ import pytest
 
 from adapters.jwt_tokens import JwtAccessTokens
 from application.errors import AccessTokenExpired, AccessTokenInvalid
-from tests.unit.conftest import (
-    ACCESS_TOKEN_LIFETIME,
-    OTHER_SECRET,
-    TEST_SECRET,
-    FakeClock,
-    claims_for,
-    signed,
-    unsigned,
-    with_payload,
-)
+from tests.fakes import FakeClock
+from tests.tokens import OTHER_SECRET, TEST_SECRET, claims_for, signed, unsigned, with_payload
+from tests.unit.authgate import ACCESS_TOKEN_LIFETIME
 
 
-def test_secret_under_32_bytes_is_refused() -> None:
+def test_secret_under_32_bytes_is_refused(clock: FakeClock) -> None:
     with pytest.raises(ValueError, match="32 bytes"):
-        JwtAccessTokens(b"x" * 31, ACCESS_TOKEN_LIFETIME)
+        JwtAccessTokens(b"x" * 31, ACCESS_TOKEN_LIFETIME, clock)
 
 
 def test_secret_of_32_bytes_is_accepted(clock: FakeClock) -> None:
-    tokens = JwtAccessTokens(b"x" * 32, ACCESS_TOKEN_LIFETIME)
+    tokens = JwtAccessTokens(b"x" * 32, ACCESS_TOKEN_LIFETIME, clock)
     assert tokens.verify(tokens.issue(1, "session-1", clock.now()).value).user_id == 1
 
 
@@ -109,20 +102,21 @@ def test_token_of_another_issuer_instance_with_the_same_secret_verifies(
     clock: FakeClock,
 ) -> None:
     """Several workers share the secret: any of them verifies what another issued."""
-    issued = JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME).issue(3, "s", clock.now())
-    assert JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME).verify(issued.value).user_id == 3
+    issued = JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME, clock).issue(3, "s", clock.now())
+    assert (
+        JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME, clock).verify(issued.value).user_id == 3
+    )
     with pytest.raises(AccessTokenInvalid):
-        JwtAccessTokens(OTHER_SECRET, ACCESS_TOKEN_LIFETIME).verify(issued.value)
+        JwtAccessTokens(OTHER_SECRET, ACCESS_TOKEN_LIFETIME, clock).verify(issued.value)
 
 
 def test_a_token_verified_before_is_refused_once_it_expires(
-    tokens: JwtAccessTokens, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    tokens: JwtAccessTokens, clock: FakeClock
 ) -> None:
     issued = tokens.issue(7, "session-1", clock.now())
-    expires_at = jwt.decode(issued.value, options={"verify_signature": False})["exp"]
     assert tokens.verify(issued.value).user_id == 7  # now remembered as verified
 
-    monkeypatch.setattr("adapters.jwt_tokens.time.time", lambda: float(expires_at))
+    clock.advance(ACCESS_TOKEN_LIFETIME)
 
     with pytest.raises(AccessTokenExpired):
         tokens.verify(issued.value)
