@@ -20,6 +20,10 @@ class Backdoor(Protocol):
     async def set_roles(self, user_id: int, roles: set[Role]) -> None: ...
     async def count_users(self) -> int: ...
     async def live_refresh_tokens(self, user_id: int) -> int: ...
+    async def refresh_tokens_of(self, user_id: int) -> int:
+        """Every stored refresh token of the user's sessions, retired or live."""
+        ...
+
     async def sessions_of(self, user_id: int) -> int: ...
     async def password_hash(self, user_id: int) -> str: ...
     async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
@@ -54,6 +58,10 @@ class MemoryBackdoor(Backdoor):
             for t in self._storage.refresh_tokens.values()
             if t.session_id in mine and t.rotated_at is None
         )
+
+    async def refresh_tokens_of(self, user_id: int) -> int:
+        mine = {s.id for s in self._storage.sessions.values() if s.user_id == user_id}
+        return sum(1 for t in self._storage.refresh_tokens.values() if t.session_id in mine)
 
     async def sessions_of(self, user_id: int) -> int:
         return sum(1 for s in self._storage.sessions.values() if s.user_id == user_id)
@@ -99,6 +107,15 @@ class SqlBackdoor(Backdoor):
                 select(func.count())
                 .select_from(refresh_tokens.join(sessions))
                 .where(sessions.c.user_id == user_id, refresh_tokens.c.rotated_at.is_(None))
+            )
+        return int(count or 0)
+
+    async def refresh_tokens_of(self, user_id: int) -> int:
+        async with self._engine.connect() as connection:
+            count = await connection.scalar(
+                select(func.count())
+                .select_from(refresh_tokens.join(sessions))
+                .where(sessions.c.user_id == user_id)
             )
         return int(count or 0)
 
