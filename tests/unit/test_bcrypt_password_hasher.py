@@ -1,3 +1,5 @@
+import asyncio
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -6,6 +8,7 @@ import bcrypt
 import pytest
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
+from application.errors import HashingUnavailable
 from domain.values import PasswordHash, RawPassword
 from tests.unit.authgate import PASSWORD
 
@@ -102,3 +105,36 @@ def test_needs_rehash_for_an_older_bcrypt_variant_or_garbage(
 def test_cost_outside_bcrypts_range_is_refused(executor: ThreadPoolExecutor, cost: int) -> None:
     with pytest.raises(ValueError, match="cost"):
         BcryptPasswordHasher(cost, executor, slots=1, queue_timeout=60)
+
+
+class HeldExecutor(ThreadPoolExecutor):
+    """Runs nothing until the test lets go, so a hashing slot stays taken for as long as the
+    test needs, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.released = threading.Event()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def held() -> Any:
+            self.released.wait()
+            return fn(*args, **kwargs)
+
+        return super().submit(held)
+
+
+async def test_a_hash_that_finds_no_free_slot_in_time_is_refused_as_busy() -> None:
+    with HeldExecutor() as executor:
+        hasher = BcryptPasswordHasher(4, executor, slots=1, queue_timeout=0.05)
+        first = asyncio.create_task(hasher.hash(RawPassword(PASSWORD)))
+        await asyncio.sleep(0)  # the first takes the only slot
+        try:
+            with pytest.raises(HashingUnavailable):
+                await hasher.verify(PASSWORD, None)
+            with pytest.raises(HashingUnavailable):
+                await hasher.hash(RawPassword(PASSWORD))
+        finally:
+            executor.released.set()
+
+        stored = await first
+        assert await hasher.verify(PASSWORD, stored)  # the slot came back

@@ -1,3 +1,5 @@
+import math
+import string
 from datetime import timedelta
 
 import jwt
@@ -129,3 +131,79 @@ def test_a_refused_token_is_refused_every_time(tokens: JwtAccessTokens, clock: F
     for _ in range(3):
         with pytest.raises(AccessTokenInvalid):
             tokens.verify(forged)
+
+
+def _genuine_with_signature_holding(tokens: JwtAccessTokens, clock: FakeClock, char: str) -> str:
+    """A genuine token whose signature spells `char` somewhere (it varies with the jti)."""
+    for _ in range(1000):
+        token = tokens.issue(7, "session-1", clock.now()).value
+        if char in token.rsplit(".", 1)[1]:
+            return token
+    raise AssertionError(f"no signature with {char!r} in a thousand tokens")
+
+
+def _respelled(token: str, old: str, new: str) -> str:
+    head, signature = token.rsplit(".", 1)
+    return f"{head}.{signature.replace(old, new)}"
+
+
+def _with_stray_bits(token: str) -> str:
+    """The same signature bytes, spelled with other values in the last character's unused bits
+    (a 32-byte signature leaves 2 of its 43 characters' 258 bits unused)."""
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    head, signature = token.rsplit(".", 1)
+    last = alphabet.index(signature[-1])
+    return f"{head}.{signature[:-1]}{alphabet[last ^ 0b01]}"
+
+
+def test_only_the_canonical_spelling_of_a_genuine_token_is_accepted(
+    tokens: JwtAccessTokens, clock: FakeClock
+) -> None:
+    dashed = _genuine_with_signature_holding(tokens, clock, "-")
+    underscored = _genuine_with_signature_holding(tokens, clock, "_")
+    respellings = {
+        "padding appended": dashed + "=",
+        "'+' for '-'": _respelled(dashed, "-", "+"),
+        "'/' for '_'": _respelled(underscored, "_", "/"),
+        "stray bits in the last character": _with_stray_bits(dashed),
+    }
+
+    assert tokens.verify(dashed).user_id == 7
+    assert [name for name, token in respellings.items() if _accepted(tokens, token)] == []
+
+
+def _accepted(tokens: JwtAccessTokens, token: str) -> bool:
+    try:
+        tokens.verify(token)
+    except AccessTokenInvalid:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+@pytest.mark.parametrize(
+    "value",
+    [math.nan, math.inf, 1e20, 10**20, -1, 1_900_000_000.5, "1900000000", True, None],
+    ids=repr,
+)
+def test_a_time_that_is_not_a_whole_second_within_range_is_refused(
+    tokens: JwtAccessTokens, clock: FakeClock, claim: str, value: object
+) -> None:
+    claims = {**claims_for(7, "session-1", clock.now()), claim: value}
+
+    with pytest.raises(AccessTokenInvalid):
+        tokens.verify(signed(claims))
+    with pytest.raises(AccessTokenInvalid):
+        tokens.verify(signed(claims), allow_expired=True)
+
+
+def test_a_genuine_token_over_1024_characters_is_refused(
+    tokens: JwtAccessTokens, clock: FakeClock
+) -> None:
+    claims = claims_for(7, "session-1", clock.now())
+    short = signed({**claims, "pad": ""})
+    long = signed({**claims, "pad": "x" * 1024})
+
+    assert tokens.verify(short).user_id == 7
+    with pytest.raises(AccessTokenInvalid):
+        tokens.verify(long)
