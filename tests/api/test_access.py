@@ -1,6 +1,4 @@
-import base64
-import json
-import time
+import math
 from typing import Any
 
 import jwt
@@ -9,7 +7,7 @@ import pytest
 from domain.roles import Role
 from tests.service import Service
 from tests.storages import STORAGES
-from tests.tokens import TEST_SECRET
+from tests.tokens import OTHER_SECRET, signed, unsigned, with_payload
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 
@@ -24,13 +22,6 @@ CONTENT = {
 def _claims(token: str) -> dict[str, Any]:
     claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
     return claims
-
-
-def _unsigned(claims: dict[str, Any]) -> str:
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
 async def test_public_content_needs_no_token(service: Service) -> None:
@@ -131,30 +122,30 @@ def _forgeries(genuine: str) -> dict[str, str]:
     claims = _claims(genuine)
     no_exp = {k: v for k, v in claims.items() if k != "exp"}
     no_sid = {k: v for k, v in claims.items() if k != "sid"}
-    later = {**claims, "exp": int(time.time()) + 10 * 365 * 86400}
+    later = {**claims, "exp": claims["exp"] + 10 * 365 * 86400}
     return {
-        "alg none": _unsigned(claims),
-        "alg none, capitalised": _unsigned(claims).replace("bm9uZ", "Tm9uZ"),
-        "HS512 with the right secret": jwt.encode(claims, TEST_SECRET, "HS512"),
-        "HS384 with the right secret": jwt.encode(claims, TEST_SECRET, "HS384"),
-        "no exp": jwt.encode(no_exp, TEST_SECRET, "HS256"),
-        "no session": jwt.encode(no_sid, TEST_SECRET, "HS256"),
-        "numeric sub": jwt.encode({**claims, "sub": claims_sub(claims)}, TEST_SECRET, "HS256"),
-        "another user": jwt.encode({**claims, "sub": "999999"}, TEST_SECRET, "HS256"),
-        "another session": jwt.encode({**claims, "sid": "0" * 32}, TEST_SECRET, "HS256"),
-        "huge sub": jwt.encode({**claims, "sub": "9" * 5000}, TEST_SECRET, "HS256"),
-        "wrong secret": jwt.encode(later, b"another secret that is long enough!!", "HS256"),
-        "extended expiry, old signature": ".".join(
-            [*jwt.encode(later, b"x" * 32, "HS256").split(".")[:2], genuine.split(".")[2]]
-        ),
+        "alg none": unsigned(claims),
+        "alg none, capitalised": unsigned(claims).replace("bm9uZ", "Tm9uZ"),
+        "HS512 with the right secret": signed(claims, algorithm="HS512"),
+        "HS384 with the right secret": signed(claims, algorithm="HS384"),
+        "no exp": signed(no_exp),
+        "no session": signed(no_sid),
+        "numeric sub": signed({**claims, "sub": int(claims["sub"])}),
+        "another user": signed({**claims, "sub": "999999"}),
+        "another session": signed({**claims, "sid": "0" * 32}),
+        "huge sub": signed({**claims, "sub": "9" * 5000}),
+        "exp NaN": signed({**claims, "exp": math.nan}),
+        "exp Infinity": signed({**claims, "exp": math.inf}),
+        "exp 1e20": signed({**claims, "exp": 1e20}),
+        "exp a float": signed({**claims, "exp": claims["exp"] + 0.5}),
+        "over 1024 characters": signed({**claims, "pad": "x" * 1024}),
+        "padded signature": genuine + "=",
+        "wrong secret": signed(later, OTHER_SECRET),
+        "extended expiry, old signature": with_payload(genuine, later),
         "malformed": "not.a.jwt",
         "one segment": "eyJhbGciOiJIUzI1NiJ9",
         "non-ascii": "ééé.ééé.ééé",
     }
-
-
-def claims_sub(claims: dict[str, Any]) -> int:
-    return int(claims["sub"])
 
 
 async def test_forged_and_malformed_tokens_are_unauthorized(service: Service) -> None:
