@@ -1,4 +1,5 @@
 import math
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -166,6 +167,19 @@ async def test_a_signed_out_sessions_token_is_refused(service: Service) -> None:
     user = await service.signed_in("alice")
 
     await service.client.post("/api/auth/signout", headers={"x-access-token": user["accessToken"]})
+
+    response = await service.get("/api/test/user", user["accessToken"])
+    assert response.status_code == 401
+    assert response.json() == UNAUTHORIZED
+
+
+@pytest.mark.parametrize("settings_overrides", [{"session_ttl": 600}])
+async def test_an_access_token_outliving_its_session_is_refused(service: Service) -> None:
+    user = await service.signed_in("alice")  # the access token lives an hour, the session less
+    service.clock.advance(timedelta(seconds=599))
+    assert (await service.get("/api/test/user", user["accessToken"])).status_code == 200
+
+    service.clock.advance(timedelta(seconds=1))
 
     response = await service.get("/api/test/user", user["accessToken"])
     assert response.status_code == 401
