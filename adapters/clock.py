@@ -1,6 +1,8 @@
 from datetime import UTC, datetime
 
+from application.ports import Clock
 
-class SystemClock:
+
+class SystemClock(Clock):
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -1,10 +1,13 @@
 from dataclasses import dataclass, field
 
+from application.client import UNKNOWN_CLIENT, Client
 from application.errors import InvalidCredentials
+from application.outcomes import SigninOutcome
 from application.ports import (
     AccessToken,
     AccessTokenIssuer,
     Clock,
+    Metrics,
     PasswordHasher,
     SessionStore,
     UserRepository,
@@ -21,6 +24,7 @@ from domain.values import PasswordHash, RawPassword, Username
 class AuthenticateUserRequest:
     username: str
     password: str = field(repr=False)
+    client: Client = UNKNOWN_CLIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,7 @@ class AuthenticateUser:
         clock: Clock,
         policy: SessionPolicy,
         transactions: Transactions,
+        metrics: Metrics,
     ) -> None:
         self._users = users
         self._hasher = hasher
@@ -50,15 +55,19 @@ class AuthenticateUser:
         self._clock = clock
         self._policy = policy
         self._transactions = transactions
+        self._metrics = metrics
 
     async def execute(self, request: AuthenticateUserRequest) -> AuthenticateUserResponse:
         user = await self._find(request.username)
         # Verified even for an unknown user, so timing does not tell which accounts exist.
         matches = await self._hasher.verify(request.password, user.password_hash if user else None)
         if user is None or not matches:
+            self._metrics.signin(SigninOutcome.FAILURE)
             raise InvalidCredentials
         rehashed = await self._rehashed(user, request.password)
-        return await self._transactions.run(lambda: self._start_session(user, rehashed))
+        response = await self._transactions.run(lambda: self._start_session(user, rehashed))
+        self._metrics.signin(SigninOutcome.SUCCESS)
+        return response
 
     async def _start_session(
         self, user: User, rehashed: PasswordHash | None

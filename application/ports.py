@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from application.outcomes import RefreshOutcome, SigninOutcome
 from domain.session import IssuedRefreshToken, RefreshToken, Session
 from domain.user import NewUser, Principal, User
 from domain.values import Email, PasswordHash, RawPassword, Username
@@ -120,4 +121,16 @@ class AccessTokenIssuer(Protocol):
 class AccessTokenVerifier(Protocol):
     def verify(self, token: str, *, allow_expired: bool = False) -> AccessClaims:
         """Raises AccessTokenExpired or AccessTokenInvalid."""
+        ...
+
+
+class Metrics(Protocol):
+    """Counts of what the use cases decided, kept in one place for operators (GET /metrics)."""
+
+    def signin(self, outcome: SigninOutcome) -> None: ...
+
+    def refresh(self, outcome: RefreshOutcome) -> None: ...
+
+    def throttled(self, limit: str) -> None:
+        """An attempt refused by the named rate limit."""
         ...

@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 
+from application.client import UNKNOWN_CLIENT, Client
 from application.errors import (
     RefreshTokenExpired,
     RefreshTokenMissing,
@@ -7,10 +8,12 @@ from application.errors import (
     RefreshTokenUnknown,
     StorageConflict,
 )
+from application.outcomes import RefreshOutcome
 from application.ports import (
     AccessToken,
     AccessTokenIssuer,
     Clock,
+    Metrics,
     RefreshTokenSuccession,
     SessionStore,
 )
@@ -26,6 +29,7 @@ _MAX_HOPS = 8
 @dataclass(frozen=True, slots=True)
 class RefreshSessionRequest:
     refresh_token: str | None = field(repr=False)
+    client: Client = UNKNOWN_CLIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,7 @@ class RefreshSession:
         clock: Clock,
         policy: SessionPolicy,
         transactions: Transactions,
+        metrics: Metrics,
     ) -> None:
         self._sessions = sessions
         self._succession = succession
@@ -56,18 +61,26 @@ class RefreshSession:
         self._clock = clock
         self._policy = policy
         self._transactions = transactions
+        self._metrics = metrics
 
     async def execute(self, request: RefreshSessionRequest) -> RefreshSessionResponse:
         if not request.refresh_token:
             raise RefreshTokenMissing
         presented = RefreshToken(request.refresh_token)
-        answer = await self._transactions.run(lambda: self._refresh(presented))
+        try:
+            outcome, answer = await self._transactions.run(lambda: self._refresh(presented))
+        except (RefreshTokenUnknown, RefreshTokenExpired):
+            self._metrics.refresh(RefreshOutcome.REFUSED)
+            raise
+        self._metrics.refresh(outcome)
         if answer is None:
             # The revocation is committed; only now is the reuse answered as an error.
             raise RefreshTokenReused
         return answer
 
-    async def _refresh(self, presented: RefreshToken) -> RefreshSessionResponse | None:
+    async def _refresh(
+        self, presented: RefreshToken
+    ) -> tuple[RefreshOutcome, RefreshSessionResponse | None]:
         """The answer, or None when the token was reused and its session is now revoked."""
         token = presented
         for _ in range(_MAX_HOPS):
@@ -83,28 +96,30 @@ class RefreshSession:
                     raise RefreshTokenExpired
                 case RefreshVerdict.REUSED:
                     await self._sessions.revoke(session.id, now)
-                    return None
+                    return RefreshOutcome.REUSE, None
                 case RefreshVerdict.ROTATE if token is presented:
                     return await self._rotate(session, token)
                 case RefreshVerdict.ROTATE:
                     # The live successor of a token retired moments ago: the same answer the
                     # request that rotated it got.
-                    return self._answer(session, token)
+                    return RefreshOutcome.RETRY, self._answer(session, token)
                 case RefreshVerdict.RETRY:
                     token = self._succession.successor(token)
         raise RefreshTokenUnknown
 
-    async def _rotate(self, session: Session, token: RefreshToken) -> RefreshSessionResponse:
+    async def _rotate(
+        self, session: Session, token: RefreshToken
+    ) -> tuple[RefreshOutcome, RefreshSessionResponse]:
         now = self._clock.now()
         if not self._policy.rotation:
-            return self._answer(session, token)
+            return RefreshOutcome.KEEP, self._answer(session, token)
         successor = self._succession.successor(token)
         record = session.refresh_record(successor, now, self._policy.refresh_token_lifetime)
         if not await self._sessions.rotate(session, now, record):
             # Another request rotated this token first: the next run reads that rotation and
             # answers with the same successor.
             raise StorageConflict("the session was rotated by a concurrent request")
-        return self._answer(session, successor)
+        return RefreshOutcome.ROTATE, self._answer(session, successor)
 
     def _answer(self, session: Session, refresh_token: RefreshToken) -> RefreshSessionResponse:
         access = self._issuer.issue(session.user_id, session.id, self._clock.now())

@@ -1,6 +1,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from application.client import UNKNOWN_CLIENT, Client
 from application.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -24,6 +25,7 @@ class RegisterUserRequest:
     roles: Sequence[str] | None = None
     access_token: str | None = field(default=None, repr=False)
     """The caller's token; only an administrator's lets a signup ask for privileged roles."""
+    client: Client = UNKNOWN_CLIENT
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 
+from application.client import UNKNOWN_CLIENT, Client
 from application.errors import AccessTokenExpired, AccessTokenInvalid
 from application.ports import AccessTokenVerifier, Clock, SessionStore
 from application.transactions import Transactions
@@ -10,6 +11,7 @@ from domain.session import digest_of
 class SignOutRequest:
     access_token: str | None = field(default=None, repr=False)
     refresh_token: str | None = field(default=None, repr=False)
+    client: Client = UNKNOWN_CLIENT
 
 
 class SignOut:

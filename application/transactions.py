@@ -2,6 +2,7 @@
 certification failure, a busy SQLite file) are run again from their first read."""
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from application.errors import StorageConflict, StorageUnavailable
 from application.ports import UnitOfWork
 
 _T = TypeVar("_T")
+
+logger = logging.getLogger("authgate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class Transactions:
                 failed_runs += 1
                 if failed_runs >= self._policy.attempts:
                     raise StorageUnavailable("conflict", str(conflict)) from conflict
+                logger.info("transient conflict (%s): running the unit of work again", conflict)
             except Exception:
                 await self._uow.rollback()
                 raise

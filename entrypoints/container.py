@@ -25,6 +25,7 @@ from adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
+from adapters.metrics import CountingMetrics
 from adapters.refresh_tokens import HmacRefreshTokenSuccession
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
@@ -40,6 +41,7 @@ from application.ports import (
     AccessTokenIssuer,
     AccessTokenVerifier,
     Clock,
+    Metrics,
     PasswordHasher,
     PrincipalFinder,
     RefreshTokenSuccession,
@@ -73,6 +75,7 @@ class CoreProvider(Provider):
         return settings.retry_policy
 
     clock = provide(SystemClock, provides=Clock)
+    metrics = provide(CountingMetrics, provides=Metrics)
 
     @provide
     def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:

@@ -6,6 +6,7 @@ generated secret, the database under the data folder, the origin list) are finis
 """
 
 import dataclasses
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -57,6 +58,8 @@ class Settings:
     hash_queue_timeout: float = _setting(2.0, "HASH_QUEUE_TIMEOUT", low=0.01, high=60)
     cors_origins: tuple[str, ...] = _setting(("http://localhost:8081",), "CORS_ORIGINS")
     cookie_secure: bool = _setting(False, "COOKIE_SECURE")
+    trusted_proxies: tuple[str, ...] = _setting((), "TRUSTED_PROXIES")
+    """Addresses or CIDR ranges of the proxies whose X-Forwarded-For is believed."""
     db_pool_size: int = _setting(10, "DB_POOL_SIZE", low=1)
     db_deadline: float = _setting(5.0, "DB_DEADLINE", low=0.05, high=300)
     db_retry_attempts: int = _setting(4, "DB_RETRY_ATTEMPTS", low=1, high=20)
@@ -89,6 +92,10 @@ class Settings:
         )
 
     @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in self.trusted_proxies)
+
+    @property
     def access_token_lifetime(self) -> timedelta:
         return timedelta(seconds=self.access_token_ttl)
 
@@ -108,6 +115,7 @@ class Settings:
             or f"sqlite+aiosqlite:///{(settings.data_dir / 'authgate.sqlite3').as_posix()}",
             jwt_secret=_jwt_secret(env.get("JWT_SECRET"), settings.data_dir),
             cors_origins=_origins(settings.cors_origins),
+            trusted_proxies=_networks(settings.trusted_proxies),
         )
 
 
@@ -149,6 +157,17 @@ def _origins(configured: tuple[str, ...]) -> tuple[str, ...]:
         # Credentials (the cookie) go with every CORS answer, and browsers refuse "*" with them.
         raise SettingsError("CORS_ORIGINS must list origins; '*' is not allowed with credentials")
     return origins
+
+
+def _networks(configured: tuple[str, ...]) -> tuple[str, ...]:
+    for proxy in configured:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"TRUSTED_PROXIES must list addresses or CIDR ranges, not {proxy!r}"
+            ) from None
+    return configured
 
 
 def _jwt_secret(configured: str | None, data_dir: Path) -> bytes:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
+from application.errors import StorageUnavailable
 from application.ports import UnitOfWork
 
 Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
@@ -36,6 +37,17 @@ class SqlAlchemyDatabase(UnitOfWork):
     async def execute(
         self, statement: Executable, parameters: Parameters = None
     ) -> CursorResult[Any]:
+        fresh = self._connection is None or not self._connection.in_transaction()
+        try:
+            async with self._guarded():
+                connection = await self._connected()
+                return await connection.execute(statement, parameters)
+        except StorageUnavailable as failure:
+            # A pooled connection the server dropped while it idled (a restart, a failover)
+            # fails on its first statement; nothing was done on it yet, so one more try on a
+            # fresh connection is safe, and spares the client a 503 once the database is back.
+            if not (fresh and failure.kind == "unreachable" and self._connection is None):
+                raise
         async with self._guarded():
             connection = await self._connected()
             return await connection.execute(statement, parameters)
@@ -76,11 +88,14 @@ class SqlAlchemyDatabase(UnitOfWork):
             raise  # a rule of the data (a duplicate): the repositories say which
         except (TimeoutError, PoolTimeout, DBAPIError, OSError) as error:
             if self._connection is not None and is_disconnect(error):
-                await _invalidate(self._connection)
+                connection, self._connection = self._connection, None
+                await _invalidate(connection)
             raise storage_failure(error) from error
 
 
 async def _invalidate(connection: AsyncConnection) -> None:
+    """Drops the connection without a word to the server: the pool opens a new one instead."""
     with contextlib.suppress(Exception):
         async with asyncio.timeout(_CLOSE_GRACE):
             await connection.invalidate()
+            await connection.close()

@@ -60,6 +60,16 @@ def _create_mysql_engine(url: URL, pool_size: int, deadline: float) -> AsyncEngi
         pool_reset_on_return=None,
     )
 
+    # A row lock waited for longer than this fails as a transient conflict, retried, instead of
+    # running into the request's deadline, which would cost the connection.
+    lock_wait = max(1, math.floor(deadline / 2))
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {lock_wait}")
+        cursor.close()
+
     @event.listens_for(engine.sync_engine, "reset")
     def _roll_back_open_transaction(dbapi_connection: Any, _record: Any, state: Any) -> None:
         if state.asyncio_safe and dbapi_connection.driver_connection.get_transaction_status():

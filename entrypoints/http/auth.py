@@ -10,6 +10,7 @@ from application.authenticate_user import AuthenticateUser, AuthenticateUserRequ
 from application.refresh_session import RefreshSession, RefreshSessionRequest
 from application.register_user import RegisterUser, RegisterUserRequest
 from application.sign_out import SignOut, SignOutRequest
+from entrypoints.http.client import client_of
 from entrypoints.http.schemas import (
     MessageBody,
     RefreshAnswer,
@@ -36,6 +37,7 @@ class AuthController(Controller):
         request: AnyRequest,
         data: JSONBody[SignupBody],
         register: FromDishka[RegisterUser],
+        settings: FromDishka[Settings],
     ) -> MessageBody:
         """Creates an account. Asking for moderator or admin needs an administrator's token."""
         await register.execute(
@@ -45,6 +47,7 @@ class AuthController(Controller):
                 password=data.password,
                 roles=data.roles,
                 access_token=presented_access_token(request),
+                client=client_of(request, settings.trusted_proxy_networks),
             )
         )
         return MessageBody("User registered successfully!")
@@ -52,12 +55,16 @@ class AuthController(Controller):
     @post("/signin", status_code=HTTP_200_OK)
     async def signin(
         self,
+        request: AnyRequest,
         data: JSONBody[SigninBody],
         authenticate: FromDishka[AuthenticateUser],
         settings: FromDishka[Settings],
     ) -> Response[SigninAnswer]:
         """Checks the password and starts a session; also sets the access token as a cookie."""
-        result = await authenticate.execute(AuthenticateUserRequest(data.username, data.password))
+        client = client_of(request, settings.trusted_proxy_networks)
+        result = await authenticate.execute(
+            AuthenticateUserRequest(data.username, data.password, client)
+        )
         user, access = result.user, result.access_token
         answer = SigninAnswer(
             id=user.id,
@@ -74,12 +81,17 @@ class AuthController(Controller):
     @post("/refreshtoken", status_code=HTTP_200_OK)
     async def refresh_token(
         self,
+        request: AnyRequest,
         refresh: FromDishka[RefreshSession],
+        settings: FromDishka[Settings],
         data: Annotated[RefreshBody | None, _OPTIONAL_BODY] = None,
     ) -> RefreshAnswer:
         """Trades a refresh token for a new access token and a new refresh token; the one sent
         stops working."""
-        result = await refresh.execute(RefreshSessionRequest(data.refreshToken if data else None))
+        client = client_of(request, settings.trusted_proxy_networks)
+        result = await refresh.execute(
+            RefreshSessionRequest(data.refreshToken if data else None, client)
+        )
         return RefreshAnswer(
             accessToken=result.access_token.value,
             refreshToken=result.refresh_token.value,
@@ -100,6 +112,7 @@ class AuthController(Controller):
             SignOutRequest(
                 access_token=presented_access_token(request),
                 refresh_token=data.refreshToken if data else None,
+                client=client_of(request, settings.trusted_proxy_networks),
             )
         )
         return Response(

@@ -1,0 +1,20 @@
+from collections import Counter
+
+from application.outcomes import RefreshOutcome, SigninOutcome
+from application.ports import Metrics
+
+
+class CountingMetrics(Metrics):
+    """Counts in this process, by name and label."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def signin(self, outcome: SigninOutcome) -> None:
+        self.counts["signin", outcome.value] += 1
+
+    def refresh(self, outcome: RefreshOutcome) -> None:
+        self.counts["refresh", outcome.value] += 1
+
+    def throttled(self, limit: str) -> None:
+        self.counts["throttled", limit] += 1

@@ -1,0 +1,51 @@
+"""The client's address: the TCP peer, unless that peer is one of the configured trusted proxies;
+then the right-most address in X-Forwarded-For that is not a trusted proxy. Left of that, every
+entry is whatever the client chose to send."""
+
+import ipaddress
+from collections.abc import Sequence
+from typing import Any
+
+from litestar import Request
+
+from application.client import Client
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# A user agent is shown to people and stored: long enough to tell browsers apart, no longer.
+MAX_USER_AGENT = 256
+
+
+def client_of(request: Request[Any, Any, Any], trusted_proxies: Sequence[Network]) -> Client:
+    user_agent = request.headers.get("user-agent", "")[:MAX_USER_AGENT]
+    return Client(address=client_address(request, trusted_proxies), user_agent=user_agent)
+
+
+def client_address(request: Request[Any, Any, Any], trusted_proxies: Sequence[Network]) -> str:
+    peer = request.client.host if request.client else "unknown"
+    if not trusted_proxies or not _is_trusted(peer, trusted_proxies):
+        return peer
+    hops = [
+        hop.strip()
+        for header in request.headers.getall("x-forwarded-for", [])
+        for hop in header.split(",")
+    ]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted_proxies):
+            return hop if _is_address(hop) else peer
+    return peer
+
+
+def _is_trusted(address: str, trusted_proxies: Sequence[Network]) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in trusted_proxies)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

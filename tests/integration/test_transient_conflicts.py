@@ -1,0 +1,109 @@
+"""Real transient conflicts, provoked on real databases: a deadlock on MySQL, a busy SQLite file.
+The service runs the unit of work again; a client sees 200, or 503 when the conflict outlasts the
+deadline, never 500."""
+
+import asyncio
+import sqlite3
+import time
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from adapters.sqlalchemy.engine import create_engine
+from domain.session import digest_of
+from tests.service import Service
+
+DEADLINE = 1.0
+
+
+MYSQL = [pytest.param("mysql", marks=pytest.mark.mysql)]
+RETRIED = "transient conflict (deadlock (1213)): running the unit of work again"
+
+
+@pytest.mark.parametrize("database_url", MYSQL, indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"db_deadline": 5.0}])
+async def test_a_refresh_chosen_as_a_deadlock_victim_is_run_again(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await service.signed_in("alice")
+    for _ in range(20):  # sessions the other transaction changes, so InnoDB spares it
+        await service.signin("alice")
+    other = create_engine(service.settings.database_url, pool_size=1, deadline=30)
+    try:
+        async with other.connect() as connection:
+            row = (
+                await connection.execute(
+                    text("SELECT session_id FROM refresh_tokens WHERE digest = :d"),
+                    {"d": digest_of(user["refreshToken"])},
+                )
+            ).one()
+            session_id = row.session_id
+            await connection.execute(
+                text(
+                    "UPDATE sessions SET generation = generation + 9"
+                    " WHERE user_id = :u AND id <> :s"
+                ),
+                {"u": user["id"], "s": session_id},
+            )
+            await connection.execute(
+                text("SELECT id FROM sessions WHERE id = :s FOR UPDATE"), {"s": session_id}
+            )
+            refresh = asyncio.create_task(
+                service.client.post(
+                    "/api/auth/refreshtoken", json={"refreshToken": user["refreshToken"]}
+                )
+            )
+            await asyncio.sleep(0.3)  # the refresh now holds its token row and waits for ours
+            # Ours now waits for the refresh's row: a cycle. InnoDB rolls back the lighter one.
+            await connection.execute(
+                text("UPDATE refresh_tokens SET issued_at = issued_at WHERE digest = :d"),
+                {"d": digest_of(user["refreshToken"])},
+            )
+            await asyncio.sleep(0.2)
+            await connection.rollback()
+        response = await refresh
+    finally:
+        await other.dispose()
+
+    assert response.status_code == 200, response.text
+    assert RETRIED in caplog.messages
+    assert (await service.get("/api/test/user", response.json()["accessToken"])).status_code == 200
+
+
+def hold_write_lock(path: str, seconds: float) -> None:
+    """Another process's writer, in a thread: takes SQLite's write lock and keeps it a while."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        time.sleep(seconds)
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"db_deadline": DEADLINE}])
+@pytest.mark.parametrize(
+    ("held", "expected", "retried"),
+    [(0.2, 200, False), (0.8, 200, True), (3 * DEADLINE, 503, True)],
+    ids=["shorter than the busy wait", "longer than the busy wait", "past the deadline"],
+)
+async def test_a_busy_sqlite_file_is_waited_for_then_retried_then_503(
+    service: Service, caplog: pytest.LogCaptureFixture, held: float, expected: int, retried: bool
+) -> None:
+    path = make_url(service.settings.database_url).database
+    assert path is not None
+    holder = asyncio.create_task(asyncio.to_thread(hold_write_lock, path, held))
+    await asyncio.sleep(0.05)
+
+    started = time.monotonic()
+    response = await service.signup("bob")
+    elapsed = time.monotonic() - started
+    await holder
+
+    assert response.status_code == expected, response.text
+    assert elapsed < DEADLINE + 1.0
+    assert any("database is locked" in m for m in caplog.messages) == retried
+    stored = await service.backdoor.user_id("bob") is not None
+    assert stored == (expected == 200)
