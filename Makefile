@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run migrate test lint unit integration api bench clean
+.PHONY: install run migrate test lint unit contracts integration api bench clean
 
 install: $(STAMP)
 
@@ -34,6 +34,9 @@ lint: install
 
 unit: install
 	$(BIN)/pytest tests/unit
+
+contracts: install
+	$(BIN)/pytest tests/contracts
 
 integration: install
 	$(BIN)/pytest tests/integration

@@ -13,28 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryStorage
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.tables import sessions, users
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
+from tests.backdoors import Backdoor, MemoryBackdoor, SqlBackdoor
 from tests.databases import mysql_server, throwaway_database
-from tests.support import Backdoor, ClockProvider, FakeClock, MemoryBackdoor, Service, SqlBackdoor
+from tests.fakes import ClockProvider, FakeClock
+from tests.service import Service
+from tests.storages import TEST_DEADLINE, migrate
+from tests.tokens import TEST_SECRET
 
 _T = TypeVar("_T")
-
-TEST_SECRET = b"a test secret long enough for HS256, HS384 and even HS512 keys!!"
-
-STORAGES = ["memory", "sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
-SQL_STORAGES = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
-
-
-async def migrate(url: str | URL) -> None:
-    engine = create_engine(url, pool_size=1, deadline=30)
-    try:
-        await upgrade_to_head(engine)
-    finally:
-        await engine.dispose()
 
 
 def _run_aside(work: Coroutine[Any, Any, _T]) -> _T:
@@ -53,7 +43,7 @@ def mysql_url() -> Iterator[URL]:
 
 
 async def _emptied(url: URL) -> URL:
-    engine = create_engine(url, pool_size=1, deadline=30)
+    engine = create_engine(url, pool_size=1, deadline=TEST_DEADLINE)
     try:
         async with engine.begin() as connection:
             # Sessions, refresh tokens and role grants go with their users (ON DELETE CASCADE).

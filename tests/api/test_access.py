@@ -1,14 +1,14 @@
-import base64
-import json
-import time
+import math
+from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
 
 from domain.roles import Role
-from tests.conftest import STORAGES, TEST_SECRET
-from tests.support import Service
+from tests.service import Service
+from tests.storages import STORAGES
+from tests.tokens import OTHER_SECRET, signed, unsigned, with_payload
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 
@@ -23,13 +23,6 @@ CONTENT = {
 def _claims(token: str) -> dict[str, Any]:
     claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
     return claims
-
-
-def _unsigned(claims: dict[str, Any]) -> str:
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
 async def test_public_content_needs_no_token(service: Service) -> None:
@@ -106,11 +99,9 @@ async def test_a_role_taken_away_takes_effect_at_once(service: Service) -> None:
 
 
 async def test_an_expired_token_says_so_for_the_refresh_clients(service: Service) -> None:
-    await service.signup("alice")
-    service.clock.advance(-7200)  # issued two hours ago, with a one-hour lifetime
-    expired = (await service.signin("alice")).json()["accessToken"]
-    service.client.cookies.clear()
-    service.clock.advance(7200)
+    user = await service.signed_in("alice")
+    service.clock.advance(service.settings.access_token_lifetime)
+    expired = user["accessToken"]
 
     response = await service.get("/api/test/user", expired)
 
@@ -132,30 +123,30 @@ def _forgeries(genuine: str) -> dict[str, str]:
     claims = _claims(genuine)
     no_exp = {k: v for k, v in claims.items() if k != "exp"}
     no_sid = {k: v for k, v in claims.items() if k != "sid"}
-    later = {**claims, "exp": int(time.time()) + 10 * 365 * 86400}
+    later = {**claims, "exp": claims["exp"] + 10 * 365 * 86400}
     return {
-        "alg none": _unsigned(claims),
-        "alg none, capitalised": _unsigned(claims).replace("bm9uZ", "Tm9uZ"),
-        "HS512 with the right secret": jwt.encode(claims, TEST_SECRET, "HS512"),
-        "HS384 with the right secret": jwt.encode(claims, TEST_SECRET, "HS384"),
-        "no exp": jwt.encode(no_exp, TEST_SECRET, "HS256"),
-        "no session": jwt.encode(no_sid, TEST_SECRET, "HS256"),
-        "numeric sub": jwt.encode({**claims, "sub": claims_sub(claims)}, TEST_SECRET, "HS256"),
-        "another user": jwt.encode({**claims, "sub": "999999"}, TEST_SECRET, "HS256"),
-        "another session": jwt.encode({**claims, "sid": "0" * 32}, TEST_SECRET, "HS256"),
-        "huge sub": jwt.encode({**claims, "sub": "9" * 5000}, TEST_SECRET, "HS256"),
-        "wrong secret": jwt.encode(later, b"another secret that is long enough!!", "HS256"),
-        "extended expiry, old signature": ".".join(
-            [*jwt.encode(later, b"x" * 32, "HS256").split(".")[:2], genuine.split(".")[2]]
-        ),
+        "alg none": unsigned(claims),
+        "alg none, capitalised": unsigned(claims).replace("bm9uZ", "Tm9uZ"),
+        "HS512 with the right secret": signed(claims, algorithm="HS512"),
+        "HS384 with the right secret": signed(claims, algorithm="HS384"),
+        "no exp": signed(no_exp),
+        "no session": signed(no_sid),
+        "numeric sub": signed({**claims, "sub": int(claims["sub"])}),
+        "another user": signed({**claims, "sub": "999999"}),
+        "another session": signed({**claims, "sid": "0" * 32}),
+        "huge sub": signed({**claims, "sub": "9" * 5000}),
+        "exp NaN": signed({**claims, "exp": math.nan}),
+        "exp Infinity": signed({**claims, "exp": math.inf}),
+        "exp 1e20": signed({**claims, "exp": 1e20}),
+        "exp a float": signed({**claims, "exp": claims["exp"] + 0.5}),
+        "over 1024 characters": signed({**claims, "pad": "x" * 1024}),
+        "padded signature": genuine + "=",
+        "wrong secret": signed(later, OTHER_SECRET),
+        "extended expiry, old signature": with_payload(genuine, later),
         "malformed": "not.a.jwt",
         "one segment": "eyJhbGciOiJIUzI1NiJ9",
         "non-ascii": "ééé.ééé.ééé",
     }
-
-
-def claims_sub(claims: dict[str, Any]) -> int:
-    return int(claims["sub"])
 
 
 async def test_forged_and_malformed_tokens_are_unauthorized(service: Service) -> None:
@@ -176,6 +167,19 @@ async def test_a_signed_out_sessions_token_is_refused(service: Service) -> None:
     user = await service.signed_in("alice")
 
     await service.client.post("/api/auth/signout", headers={"x-access-token": user["accessToken"]})
+
+    response = await service.get("/api/test/user", user["accessToken"])
+    assert response.status_code == 401
+    assert response.json() == UNAUTHORIZED
+
+
+@pytest.mark.parametrize("settings_overrides", [{"session_ttl": 600}])
+async def test_an_access_token_outliving_its_session_is_refused(service: Service) -> None:
+    user = await service.signed_in("alice")  # the access token lives an hour, the session less
+    service.clock.advance(timedelta(seconds=599))
+    assert (await service.get("/api/test/user", user["accessToken"])).status_code == 200
+
+    service.clock.advance(timedelta(seconds=1))
 
     response = await service.get("/api/test/user", user["accessToken"])
     assert response.status_code == 401

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.conftest import STORAGES
-from tests.support import Service
+from tests.service import Service
+from tests.storages import STORAGES
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 

@@ -2,8 +2,9 @@ import jwt
 import pytest
 
 from domain.roles import Role
-from tests.conftest import STORAGES, TEST_SECRET
-from tests.support import DEFAULT_PASSWORD, Service
+from tests.service import DEFAULT_PASSWORD, Service
+from tests.storages import STORAGES
+from tests.tokens import TEST_SECRET
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 

@@ -3,8 +3,8 @@ import asyncio
 import pytest
 
 from domain.roles import Role
-from tests.conftest import STORAGES
-from tests.support import Service
+from tests.service import Service
+from tests.storages import STORAGES
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 

@@ -15,7 +15,7 @@ from httpx import Response
 from tests.faults.conftest import DEADLINE
 from tests.faults.proxy import Fault, FaultProxy
 from tests.faults.report import FaultReport
-from tests.support import DEFAULT_PASSWORD, Service
+from tests.service import DEFAULT_PASSWORD, Service
 
 pytestmark = pytest.mark.mysql
 

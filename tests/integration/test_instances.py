@@ -6,14 +6,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from entrypoints.settings import Settings
-from tests.conftest import SQL_STORAGES, TEST_SECRET
-from tests.support import Service
+from tests.service import Service
+from tests.storages import SQL_STORAGES
+from tests.tokens import TEST_SECRET
 
 pytestmark = pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True)
 
@@ -96,7 +98,7 @@ async def test_a_refresh_in_one_process_retires_the_token_in_the_other(
             "/api/auth/refreshtoken", json={"refreshToken": user["refreshToken"]}
         )
         assert rotated.status_code == 200
-        service.clock.advance(60)  # past the reuse grace window
+        service.clock.advance(timedelta(seconds=60))  # past the reuse grace window
 
         reuse = await service.client.post(
             "/api/auth/refreshtoken", json={"refreshToken": user["refreshToken"]}

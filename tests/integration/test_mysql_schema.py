@@ -3,6 +3,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import create_engine
+from tests.storages import TEST_DEADLINE
 
 pytestmark = pytest.mark.parametrize(
     "database_url", [pytest.param("mysql", marks=pytest.mark.mysql)], indirect=True
@@ -44,7 +45,7 @@ async def test_accented_emails_are_distinct_as_on_sqlite(engine: AsyncEngine) ->
 async def test_a_connection_returns_to_the_pool_without_an_open_transaction(
     database_url: str,
 ) -> None:
-    engine = create_engine(database_url, pool_size=1)
+    engine = create_engine(database_url, pool_size=1, deadline=TEST_DEADLINE)
     try:
         async with engine.connect() as connection:
             await connection.execute(

@@ -1,6 +1,6 @@
-"""The SQLAlchemy adapter against real databases: MySQL (or MariaDB) and SQLite."""
+"""What only SQL storage promises besides the ports' contracts (tests/contracts): what the tables
+hold, and what the authorization read costs on each path production takes."""
 
-import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,78 +9,49 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.jwt_tokens import JwtAccessTokens
-from adapters.sqlalchemy.migrate import upgrade_to_head
+from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.engine import async_url
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
-from application.errors import RefreshContended, RefreshTokenReused, RefreshTokenUnknown
-from application.refresh_session import RefreshSession, RefreshSessionRequest
-from application.session_policy import SessionPolicy
-from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.roles import Role
-from domain.session import IssuedRefreshToken, RefreshToken, Session, new_session_id
+from domain.session import RefreshToken, Session
 from domain.user import NewUser, User
 from domain.values import Email, PasswordHash, Username
-from tests.conftest import SQL_STORAGES, TEST_SECRET
-from tests.support import FakeClock
+from tests.storages import SQL_STORAGES, TEST_DEADLINE
 
-pytestmark = pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True)
+MYSQL = [pytest.param("mysql", marks=pytest.mark.mysql)]
 
 
-def new_user(name: str, email: str | None = None, roles: set[Role] | None = None) -> NewUser:
+def new_user(name: str, roles: set[Role]) -> NewUser:
     return NewUser(
         Username(name),
-        Email(email or f"{name}@example.com"),
+        Email(f"{name}@example.com"),
         PasswordHash("$2b$04$" + "x" * 53),
-        frozenset(roles or {Role.USER}),
+        frozenset(roles),
+        datetime.now(UTC),
     )
 
 
-async def add_user(engine: AsyncEngine, user: NewUser) -> User:
-    async with engine.connect() as connection:
-        stored = await SqlAlchemyUserRepository(connection).add(user)
-        await connection.commit()
-    return stored
+async def signed_in(engine: AsyncEngine, roles: set[Role]) -> tuple[User, Session, RefreshToken]:
+    """A user with the roles and a live session, committed."""
+    database = SqlAlchemyDatabase(engine, TEST_DEADLINE)
+    try:
+        user = await SqlAlchemyUserRepository(database).add(new_user("alice", roles))
+        now = datetime.now(UTC)
+        session = Session.begin(user.id, now, timedelta(hours=1))
+        token, record = session.issue_refresh_token(now, timedelta(minutes=10))
+        await SqlAlchemySessionStore(database).start(session, record)
+        await database.commit()
+    finally:
+        await database.close()
+    return user, session, token
 
 
-async def start_session(engine: AsyncEngine, user_id: int, now: datetime) -> RefreshToken:
-    token = RefreshToken.generate()
-    session = Session(new_session_id(), user_id, now, now + timedelta(days=1), None, 0)
-    async with engine.connect() as connection:
-        await SqlAlchemySessionStore(connection).start(
-            session, IssuedRefreshToken(token.digest, session.id, now, session.expires_at, None)
-        )
-        await connection.commit()
-    return token
-
-
-async def refresh(
-    engine: AsyncEngine, token: str, clock: FakeClock, grace: int = 5
-) -> RefreshToken:
-    async with engine.connect() as connection:
-        use_case = RefreshSession(
-            SqlAlchemySessionStore(connection),
-            JwtAccessTokens(TEST_SECRET, timedelta(hours=1)),
-            clock,
-            SessionPolicy(reuse_grace=timedelta(seconds=grace)),
-            SqlAlchemyUnitOfWork(connection),
-        )
-        return (await use_case.execute(RefreshSessionRequest(token))).refresh_token
-
-
-async def live_tokens(engine: AsyncEngine) -> int:
-    async with engine.connect() as connection:
-        count = await connection.scalar(
-            text("SELECT COUNT(*) FROM refresh_tokens WHERE rotated_at IS NULL")
-        )
-    return int(count or 0)
-
-
+@pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True)
 async def test_only_a_digest_of_a_refresh_token_is_stored(engine: AsyncEngine) -> None:
-    user = await add_user(engine, new_user("alice"))
-    token = await start_session(engine, user.id, datetime.now(UTC))
+    _, _, token = await signed_in(engine, {Role.USER})
 
     async with engine.connect() as connection:
         stored = (await connection.execute(text("SELECT * FROM refresh_tokens"))).one()
@@ -89,55 +60,22 @@ async def test_only_a_digest_of_a_refresh_token_is_stored(engine: AsyncEngine) -
     assert token.value not in {str(value) for value in stored}
 
 
-async def test_the_unique_indexes_refuse_a_username_or_email_in_another_case(
-    engine: AsyncEngine,
-) -> None:
-    await add_user(engine, new_user("alice", "alice@example.com"))
-
-    with pytest.raises(UsernameAlreadyExists):
-        await add_user(engine, new_user("ALICE", "other@example.com"))
-    with pytest.raises(EmailAlreadyExists):
-        await add_user(engine, new_user("bob", "Alice@EXAMPLE.com"))
-
-
-async def test_a_duplicate_is_told_by_the_index_not_by_the_value(engine: AsyncEngine) -> None:
-    # The duplicate value appears in the driver's message; a username that reads like the other
-    # index's name must not confuse which one refused the row.
-    await add_user(engine, new_user("email_key", "first@example.com"))
-
-    with pytest.raises(UsernameAlreadyExists):
-        await add_user(engine, new_user("EMAIL_KEY", "second@example.com"))
-
-
-async def test_a_user_is_stored_with_all_its_roles_or_not_at_all(engine: AsyncEngine) -> None:
-    stored = await add_user(engine, new_user("alice", roles={Role.USER, Role.ADMIN}))
-
-    async with engine.connect() as connection:
-        found = await SqlAlchemyUserRepository(connection).find_by_username(Username("ALICE"))
-
-    assert found == stored
-    assert found is not None
-    assert found.roles == {Role.USER, Role.ADMIN}
-
-
-async def test_authorization_costs_one_statement(engine: AsyncEngine) -> None:
-    user = await add_user(engine, new_user("alice", roles={Role.USER, Role.MODERATOR}))
-    now = datetime.now(UTC)
-    await start_session(engine, user.id, now)
-    async with engine.connect() as connection:
-        session_id = await connection.scalar(text("SELECT id FROM sessions"))
+@pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True)
+async def test_authorization_through_sqlalchemy_costs_one_statement(engine: AsyncEngine) -> None:
+    user, session, _ = await signed_in(engine, {Role.USER, Role.MODERATOR})
     statements: list[str] = []
 
     def count(*args: Any) -> None:
         statements.append(str(args[2]))
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
+    database = SqlAlchemyDatabase(engine, TEST_DEADLINE)
     try:
-        async with engine.connect() as connection:
-            principal = await SqlAlchemyPrincipalFinder(connection).find(
-                user.id, str(session_id), now
-            )
+        principal = await SqlAlchemyPrincipalFinder(database).find(
+            user.id, session.id, datetime.now(UTC)
+        )
     finally:
+        await database.close()
         event.remove(engine.sync_engine, "before_cursor_execute", count)
 
     assert principal is not None
@@ -145,63 +83,28 @@ async def test_authorization_costs_one_statement(engine: AsyncEngine) -> None:
     assert len(statements) == 1
 
 
-async def test_many_concurrent_refreshes_with_one_token_leave_one_live_token(
-    engine: AsyncEngine,
+@pytest.mark.parametrize("database_url", MYSQL, indirect=True)
+async def test_authorization_through_asyncmy_costs_one_statement(
+    engine: AsyncEngine, database_url: str
 ) -> None:
-    user = await add_user(engine, new_user("alice"))
-    clock = FakeClock()
-    token = await start_session(engine, user.id, clock.now())
+    user, session, _ = await signed_in(engine, {Role.USER, Role.MODERATOR})
+    async with asyncmy_pool(async_url(database_url), 1, TEST_DEADLINE) as pool:
 
-    results = await asyncio.gather(
-        *(refresh(engine, token.value, clock) for _ in range(12)), return_exceptions=True
-    )
+        async def statements_so_far() -> int:
+            # The pool holds one connection, so this is the one the finder uses.
+            async with pool.acquire() as connection, connection.cursor() as cursor:
+                await cursor.execute("SHOW SESSION STATUS LIKE 'Questions'")
+                (_, questions) = await cursor.fetchone()
+            return int(questions)
 
-    winners = [r for r in results if isinstance(r, RefreshToken)]
-    assert winners
-    assert all(isinstance(r, RefreshToken | RefreshContended) for r in results), results
-    assert await live_tokens(engine) == 1
+        baseline = await statements_so_far()
+        idle = await statements_so_far() - baseline
+        before = await statements_so_far()
+        principal = await AsyncmyPrincipalFinder(pool, TEST_DEADLINE).find(
+            user.id, session.id, datetime.now(UTC)
+        )
+        spent = await statements_so_far() - before - idle
 
-
-async def test_reuse_after_the_grace_window_kills_the_session(engine: AsyncEngine) -> None:
-    user = await add_user(engine, new_user("alice"))
-    clock = FakeClock()
-    first = await start_session(engine, user.id, clock.now())
-    second = await refresh(engine, first.value, clock)
-    clock.advance(6)
-
-    with pytest.raises(RefreshTokenReused):
-        await refresh(engine, first.value, clock)
-    with pytest.raises(RefreshTokenUnknown):
-        await refresh(engine, second.value, clock)
-    async with engine.connect() as connection:
-        revoked = await connection.scalar(text("SELECT revoked_at FROM sessions"))
-    assert revoked is not None
-
-
-async def test_purging_deletes_ended_sessions_with_their_tokens(engine: AsyncEngine) -> None:
-    user = await add_user(engine, new_user("alice"))
-    now = datetime.now(UTC)
-    await start_session(engine, user.id, now - timedelta(days=2))  # expired
-    await start_session(engine, user.id, now)  # live
-    async with engine.connect() as connection:
-        store = SqlAlchemySessionStore(connection)
-        purged = await store.purge(now)
-        await connection.commit()
-        remaining = await connection.scalar(text("SELECT COUNT(*) FROM refresh_tokens"))
-
-    assert purged == 1
-    assert remaining == 1
-
-
-async def test_migrating_again_changes_nothing_and_keeps_the_seeded_roles(
-    engine: AsyncEngine,
-) -> None:
-    await add_user(engine, new_user("alice"))
-
-    await upgrade_to_head(engine)
-
-    async with engine.connect() as connection:
-        roles = (await connection.execute(text("SELECT id, name FROM roles ORDER BY id"))).all()
-        users = await connection.scalar(text("SELECT COUNT(*) FROM users"))
-    assert [tuple(r) for r in roles] == [(1, "user"), (2, "moderator"), (3, "admin")]
-    assert users == 1
+    assert principal is not None
+    assert principal.roles == {Role.USER, Role.MODERATOR}
+    assert spent == 1

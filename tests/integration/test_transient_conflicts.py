@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.sqlalchemy.engine import create_engine
 from domain.session import digest_of
-from tests.support import Service
+from tests.service import Service
 
 DEADLINE = 1.0
 

@@ -1,3 +1,4 @@
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -6,18 +7,11 @@ import jwt
 import pytest
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
-from adapters.jwt_tokens import JwtAccessTokens
 from application.errors import InvalidCredentials
 from domain.session import digest_of
 from domain.values import PasswordHash
-from tests.unit.conftest import (
-    ACCESS_TOKEN_LIFETIME,
-    PASSWORD,
-    POLICY,
-    Authgate,
-    CountingHasher,
-    FakeClock,
-)
+from tests.fakes import CountingHasher, FakeClock
+from tests.unit.authgate import ACCESS_TOKEN_LIFETIME, PASSWORD, POLICY, Authgate
 
 
 @pytest.fixture
@@ -26,8 +20,10 @@ def counting(hasher: BcryptPasswordHasher) -> CountingHasher:
 
 
 @pytest.fixture
-def counted(clock: FakeClock, counting: CountingHasher, tokens: JwtAccessTokens) -> Authgate:
-    return Authgate(clock, counting, tokens)
+async def counted(clock: FakeClock, counting: CountingHasher) -> AsyncIterator[Authgate]:
+    authgate = await Authgate.start(clock, counting)
+    yield authgate
+    await authgate.close()
 
 
 async def test_signin_returns_the_user_an_access_token_and_a_refresh_token(
@@ -153,16 +149,17 @@ async def test_signin_does_not_accept_a_password_that_only_shares_the_first_72_b
 
 
 async def test_signin_rehashes_a_password_hashed_at_another_cost(
-    clock: FakeClock, tokens: JwtAccessTokens, executor: ThreadPoolExecutor
+    clock: FakeClock, executor: ThreadPoolExecutor
 ) -> None:
-    old_cost = BcryptPasswordHasher(5, executor)
-    new_cost = BcryptPasswordHasher(4, executor)
-    before = Authgate(clock, old_cost, tokens)
+    old_cost = BcryptPasswordHasher(5, executor, slots=1, queue_timeout=60)
+    new_cost = BcryptPasswordHasher(4, executor, slots=1, queue_timeout=60)
+    before = await Authgate.start(clock, old_cost)
     user_id = await before.signup("alice")
     old_hash = before.user(user_id).password_hash
     assert new_cost.needs_rehash(old_hash)
+    await before.close()
 
-    after = Authgate(clock, new_cost, tokens, storage=before.storage)
+    after = await Authgate.start(clock, new_cost, storage=before.storage)
     await after.signin("alice")
 
     new_hash = after.user(user_id).password_hash

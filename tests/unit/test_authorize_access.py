@@ -13,14 +13,8 @@ from application.errors import (
 )
 from application.sign_out import SignOutRequest
 from domain.roles import Role
-from tests.unit.conftest import (
-    OTHER_SECRET,
-    Authgate,
-    claims_for,
-    signed,
-    unsigned,
-    with_payload,
-)
+from tests.tokens import OTHER_SECRET, claims_for, signed, unsigned, with_payload
+from tests.unit.authgate import Authgate
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+import asyncio
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -6,8 +8,9 @@ import bcrypt
 import pytest
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
+from application.errors import HashingUnavailable
 from domain.values import PasswordHash, RawPassword
-from tests.unit.conftest import PASSWORD
+from tests.unit.authgate import PASSWORD
 
 
 class CountingExecutor(ThreadPoolExecutor):
@@ -70,7 +73,7 @@ async def test_verify_against_a_corrupt_stored_hash_is_false_not_an_error(
 
 async def test_hashing_and_verifying_run_on_the_executor_off_the_event_loop() -> None:
     with CountingExecutor() as executor:
-        hasher = BcryptPasswordHasher(4, executor)
+        hasher = BcryptPasswordHasher(4, executor, slots=1, queue_timeout=60)
         stored = await hasher.hash(RawPassword(PASSWORD))
         await hasher.verify(PASSWORD, stored)
         assert executor.submitted == 2
@@ -79,8 +82,8 @@ async def test_hashing_and_verifying_run_on_the_executor_off_the_event_loop() ->
 async def test_needs_rehash_only_for_a_hash_of_another_cost(
     executor: ThreadPoolExecutor,
 ) -> None:
-    cost_4 = BcryptPasswordHasher(4, executor)
-    cost_5 = BcryptPasswordHasher(5, executor)
+    cost_4 = BcryptPasswordHasher(4, executor, slots=2, queue_timeout=60)
+    cost_5 = BcryptPasswordHasher(5, executor, slots=2, queue_timeout=60)
     hashed_at_4 = await cost_4.hash(RawPassword(PASSWORD))
     hashed_at_5 = await cost_5.hash(RawPassword(PASSWORD))
     assert not cost_4.needs_rehash(hashed_at_4)
@@ -101,4 +104,37 @@ def test_needs_rehash_for_an_older_bcrypt_variant_or_garbage(
 @pytest.mark.parametrize("cost", [3, 32, -1])
 def test_cost_outside_bcrypts_range_is_refused(executor: ThreadPoolExecutor, cost: int) -> None:
     with pytest.raises(ValueError, match="cost"):
-        BcryptPasswordHasher(cost, executor)
+        BcryptPasswordHasher(cost, executor, slots=1, queue_timeout=60)
+
+
+class HeldExecutor(ThreadPoolExecutor):
+    """Runs nothing until the test lets go, so a hashing slot stays taken for as long as the
+    test needs, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.released = threading.Event()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def held() -> Any:
+            self.released.wait()
+            return fn(*args, **kwargs)
+
+        return super().submit(held)
+
+
+async def test_a_hash_that_finds_no_free_slot_in_time_is_refused_as_busy() -> None:
+    with HeldExecutor() as executor:
+        hasher = BcryptPasswordHasher(4, executor, slots=1, queue_timeout=0.05)
+        first = asyncio.create_task(hasher.hash(RawPassword(PASSWORD)))
+        await asyncio.sleep(0)  # the first takes the only slot
+        try:
+            with pytest.raises(HashingUnavailable):
+                await hasher.verify(PASSWORD, None)
+            with pytest.raises(HashingUnavailable):
+                await hasher.hash(RawPassword(PASSWORD))
+        finally:
+            executor.released.set()
+
+        stored = await first
+        assert await hasher.verify(PASSWORD, stored)  # the slot came back

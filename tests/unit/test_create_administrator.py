@@ -5,7 +5,7 @@ from application.create_administrator import CreateAdministratorRequest
 from application.errors import RoleRequired
 from domain.errors import InvalidField, UsernameAlreadyExists
 from domain.roles import Role
-from tests.unit.conftest import PASSWORD, Authgate
+from tests.unit.authgate import PASSWORD, Authgate
 
 
 async def create_admin(authgate: Authgate, username: str = "root", password: str = PASSWORD) -> int:

@@ -5,7 +5,7 @@ import pytest
 from application.errors import RefreshTokenReused
 from application.refresh_session import RefreshSessionRequest
 from application.sign_out import SignOutRequest
-from tests.unit.conftest import POLICY, Authgate
+from tests.unit.authgate import POLICY, Authgate
 
 
 def tokens_of(authgate: Authgate, session_id: str) -> int:

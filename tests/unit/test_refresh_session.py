@@ -1,25 +1,27 @@
 import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from dishka import Provider, Scope, provide
 
+from adapters.bcrypt_hasher import BcryptPasswordHasher
+from adapters.memory import InMemorySessionStore, InMemoryStorage
 from application.authenticate_user import AuthenticateUserResponse
 from application.errors import (
     AccessTokenInvalid,
-    RefreshContended,
     RefreshTokenExpired,
     RefreshTokenMissing,
     RefreshTokenReused,
     RefreshTokenUnknown,
 )
-from application.refresh_session import (
-    RefreshSession,
-    RefreshSessionRequest,
-    RefreshSessionResponse,
-)
+from application.ports import SessionStore
+from application.refresh_session import RefreshSessionRequest, RefreshSessionResponse
 from application.sign_out import SignOutRequest
 from domain.session import RefreshToken, digest_of
-from tests.unit.conftest import POLICY, Authgate, YieldingSessionStore
+from tests.fakes import FakeClock, YieldingSessionStore
+from tests.unit.authgate import POLICY, SETTINGS, Authgate
 
 AFTER_GRACE = POLICY.reuse_grace + timedelta(seconds=1)
 
@@ -114,20 +116,33 @@ async def test_reuse_leaves_the_users_other_sessions_alone(
     await refresh(authgate, other.refresh_token.value)
 
 
-async def test_rotated_token_retried_within_grace_gets_a_fresh_token_and_one_stays_live(
+async def test_rotated_token_retried_within_grace_gets_the_same_live_successor_and_no_new_one(
     authgate: Authgate, alice: AuthenticateUserResponse
 ) -> None:
     lost = await refresh(authgate, alice.refresh_token.value)
-    authgate.clock.advance(POLICY.reuse_grace - timedelta(seconds=1))
+    stored = dict(authgate.storage.refresh_tokens)
+    authgate.clock.advance(POLICY.reuse_grace)
 
     retried = await refresh(authgate, alice.refresh_token.value)
 
-    assert retried.refresh_token not in (alice.refresh_token, lost.refresh_token)
-    [live] = authgate.live_refresh_tokens(alice_session(authgate, alice))
-    assert live.digest == retried.refresh_token.digest
+    assert retried.refresh_token == lost.refresh_token
+    assert authgate.storage.refresh_tokens == stored
     await authgate.access(retried.access_token.value)
     refreshed_again = await refresh(authgate, retried.refresh_token.value)
-    assert refreshed_again.refresh_token != retried.refresh_token
+    assert refreshed_again.refresh_token not in (alice.refresh_token, lost.refresh_token)
+
+
+async def test_a_token_retired_twice_within_grace_is_answered_with_the_live_successor(
+    authgate: Authgate, alice: AuthenticateUserResponse
+) -> None:
+    second = await refresh(authgate, alice.refresh_token.value)
+    third = await refresh(authgate, second.refresh_token.value)
+
+    retried = await refresh(authgate, alice.refresh_token.value)
+
+    assert retried.refresh_token == third.refresh_token
+    [live] = authgate.live_refresh_tokens(alice_session(authgate, alice))
+    assert live.digest == third.refresh_token.digest
 
 
 @pytest.mark.parametrize("token", [None, ""])
@@ -226,57 +241,60 @@ async def test_refresh_token_of_a_deleted_user_raises_refresh_token_unknown(
         await refresh(authgate, alice.refresh_token.value)
 
 
-async def test_many_concurrent_refreshes_with_one_token_leave_exactly_one_live_token(
+async def test_concurrent_refreshes_with_one_token_all_get_one_successor(
     authgate: Authgate, alice: AuthenticateUserResponse
 ) -> None:
     outcomes = await asyncio.gather(
-        *(refresh(authgate, alice.refresh_token.value) for _ in range(20)),
-        return_exceptions=True,
+        *(refresh(authgate, alice.refresh_token.value) for _ in range(20))
     )
 
-    issued = {o.refresh_token.digest for o in outcomes if isinstance(o, RefreshSessionResponse)}
-    assert issued
+    [successor] = {o.refresh_token for o in outcomes}
     [live] = authgate.live_refresh_tokens(alice_session(authgate, alice))
-    assert live.digest in issued
+    assert live.digest == successor.digest
 
 
-async def test_interleaved_concurrent_refreshes_leave_exactly_one_live_token(
-    authgate: Authgate, alice: AuthenticateUserResponse
+@pytest.fixture
+async def racy(
+    clock: FakeClock, hasher: BcryptPasswordHasher, authgate: Authgate
+) -> AsyncIterator[Authgate]:
+    """The same storage behind a session store that yields like a database round trip, so that
+    the requests really interleave between reading the token and rotating it."""
+    racy = await Authgate.start(clock, hasher, YieldingStore(), storage=authgate.storage)
+    yield racy
+    await racy.close()
+
+
+class YieldingStore(Provider):
+    @provide(scope=Scope.REQUEST)
+    def sessions(self, storage: InMemoryStorage) -> SessionStore:
+        return YieldingSessionStore(InMemorySessionStore(storage))
+
+
+async def test_interleaved_concurrent_refreshes_all_get_one_successor(
+    racy: Authgate, alice: AuthenticateUserResponse
 ) -> None:
-    """With a store that yields like a database round trip, the requests really interleave
-    between reading the token and rotating it."""
-    racy = RefreshSession(
-        YieldingSessionStore(authgate.sessions),
-        authgate.tokens,
-        authgate.clock,
-        POLICY,
-        authgate.uow,
-    )
-    outcomes = await asyncio.gather(
-        *(racy.execute(RefreshSessionRequest(alice.refresh_token.value)) for _ in range(20)),
-        return_exceptions=True,
-    )
+    outcomes = await asyncio.gather(*(refresh(racy, alice.refresh_token.value) for _ in range(20)))
 
-    issued = {o.refresh_token.digest for o in outcomes if isinstance(o, RefreshSessionResponse)}
-    assert issued
-    assert all(isinstance(o, RefreshSessionResponse | RefreshContended) for o in outcomes)
-    [live] = authgate.live_refresh_tokens(alice_session(authgate, alice))
-    assert live.digest in issued
+    [successor] = {o.refresh_token for o in outcomes}
+    [live] = racy.live_refresh_tokens(alice_session(racy, alice))
+    assert live.digest == successor.digest
+    assert racy.uow.rollbacks > 0  # the losers of the race ran again
 
 
-async def test_two_interleaved_refreshes_both_succeed_with_one_token_left_live(
-    authgate: Authgate, alice: AuthenticateUserResponse
+async def test_with_rotation_off_a_refresh_answers_the_same_refresh_token(
+    clock: FakeClock, hasher: BcryptPasswordHasher
 ) -> None:
-    racy = RefreshSession(
-        YieldingSessionStore(authgate.sessions),
-        authgate.tokens,
-        authgate.clock,
-        POLICY,
-        authgate.uow,
-    )
-    first, second = await asyncio.gather(
-        racy.execute(RefreshSessionRequest(alice.refresh_token.value)),
-        racy.execute(RefreshSessionRequest(alice.refresh_token.value)),
-    )
-    [live] = authgate.live_refresh_tokens(alice_session(authgate, alice))
-    assert live.digest in {first.refresh_token.digest, second.refresh_token.digest}
+    settings = replace(SETTINGS, refresh_rotation=False)
+    authgate = await Authgate.start(clock, hasher, settings=settings)
+    try:
+        alice = await authgate.signed_in("alice")
+        stored = dict(authgate.storage.refresh_tokens)
+        first = await refresh(authgate, alice.refresh_token.value)
+        clock.advance(POLICY.reuse_grace * 2)
+        second = await refresh(authgate, alice.refresh_token.value)
+    finally:
+        await authgate.close()
+
+    assert first.refresh_token == second.refresh_token == alice.refresh_token
+    assert authgate.storage.refresh_tokens == stored
+    assert first.access_token.value != second.access_token.value

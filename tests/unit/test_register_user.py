@@ -9,7 +9,7 @@ from application.errors import (
 )
 from domain.errors import EmailAlreadyExists, InvalidField, UnknownRole, UsernameAlreadyExists
 from domain.roles import Role
-from tests.unit.conftest import PASSWORD, Authgate
+from tests.unit.authgate import PASSWORD, Authgate
 
 
 async def admin_token(authgate: Authgate) -> str:

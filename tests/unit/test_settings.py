@@ -1,7 +1,11 @@
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from application.session_policy import SessionPolicy
+from application.transactions import RetryPolicy
+from entrypoints.container import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings, SettingsError
 
 
@@ -56,3 +60,92 @@ def test_memory_storage_is_chosen_by_its_url(tmp_path: Path) -> None:
 
     assert settings.database_url == MEMORY_DATABASE_URL
     assert settings.uses_memory_storage
+
+
+def test_the_reliability_settings_are_read_from_their_variables(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "DATA_DIR": str(tmp_path),
+            "REFRESH_ROTATION": "false",
+            "HASH_QUEUE_TIMEOUT": "0.5",
+            "DB_DEADLINE": "2.5",
+            "DB_RETRY_ATTEMPTS": "6",
+            "DB_RETRY_BACKOFF": "0.1",
+        }
+    )
+
+    assert not settings.session_policy.rotation
+    assert settings.hash_queue_timeout == 0.5
+    assert settings.db_deadline == 2.5
+    assert settings.retry_policy == RetryPolicy(attempts=6, backoff=timedelta(seconds=0.1))
+
+
+def test_defaults_rotate_refresh_tokens_and_bound_every_wait(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DATA_DIR": str(tmp_path)})
+
+    assert settings.session_policy == SessionPolicy(
+        refresh_token_lifetime=timedelta(days=1),
+        session_lifetime=timedelta(days=7),
+        reuse_grace=timedelta(seconds=5),
+        rotation=True,
+    )
+    assert settings.db_deadline == 5
+    assert settings.hash_queue_timeout == 2
+    assert settings.retry_policy.attempts == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REFRESH_ROTATION", "sometimes"),
+        ("HASH_QUEUE_TIMEOUT", "0"),
+        ("HASH_QUEUE_TIMEOUT", "61"),
+        ("HASH_QUEUE_TIMEOUT", "soon"),
+        ("DB_DEADLINE", "0.01"),
+        ("DB_DEADLINE", "301"),
+        ("DB_RETRY_ATTEMPTS", "0"),
+        ("DB_RETRY_ATTEMPTS", "2.5"),
+        ("DB_RETRY_ATTEMPTS", "21"),
+        ("DB_RETRY_BACKOFF", "-1"),
+        ("DB_RETRY_BACKOFF", "6"),
+        ("BCRYPT_THREADS", "-1"),
+        ("REFRESH_REUSE_GRACE", "301"),
+    ],
+)
+def test_a_bad_reliability_value_is_refused_by_name(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"DATA_DIR": str(tmp_path), name: value})
+
+
+@pytest.mark.parametrize(
+    ("cores", "workers", "threads", "hashing_threads"),
+    [(8, 2, "0", 4), (2, 2, "0", 1), (2, 4, "0", 1), (8, 2, "3", 3)],
+)
+def test_hashing_threads_default_to_one_per_core_across_the_workers(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cores: int,
+    workers: int,
+    threads: str,
+    hashing_threads: int,
+) -> None:
+    monkeypatch.setattr("entrypoints.settings.os.cpu_count", lambda: cores)
+
+    settings = Settings.from_env(
+        {"DATA_DIR": str(tmp_path), "WORKERS": str(workers), "BCRYPT_THREADS": threads}
+    )
+
+    assert settings.hashing_threads == hashing_threads
+
+
+async def test_the_container_is_given_the_settings_as_its_context(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"DATA_DIR": str(tmp_path), "DATABASE_URL": "memory://", "REFRESH_ROTATION": "off"}
+    )
+    container = build_container(settings)
+    try:
+        assert await container.get(Settings) is settings
+        assert not (await container.get(SessionPolicy)).rotation
+        assert await container.get(RetryPolicy) == settings.retry_policy
+    finally:
+        await container.close()

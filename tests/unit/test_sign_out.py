@@ -6,7 +6,8 @@ from application.authenticate_user import AuthenticateUserResponse
 from application.errors import AccessTokenInvalid, RefreshTokenUnknown
 from application.refresh_session import RefreshSessionRequest
 from application.sign_out import SignOutRequest
-from tests.unit.conftest import OTHER_SECRET, Authgate, claims_for, signed
+from tests.tokens import OTHER_SECRET, claims_for, signed
+from tests.unit.authgate import Authgate
 
 
 @pytest.fixture

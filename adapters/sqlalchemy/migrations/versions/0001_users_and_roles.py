@@ -5,17 +5,29 @@ Revises:
 """
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-from adapters.sqlalchemy.tables import MYSQL_TABLE_OPTIONS, UtcDateTime
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# Frozen as of this revision: a migration never imports the live schema, which may change after it.
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+
+def _timestamp() -> sa.types.TypeEngine[datetime]:
+    """Naive UTC with microseconds."""
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def _lookup_key(length: int) -> sa.types.TypeEngine[str]:
@@ -44,7 +56,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(254), nullable=False),
         sa.Column("email_key", _lookup_key(254), nullable=False),
         sa.Column("password", sa.String(255), nullable=False),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("created_at", _timestamp(), nullable=False),
         sa.UniqueConstraint("username_key", name="uq_users_username_key"),
         sa.UniqueConstraint("email_key", name="uq_users_email_key"),
         **MYSQL_TABLE_OPTIONS,

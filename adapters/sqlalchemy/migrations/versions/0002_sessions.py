@@ -5,16 +5,29 @@ Revises: 0001
 """
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
-from adapters.sqlalchemy.tables import MYSQL_TABLE_OPTIONS, UtcDateTime
+from sqlalchemy.dialects import mysql
 
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# Frozen as of this revision: a migration never imports the live schema, which may change after it.
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+
+def _timestamp() -> sa.types.TypeEngine[datetime]:
+    """Naive UTC with microseconds."""
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def upgrade() -> None:
@@ -27,9 +40,9 @@ def upgrade() -> None:
             sa.ForeignKey("users.id", ondelete="CASCADE", name="fk_sessions_user"),
             nullable=False,
         ),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.Column("expires_at", UtcDateTime(), nullable=False),
-        sa.Column("revoked_at", UtcDateTime(), nullable=True),
+        sa.Column("created_at", _timestamp(), nullable=False),
+        sa.Column("expires_at", _timestamp(), nullable=False),
+        sa.Column("revoked_at", _timestamp(), nullable=True),
         sa.Column("generation", sa.Integer, nullable=False),
         **MYSQL_TABLE_OPTIONS,
     )
@@ -44,9 +57,9 @@ def upgrade() -> None:
             sa.ForeignKey("sessions.id", ondelete="CASCADE", name="fk_refresh_tokens_session"),
             nullable=False,
         ),
-        sa.Column("issued_at", UtcDateTime(), nullable=False),
-        sa.Column("expires_at", UtcDateTime(), nullable=False),
-        sa.Column("rotated_at", UtcDateTime(), nullable=True),
+        sa.Column("issued_at", _timestamp(), nullable=False),
+        sa.Column("expires_at", _timestamp(), nullable=False),
+        sa.Column("rotated_at", _timestamp(), nullable=True),
         **MYSQL_TABLE_OPTIONS,
     )
     op.create_index("ix_refresh_tokens_session_id", "refresh_tokens", ["session_id"])

@@ -1,47 +1,17 @@
-"""What the tests need besides the HTTP API: a clock they control, and a back door into storage to
-do what no endpoint does (delete a user, take a role away, count rows)."""
+"""A back door into storage, to do what no endpoint does: delete a user, take a role away, count
+rows. One per kind of storage, so that a test reads the same on each."""
 
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Protocol
 
 import bcrypt
-from dishka import AsyncContainer, Provider, Scope, provide
-from httpx import AsyncClient, Response
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryStorage
 from adapters.sqlalchemy.tables import refresh_tokens, sessions, user_roles, users
-from application.ports import Clock
 from domain.roles import Role
 from domain.values import PasswordHash
-from entrypoints.settings import Settings
-
-DEFAULT_PASSWORD = "correct horse battery"
-
-
-class FakeClock:
-    def __init__(self, now: datetime | None = None) -> None:
-        self._now = now or datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-
-
-class ClockProvider(Provider):
-    """Overrides the system clock in a container built for a test."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__()
-        self._clock = clock
-
-    @provide(scope=Scope.APP)
-    def clock(self) -> Clock:
-        return self._clock
 
 
 class Backdoor(Protocol):
@@ -50,6 +20,10 @@ class Backdoor(Protocol):
     async def set_roles(self, user_id: int, roles: set[Role]) -> None: ...
     async def count_users(self) -> int: ...
     async def live_refresh_tokens(self, user_id: int) -> int: ...
+    async def refresh_tokens_of(self, user_id: int) -> int:
+        """Every stored refresh token of the user's sessions, retired or live."""
+        ...
+
     async def sessions_of(self, user_id: int) -> int: ...
     async def password_hash(self, user_id: int) -> str: ...
     async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
@@ -84,6 +58,10 @@ class MemoryBackdoor(Backdoor):
             for t in self._storage.refresh_tokens.values()
             if t.session_id in mine and t.rotated_at is None
         )
+
+    async def refresh_tokens_of(self, user_id: int) -> int:
+        mine = {s.id for s in self._storage.sessions.values() if s.user_id == user_id}
+        return sum(1 for t in self._storage.refresh_tokens.values() if t.session_id in mine)
 
     async def sessions_of(self, user_id: int) -> int:
         return sum(1 for s in self._storage.sessions.values() if s.user_id == user_id)
@@ -132,6 +110,15 @@ class SqlBackdoor(Backdoor):
             )
         return int(count or 0)
 
+    async def refresh_tokens_of(self, user_id: int) -> int:
+        async with self._engine.connect() as connection:
+            count = await connection.scalar(
+                select(func.count())
+                .select_from(refresh_tokens.join(sessions))
+                .where(sessions.c.user_id == user_id)
+            )
+        return int(count or 0)
+
     async def sessions_of(self, user_id: int) -> int:
         async with self._engine.connect() as connection:
             count = await connection.scalar(
@@ -149,55 +136,3 @@ class SqlBackdoor(Backdoor):
             await connection.execute(
                 update(users).where(users.c.id == user_id).values(password=password_hash)
             )
-
-
-@dataclass
-class Service:
-    """The app under test with a client, as the sample front-ends would talk to it."""
-
-    client: AsyncClient
-    container: AsyncContainer
-    settings: Settings
-    clock: FakeClock
-    backdoor: Backdoor
-
-    async def signup(
-        self,
-        username: str,
-        *,
-        email: str | None = None,
-        password: str = DEFAULT_PASSWORD,
-        roles: list[str] | None = None,
-        token: str | None = None,
-    ) -> Response:
-        body: dict[str, Any] = {
-            "username": username,
-            "email": email or f"{username}@example.com",
-            "password": password,
-        }
-        if roles is not None:
-            body["roles"] = roles
-        headers = {"x-access-token": token} if token else {}
-        return await self.client.post("/api/auth/signup", json=body, headers=headers)
-
-    async def signin(self, username: str, password: str = DEFAULT_PASSWORD) -> Response:
-        return await self.client.post(
-            "/api/auth/signin", json={"username": username, "password": password}
-        )
-
-    async def signed_in(self, username: str, roles: set[Role] | None = None) -> dict[str, Any]:
-        """Registers the user (with the given roles, set through the back door) and signs in."""
-        assert (await self.signup(username)).status_code == 200
-        if roles is not None:
-            user_id = await self.backdoor.user_id(username)
-            assert user_id is not None
-            await self.backdoor.set_roles(user_id, roles)
-        response = await self.signin(username)
-        assert response.status_code == 200, response.text
-        self.client.cookies.clear()
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def get(self, path: str, token: str | None = None) -> Response:
-        headers = {"x-access-token": token} if token else {}
-        return await self.client.get(path, headers=headers)

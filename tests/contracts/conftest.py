@@ -1,0 +1,35 @@
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.sqlalchemy.asyncmy_principals import asyncmy_pool
+from adapters.sqlalchemy.engine import async_url, create_engine
+from tests.contracts.storage_under_test import (
+    MemoryStorageUnderTest,
+    SqlStorageUnderTest,
+    StorageUnderTest,
+)
+from tests.storages import TEST_DEADLINE
+
+
+@pytest.fixture
+def principal_finder() -> str:
+    """Which PrincipalFinder serves: the storage's own unless a test names another."""
+    return "own"
+
+
+@pytest.fixture
+async def storage(database_url: str, principal_finder: str) -> AsyncIterator[StorageUnderTest]:
+    """The adapters of the storage the test is parametrized with, on an empty database."""
+    if database_url.startswith("memory"):
+        yield MemoryStorageUnderTest()
+        return
+    engine = create_engine(database_url, pool_size=4, deadline=TEST_DEADLINE)
+    try:
+        if principal_finder == "asyncmy":
+            async with asyncmy_pool(async_url(database_url), 2, TEST_DEADLINE) as pool:
+                yield SqlStorageUnderTest(engine, pool)
+        else:
+            yield SqlStorageUnderTest(engine)
+    finally:
+        await engine.dispose()

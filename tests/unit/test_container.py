@@ -1,0 +1,59 @@
+"""The composition root wires, for each storage, the adapters the contract suite tests
+(tests/contracts): a test of an adapter production does not use would prove nothing."""
+
+from pathlib import Path
+
+import pytest
+
+from adapters.memory import InMemoryPrincipalFinder, InMemorySessionStore, InMemoryUserRepository
+from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
+from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from application.ports import PrincipalFinder, SessionStore, UnitOfWork, UserRepository
+from entrypoints.container import build_container
+from entrypoints.settings import Settings
+from tests.tokens import TEST_SECRET
+
+
+@pytest.mark.parametrize(
+    ("database_url", "adapters"),
+    [
+        (
+            "memory://",
+            (InMemoryUserRepository, InMemorySessionStore, InMemoryPrincipalFinder),
+        ),
+        (
+            "sqlite:///{data}/authgate.sqlite3",
+            (SqlAlchemyUserRepository, SqlAlchemySessionStore, SqlAlchemyPrincipalFinder),
+        ),
+        (
+            # Nothing connects until a request needs it, so no server is needed here.
+            "mysql://nobody@127.0.0.1:9/authgate",
+            (SqlAlchemyUserRepository, SqlAlchemySessionStore, AsyncmyPrincipalFinder),
+        ),
+    ],
+    ids=["memory", "sqlite", "mysql"],
+)
+async def test_each_storage_is_served_by_the_adapters_the_contract_suite_tests(
+    tmp_path: Path, database_url: str, adapters: tuple[type, type, type]
+) -> None:
+    settings = Settings(
+        database_url=database_url.format(data=tmp_path), jwt_secret=TEST_SECRET, data_dir=tmp_path
+    )
+    container = build_container(settings)
+    try:
+        async with container() as request:
+            served = (
+                await request.get(UserRepository),
+                await request.get(SessionStore),
+                await request.get(PrincipalFinder),
+            )
+            unit_of_work = await request.get(UnitOfWork)
+    finally:
+        await container.close()
+
+    assert tuple(type(adapter) for adapter in served) == adapters
+    if not settings.uses_memory_storage:
+        assert isinstance(unit_of_work, SqlAlchemyDatabase)
