@@ -84,6 +84,10 @@ class YieldingSessionStore(SessionStore):
         await asyncio.sleep(0)
         await self._inner.revoke(session_id, at)
 
+    async def revoke_all_of_user(self, user_id: int, at: datetime) -> None:
+        await asyncio.sleep(0)
+        await self._inner.revoke_all_of_user(user_id, at)
+
     async def purge(self, now: datetime) -> int:
         await asyncio.sleep(0)
         return await self._inner.purge(now)

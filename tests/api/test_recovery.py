@@ -4,6 +4,7 @@ server running in the test, on every storage."""
 import asyncio
 from collections.abc import Iterator
 from dataclasses import astuple
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.memory import InMemoryStorage
 from adapters.sqlalchemy.tables import one_time_tokens
 from domain.session import digest_of
-from tests.conftest import STORAGES
+from tests.service import DEFAULT_PASSWORD, Service
 from tests.smtp_server import SmtpTestServer, html_text, link_in, plain_text, token_in
-from tests.support import DEFAULT_PASSWORD, Service
+from tests.storages import STORAGES
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 
@@ -173,7 +174,7 @@ async def test_a_reset_token_expires_after_30_minutes(
 ) -> None:
     await service.signed_in("alice")
     token = await reset_token(service, smtp, "alice@example.com")
-    service.clock.advance(30 * 60 + 1)
+    service.clock.advance(timedelta(seconds=30 * 60 + 1))
 
     response = await reset(service, token)
 
@@ -186,7 +187,7 @@ async def test_a_token_within_its_lifetime_still_works(
 ) -> None:
     await service.signed_in("alice")
     token = await reset_token(service, smtp, "alice@example.com")
-    service.clock.advance(29 * 60)
+    service.clock.advance(timedelta(seconds=29 * 60))
 
     assert (await reset(service, token)).status_code == 200
 
@@ -273,7 +274,7 @@ async def test_a_verification_link_expires_after_24_hours(
 ) -> None:
     assert (await service.signup("alice")).status_code == 200
     token = await verification_token(smtp, "alice@example.com")
-    service.clock.advance(24 * 3600 + 1)
+    service.clock.advance(timedelta(seconds=24 * 3600 + 1))
 
     assert (await verify(service, token)).json() == INVALID_TOKEN
 
@@ -351,7 +352,7 @@ async def test_a_completed_reset_verifies_the_address_it_was_mailed_to(
     service: Service, smtp: SmtpTestServer
 ) -> None:
     assert (await service.signup("alice")).status_code == 200
-    service.clock.advance(24 * 3600 + 1)  # the verification link has expired
+    service.clock.advance(timedelta(seconds=24 * 3600 + 1))  # the verification link has expired
     token = await reset_token(service, smtp, "alice@example.com")
 
     assert (await reset(service, token)).status_code == 200

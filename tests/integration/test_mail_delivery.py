@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import STORAGES
+from tests.service import Service
 from tests.smtp_server import SmtpTestServer, link_in, plain_text, token_in
-from tests.support import Service
+from tests.storages import STORAGES
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 

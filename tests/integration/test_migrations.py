@@ -60,9 +60,19 @@ async def empty_engine(
 
 
 async def _tables(engine: AsyncEngine) -> set[str]:
+    """Every table and column, as `table.column`: a migration may add either."""
+
+    def read(sync: Connection) -> set[str]:
+        schema = inspect(sync)
+        return {
+            f"{table}.{column['name']}"
+            for table in schema.get_table_names()
+            if table != "alembic_version"
+            for column in schema.get_columns(table)
+        }
+
     async with engine.connect() as connection:
-        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-    return set(names) - {"alembic_version"}
+        return await connection.run_sync(read)
 
 
 async def _migrate(engine: AsyncEngine, direction: str, revision: str) -> None:
@@ -77,7 +87,7 @@ async def test_each_revision_upgrades_downgrades_and_upgrades_again(
     empty_engine: AsyncEngine,
 ) -> None:
     revisions = _revisions()
-    assert [r.revision for r in revisions] == ["0001", "0002"]
+    assert [r.revision for r in revisions][:2] == ["0001", "0002"]
     for revision in revisions:
         before = await _tables(empty_engine)
         await _migrate(empty_engine, "upgrade", revision.revision)
