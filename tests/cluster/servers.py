@@ -69,7 +69,7 @@ class AuthgateServer:
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
             try:
-                httpx.get(f"{self.base_url}/healthz", timeout=1)
+                httpx.get(f"{self.base_url}/api/test/all", timeout=1)
             except httpx.TransportError:
                 time.sleep(0.1)
             else:

@@ -30,6 +30,11 @@ def _retried(servers: list[AuthgateServer]) -> int:
     return sum(server.conflicts_retried() for server in servers)
 
 
+def _causal_reads(cluster: GaleraCluster) -> list[int]:
+    """Reads each node made wait for it to catch up (DB_CAUSAL_READS), since it started."""
+    return [int(node.status("wsrep_causal_reads") or 0) for node in cluster.nodes]
+
+
 def _count(cluster: GaleraCluster, node: int, query: str) -> int:
     return int(cluster.nodes[node].sql(query, DATABASE)[0][0])
 
@@ -119,8 +124,9 @@ async def test_concurrent_refreshes_of_one_token_across_nodes_leave_one_live_tok
 
 
 async def test_a_signout_on_one_node_is_refused_on_the_others_at_once(
-    clients: list[httpx.AsyncClient], cluster_report: ClusterReport
+    clients: list[httpx.AsyncClient], galera: GaleraCluster, cluster_report: ClusterReport
 ) -> None:
+    causal_before = _causal_reads(galera)
     tag = secrets.token_hex(3)
     reads_before, reads_after, refreshes_after = [], [], []
     for round_ in range(ROUNDS):
@@ -139,14 +145,17 @@ async def test_a_signout_on_one_node_is_refused_on_the_others_at_once(
                 )
             )
         )
+    causal_made = [b - a for a, b in zip(causal_before, _causal_reads(galera), strict=True)]
     cluster_report.add(
         f"sign-out on one node, then at once on the two others ({ROUNDS} rounds): reads before "
         f"{tally(reads_before)}; reads after {tally(reads_after)}; refreshes after "
-        f"{tally(refreshes_after)}"
+        f"{tally(refreshes_after)}; causal reads per node (wsrep_causal_reads): "
+        f"{causal_made}"
     )
     assert {status for status, _ in reads_before} == {200}
     assert {status for status, _ in reads_after} == {401}
     assert {status for status, _ in refreshes_after} == {403}
+    assert all(made > 0 for made in causal_made)
 
 
 async def test_a_role_change_on_one_node_is_enforced_on_the_others_at_once(
