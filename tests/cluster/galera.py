@@ -189,14 +189,20 @@ class GaleraNode:
             start_new_session=True,
         )
 
-    def wait_synced(self, timeout: float = _START_TIMEOUT) -> None:
+    def wait_synced(self, timeout: float = _START_TIMEOUT, cluster_size: int = 1) -> None:
+        """Until the node serves, as a member of a primary component of `cluster_size` or more
+        nodes."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 raise GaleraUnavailable(f"node{self.index} exited:\n{self.log_tail()}")
             with contextlib.suppress(subprocess.CalledProcessError):
                 state = self.status("wsrep_local_state_comment")
-                if state == "Synced" and self.status("wsrep_ready") == "ON":
+                if (
+                    state == "Synced"
+                    and self.status("wsrep_ready") == "ON"
+                    and int(self.status("wsrep_cluster_size") or 0) >= cluster_size
+                ):
                     return
             time.sleep(0.2)
         raise GaleraUnavailable(
@@ -227,6 +233,15 @@ class GaleraNode:
         """A crash: SIGKILL to the node and everything it started, no shutdown."""
         self._end(signal.SIGKILL)
 
+    def freeze(self) -> None:
+        """A hang: the node and its helpers stop (SIGSTOP) with every connection left open."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         """A clean shutdown; SIGKILL for whatever has not ended in time."""
         self._end(signal.SIGTERM)
@@ -235,6 +250,8 @@ class GaleraNode:
         process, self.process = self.process, None
         if process is None:
             return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGCONT)  # a frozen node cannot act on SIGTERM
         for attempt in (signum, signal.SIGKILL):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, attempt)
@@ -262,7 +279,18 @@ class GaleraCluster:
     def restart(self, node: GaleraNode) -> None:
         """Back into the running cluster (by IST from the others' cache, or a full SST)."""
         node.start()
-        node.wait_synced()
+        self.wait_whole()
+
+    def thaw(self, node: GaleraNode) -> None:
+        """A frozen node resumes, finds itself evicted, and rejoins."""
+        node.thaw()
+        self.wait_whole()
+
+    def wait_whole(self) -> None:
+        """Until every node serves in one cluster of all of them. Each is asked: a node that
+        thaws still takes itself for a Synced member until it learns it was evicted."""
+        for node in self.nodes:
+            node.wait_synced(cluster_size=len(self.nodes))
 
 
 def _server_user() -> str:
