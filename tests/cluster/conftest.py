@@ -3,6 +3,7 @@ checks (`make cluster-test`); torn down at the end, whatever failed. Without gal
 skip, except under CI, where they fail."""
 
 import os
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -29,8 +30,16 @@ def cluster_report() -> ClusterReport:
     return _REPORT
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @pytest.fixture(scope="session")
 def galera() -> Iterator[GaleraCluster]:
+    # A run stopped with SIGTERM (a CI timeout, a `kill`) still tears the cluster down: pytest
+    # runs the fixtures' teardown on an interrupt, and the nodes are in sessions of their own,
+    # which no signal to the run itself reaches.
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     try:
         with galera_cluster(size=3) as cluster:
