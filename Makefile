@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run migrate test lint unit contracts integration api bench clean
+.PHONY: install run migrate test lint unit contracts integration api cluster-test bench clean
 
 install: $(STAMP)
 
@@ -43,6 +43,11 @@ integration: install
 
 api: install
 	$(BIN)/pytest tests/api
+
+## A 3-node Galera cluster on loopback (needs galera-4), one server per node: races, revocation
+## seen across nodes, a node's failure and return. About two minutes; `make test` skips these.
+cluster-test: install
+	$(BIN)/pytest -m cluster tests/cluster
 
 ## Load test against MySQL (BENCH_DATABASE_URL, default the local MariaDB); see README.
 bench: install

@@ -182,7 +182,10 @@ class SqlStorageProvider(Provider):
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
         engine = create_engine(
-            settings.database_url, pool_size=settings.db_pool_size, deadline=settings.db_deadline
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            deadline=settings.db_deadline,
+            causal_reads=settings.db_causal_reads,
         )
         yield engine
         await engine.dispose()
@@ -216,7 +219,9 @@ class MySqlStorageProvider(SqlStorageProvider):
     @provide(scope=Scope.APP)
     async def principal_pool(self, settings: Settings) -> AsyncIterator[Pool]:
         url = async_url(settings.database_url)
-        async with asyncmy_pool(url, settings.db_pool_size, settings.db_deadline) as pool:
+        async with asyncmy_pool(
+            url, settings.db_pool_size, settings.db_deadline, causal_reads=settings.db_causal_reads
+        ) as pool:
             yield pool
 
     @provide(scope=Scope.APP)

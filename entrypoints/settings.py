@@ -75,6 +75,10 @@ class Settings:
     db_deadline: float = _setting(5.0, "DB_DEADLINE", low=0.05, high=300)
     db_retry_attempts: int = _setting(4, "DB_RETRY_ATTEMPTS", low=1, high=20)
     db_retry_backoff: float = _setting(0.02, "DB_RETRY_BACKOFF", low=0, high=5)
+    db_causal_reads: bool = _setting(False, "DB_CAUSAL_READS")
+    """MariaDB Galera: every read first waits until its node has applied what the cluster
+    committed before it (`wsrep_sync_wait`), so that what one node revoked is refused by every
+    node at once. Off by default: MySQL has no such variable."""
     max_body_size: int = _setting(64 * 1024, "MAX_BODY_SIZE", low=1024)
     session_purge_interval: int = _setting(3600, "SESSION_PURGE_INTERVAL", low=0)
     smtp_url: str = _setting("", "SMTP_URL", secret=True)

@@ -19,7 +19,11 @@ from asyncmy.pool import Pool
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import URL
 
-from adapters.sqlalchemy.engine import POOL_RECYCLE_SECONDS, connect_timeout
+from adapters.sqlalchemy.engine import (
+    CAUSAL_READS_STATEMENT,
+    POOL_RECYCLE_SECONDS,
+    connect_timeout,
+)
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
 from adapters.sqlalchemy.principals import PRINCIPAL_QUERY, principal_from
 from adapters.sqlalchemy.tables import naive_utc
@@ -38,7 +42,15 @@ def asyncmy_connect_args(url: URL) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def asyncmy_pool(url: URL, size: int, deadline: float) -> AsyncIterator[Pool]:
+async def asyncmy_pool(
+    url: URL, size: int, deadline: float, *, causal_reads: bool = False
+) -> AsyncIterator[Pool]:
+    """`causal_reads`: each connection waits for its Galera node to catch up before every read
+    (set once as it connects, so it costs no round trip of its own): a session ended or a role
+    taken away on another node is refused here at once."""
+    arguments = asyncmy_connect_args(url)
+    if causal_reads:
+        arguments["init_command"] = CAUSAL_READS_STATEMENT
     # minsize 0: nothing connects before the first request, so a database that is down at start
     # gives 503s, not a worker that cannot start.
     pool = await asyncmy.create_pool(
@@ -47,7 +59,7 @@ async def asyncmy_pool(url: URL, size: int, deadline: float) -> AsyncIterator[Po
         pool_recycle=POOL_RECYCLE_SECONDS,
         autocommit=True,
         connect_timeout=connect_timeout(deadline),
-        **asyncmy_connect_args(url),
+        **arguments,
     )
     try:
         yield pool

@@ -13,6 +13,9 @@ _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
 }
 POOL_RECYCLE_SECONDS = 3600
+# wsrep_sync_wait's READ bit: SELECT, SHOW and BEGIN wait for the node to catch up with the
+# cluster. Writes need no wait: certification refuses one made on stale reads, and it is retried.
+CAUSAL_READS_STATEMENT = "SET SESSION wsrep_sync_wait = 1"
 
 
 def connect_timeout(deadline: float) -> int:
@@ -31,15 +34,20 @@ def async_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_engine(url: str | URL, *, pool_size: int, deadline: float) -> AsyncEngine:
-    """`deadline`: the longest wait for a pooled connection, a new one, or a busy SQLite file."""
+def create_engine(
+    url: str | URL, *, pool_size: int, deadline: float, causal_reads: bool = False
+) -> AsyncEngine:
+    """`deadline`: the longest wait for a pooled connection, a new one, or a busy SQLite file.
+    `causal_reads`: MariaDB Galera's `wsrep_sync_wait` on every connection (see above)."""
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed, deadline)
-    return _create_mysql_engine(parsed, pool_size, deadline)
+    return _create_mysql_engine(parsed, pool_size, deadline, causal_reads)
 
 
-def _create_mysql_engine(url: URL, pool_size: int, deadline: float) -> AsyncEngine:
+def _create_mysql_engine(
+    url: URL, pool_size: int, deadline: float, causal_reads: bool
+) -> AsyncEngine:
     engine = create_async_engine(
         url,
         connect_args={"connect_timeout": connect_timeout(deadline)},
@@ -68,6 +76,8 @@ def _create_mysql_engine(url: URL, pool_size: int, deadline: float) -> AsyncEngi
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {lock_wait}")
+        if causal_reads:
+            cursor.execute(CAUSAL_READS_STATEMENT)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "reset")

@@ -30,6 +30,8 @@ from application.errors import (
     RefreshTokenReused,
     RefreshTokenUnknown,
     RoleRequired,
+    StorageConflict,
+    StorageUnavailable,
     TemporarilyUnavailable,
 )
 from domain.errors import (
@@ -157,6 +159,15 @@ def http_exception_to_response(
     return response
 
 
+def conflict_to_response(
+    request: Request[Any, Any, Any], error: StorageConflict
+) -> Response[dict[str, object]]:
+    """`Transactions` runs a unit of work again after a conflict; one raised by a read outside any
+    (on Galera: a causal read its node could not serve in time, 1205) means storage cannot
+    answer now, and is answered so: 503, never 500."""
+    return refusal_to_response(request, StorageUnavailable("conflict", str(error)))
+
+
 def unexpected_error_to_response(
     request: Request[Any, Any, Any], error: Exception
 ) -> Response[dict[str, object]]:
@@ -167,6 +178,7 @@ def unexpected_error_to_response(
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApplicationError: refusal_to_response,
     DomainError: refusal_to_response,
+    StorageConflict: conflict_to_response,
     ValidationException: validation_to_response,
     HTTPException: http_exception_to_response,
     Exception: unexpected_error_to_response,

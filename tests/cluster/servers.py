@@ -1,0 +1,202 @@
+"""Authgate servers in front of a Galera cluster, one `authgate serve` per node, and the way the
+checks drive them: many requests at once, spread over the servers, their answers tallied.
+
+    with authgate_servers(cluster.nodes, workdir) as servers:
+        answers = await spread(clients, 12, lambda client, n: client.get("/api/test/all"))
+        print(tally(answers))  # "200 x12"
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.cluster.galera import GaleraNode, free_ports
+
+DATABASE = "authgate"
+SECRET = "a cluster test secret, shared by every server, 48+ bytes long"
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_READY_TIMEOUT = 60.0
+_STOP_TIMEOUT = 15.0
+
+
+@dataclass
+class AuthgateServer:
+    name: str
+    node: GaleraNode
+    port: int
+    home: Path
+    env: dict[str, str] = field(repr=False)
+    process: "subprocess.Popen[bytes] | None" = field(default=None, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "server.log"
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_serving()
+
+    def launch(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "entrypoints", "serve"],
+                env=self.env,
+                cwd=_PROJECT_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_serving(self) -> None:
+        deadline = time.monotonic() + _READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                httpx.get(f"{self.base_url}/api/test/all", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.1)
+            else:
+                return
+        raise TimeoutError(f"{self.name} did not answer on {self.base_url}")
+
+    def conflicts_retried(self) -> int:
+        """Units of work this server ran again after a conflict (Galera: a failed certification)
+        since it started, from its log."""
+        return self.log.read_text(errors="replace").count("transient conflict (")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signum)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=_STOP_TIMEOUT)
+                return
+
+
+def server_env(node: GaleraNode, port: int, home: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": node.url(DATABASE),
+        "JWT_SECRET": SECRET,
+        "BCRYPT_COST": "4",
+        "WORKERS": "1",
+        "DATA_DIR": str(home / "data"),
+        "PORT": str(port),
+        "SESSION_PURGE_INTERVAL": "0",
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def authgate_servers(
+    nodes: Sequence[GaleraNode], workdir: Path, **extra_env: str
+) -> Iterator[list[AuthgateServer]]:
+    """Creates the database on the cluster, migrates it once (through the first node), then
+    serves one Authgate per node; all stopped on exit, also when one failed to start."""
+    nodes[0].sql(f"CREATE DATABASE IF NOT EXISTS {DATABASE} CHARACTER SET utf8mb4")
+    ports = free_ports(len(nodes))
+    servers = [
+        AuthgateServer(
+            f"server{node.index}",
+            node,
+            port,
+            workdir / f"server{node.index}",
+            server_env(node, port, workdir / f"server{node.index}", **extra_env),
+        )
+        for node, port in zip(nodes, ports, strict=True)
+    ]
+    migrate = subprocess.run(
+        [sys.executable, "-m", "entrypoints", "migrate"],
+        env=servers[0].env,
+        cwd=_PROJECT_ROOT,
+        capture_output=True,
+        check=False,
+    )
+    if migrate.returncode != 0:
+        raise RuntimeError(f"migrate failed:\n{(migrate.stdout + migrate.stderr).decode()}")
+    try:
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_serving()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+Answer = int | str
+"""An HTTP status, or what happened instead: "timeout" (no answer in time), "refused"."""
+
+
+async def answer_of(request: Awaitable[httpx.Response]) -> tuple[Answer, httpx.Response | None]:
+    try:
+        response = await request
+    except httpx.TimeoutException:
+        return "timeout", None
+    except httpx.TransportError:
+        return "refused", None
+    return response.status_code, response
+
+
+async def spread(
+    clients: Sequence[httpx.AsyncClient],
+    count: int,
+    request: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
+) -> list[tuple[Answer, httpx.Response | None]]:
+    """`count` requests at once, the n-th to server n modulo the number of servers."""
+    return list(
+        await asyncio.gather(
+            *(answer_of(request(clients[n % len(clients)], n)) for n in range(count))
+        )
+    )
+
+
+def tally(answers: Sequence[tuple[Answer, httpx.Response | None]] | Sequence[Answer]) -> str:
+    """How many of each answer, for the report: `200 x1, 400 x5`."""
+    counts = Counter(item[0] if isinstance(item, tuple) else item for item in answers)
+    return ", ".join(f"{answer} x{n}" for answer, n in sorted(counts.items(), key=str))
+
+
+PASSWORD = "correct horse battery"
+
+
+def signup_body(username: str, email: str | None = None) -> dict[str, str]:
+    return {
+        "username": username,
+        "email": email or f"{username}@example.com",
+        "password": PASSWORD,
+    }
+
+
+async def signed_in(client: httpx.AsyncClient, username: str) -> dict[str, Any]:
+    """Registers `username` through this server, then signs in there: the signin's body."""
+    signup = await client.post("/api/auth/signup", json=signup_body(username))
+    assert signup.status_code == 200, signup.text
+    signin = await client.post(
+        "/api/auth/signin", json={"username": username, "password": PASSWORD}
+    )
+    assert signin.status_code == 200, signin.text
+    client.cookies.clear()
+    body: dict[str, Any] = signin.json()
+    return body
