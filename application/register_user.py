@@ -6,10 +6,12 @@ from application.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
     AccessTokenMissing,
+    PasswordTooCommon,
     PrivilegedRoleNotAllowed,
 )
 from application.identify_caller import IdentifyCaller
-from application.ports import Clock, PasswordHasher, UserRepository
+from application.ports import Clock, CommonPasswords, PasswordHasher, UserRepository
+from application.throttle import Throttle
 from application.transactions import Transactions
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.roles import PRIVILEGED_ROLES, Role, roles_from_names
@@ -34,6 +36,9 @@ class RegisterUserResponse:
 
 
 class RegisterUser:
+    """Signup. Every signup that passes the field rules counts against its address's limit, a
+    refused duplicate too (it tells that a name or an email is taken)."""
+
     def __init__(
         self,
         users: UserRepository,
@@ -41,20 +46,29 @@ class RegisterUser:
         identify: IdentifyCaller,
         clock: Clock,
         transactions: Transactions,
+        throttle: Throttle,
+        common_passwords: CommonPasswords,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._identify = identify
         self._clock = clock
         self._transactions = transactions
+        self._throttle = throttle
+        self._common_passwords = common_passwords
 
     async def execute(self, request: RegisterUserRequest) -> RegisterUserResponse:
         username = Username(request.username)
         email = Email(request.email)
         password = RawPassword(request.password)
         roles = roles_from_names(request.roles)
+        if password.value in self._common_passwords:
+            raise PasswordTooCommon
         if roles & PRIVILEGED_ROLES:
             await self._require_administrator(request.access_token)
+        attempts = self._throttle.policy.signup(request.client)
+        await self._throttle.check(attempts)
+        await self._transactions.run(lambda: self._throttle.count(attempts))
         account = NewAccount(username, email, roles)
         user = await create_user(
             self._users, self._hasher, self._clock, self._transactions, account, password
