@@ -19,7 +19,7 @@ assumed to agree on the time to within a fraction of the shortest window.
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -31,8 +31,12 @@ from domain.attempts import Limit, Tally
 KEY_PREFIX = "authgate:attempts:"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _ms(moment: datetime) -> int:
-    return round(moment.timestamp() * 1000)
+    """Whole milliseconds, rounded down: a wait computed from them is never a second longer."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _moment(ms: int) -> datetime:

@@ -1,19 +1,24 @@
 """Guessing and abuse, as a client sees it, on every storage: 429 with Retry-After past a limit,
 no password hashing for a throttled attempt, and client addresses that cannot be forged."""
 
+import os
+import secrets
 import statistics
 import time
 from typing import Any
 
 import pytest
 from httpx import Response
+from redis.asyncio import Redis
 from sqlalchemy import delete
 
 from adapters.metrics import CountingMetrics
+from adapters.redis.attempts import KEY_PREFIX
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.tables import attempt_counters
 from application.ports import Metrics
 from tests.conftest import STORAGES
+from tests.integration.test_limiter_storage import DEFAULT_TEST_REDIS_URL, redis_or_skip
 from tests.support import DEFAULT_PASSWORD, Service
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
@@ -243,3 +248,34 @@ async def test_signup_refuses_a_common_password(service: Service, password: str)
     assert response.status_code == 400
     assert response.json() == {"message": "Failed! This password is too common."}
     assert await service.backdoor.count_users() == 0
+
+
+def redis_url() -> str:
+    return os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": redis_url()}])
+async def test_with_redis_the_count_is_kept_there(service: Service) -> None:
+    await (await redis_or_skip()).aclose()
+    # Redis outlives the test: a name of its own keeps earlier runs' counts out.
+    username = f"u{secrets.token_hex(6)}"
+    await service.signup(username)
+    await fail(service, username, 5)
+
+    refused = await signin(service, username, DEFAULT_PASSWORD)
+
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    client = await service.container.get(Redis)
+    assert await client.keys(f"{KEY_PREFIX}signin_account_address:*")
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": "redis://127.0.0.1:1/0"}])
+async def test_while_redis_is_down_signins_go_on_unthrottled(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    await service.signup("alice")
+    await fail(service, "alice", 8)
+
+    assert (await signin(service, "alice", DEFAULT_PASSWORD)).status_code == 200
+    assert "rate limits are not applied" in caplog.text

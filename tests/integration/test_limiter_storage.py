@@ -84,7 +84,7 @@ class Store:
         await self.run(lambda counter: counter.add(key, limit, now))
 
 
-async def _redis() -> Redis:
+async def redis_or_skip() -> Redis:
     url = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
     client = create_redis(url, timeout=2)
     try:
@@ -107,7 +107,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         storage = InMemoryStorage()
         yield Store(kind, counter=InMemoryAttemptCounter(storage), storage=storage)
     elif kind == "redis":
-        client = await _redis()
+        client = await redis_or_skip()
         yield Store(kind, counter=RedisAttemptCounter(client))
         await client.aclose()
     else:
@@ -225,7 +225,7 @@ async def test_the_session_purge_deletes_expired_tallies(store: Store) -> None:
 
 
 async def test_redis_forgets_tallies_by_itself() -> None:
-    client = await _redis()
+    client = await redis_or_skip()
     try:
         key, now = new_key(), datetime.now(UTC)
         await RedisAttemptCounter(client).add(key, BACKOFF, now)
