@@ -6,10 +6,10 @@ from application.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
     AccessTokenMissing,
-    PasswordTooCommon,
     PrivilegedRoleNotAllowed,
 )
 from application.identify_caller import IdentifyCaller
+from application.passwords import refuse_common
 from application.ports import Clock, CommonPasswords, PasswordHasher, UserRepository
 from application.throttle import Throttle
 from application.transactions import Transactions
@@ -62,8 +62,7 @@ class RegisterUser:
         email = Email(request.email)
         password = RawPassword(request.password)
         roles = roles_from_names(request.roles)
-        if password.value in self._common_passwords:
-            raise PasswordTooCommon
+        refuse_common(password, self._common_passwords)
         if roles & PRIVILEGED_ROLES:
             await self._require_administrator(request.access_token)
         attempts = self._throttle.policy.signup(request.client)
