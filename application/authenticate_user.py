@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 
 from application.client import UNKNOWN_CLIENT, Client
-from application.errors import EmailNotVerified, InvalidCredentials
+from application.errors import EmailNotVerified, InvalidCredentials, TooManyAttempts
 from application.outcomes import SigninOutcome
 from application.ports import (
     AccessToken,
@@ -12,7 +12,9 @@ from application.ports import (
     SessionStore,
     UserRepository,
 )
+from application.rate_limits import Attempt
 from application.session_policy import SessionPolicy
+from application.throttle import Throttle
 from application.transactions import Transactions
 from domain.errors import InvalidField
 from domain.session import RefreshToken, Session
@@ -29,8 +31,8 @@ class AuthenticateUserRequest:
 
 @dataclass(frozen=True, slots=True)
 class SigninRules:
-    require_verified_email: bool = False
-    """Off by default: the original's clients know nothing of verification."""
+    require_verified_email: bool
+    """Whether signin needs a verified address (REQUIRE_VERIFIED_EMAIL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,11 @@ class AuthenticateUserResponse:
 
 
 class AuthenticateUser:
-    """Signin: checks the password and starts a session with its first refresh token."""
+    """Signin: checks the password and starts a session with its first refresh token.
+
+    The rate limits are checked before anything else: a refused attempt costs no password
+    verification and writes nothing. A failure is counted against the account from this address,
+    the address, and the account from anywhere; a success forgives the account+address count."""
 
     def __init__(
         self,
@@ -53,7 +59,8 @@ class AuthenticateUser:
         policy: SessionPolicy,
         transactions: Transactions,
         metrics: Metrics,
-        rules: SigninRules = SigninRules(),
+        rules: SigninRules,
+        throttle: Throttle,
     ) -> None:
         self._users = users
         self._hasher = hasher
@@ -64,28 +71,42 @@ class AuthenticateUser:
         self._transactions = transactions
         self._metrics = metrics
         self._rules = rules
+        self._throttle = throttle
 
     async def execute(self, request: AuthenticateUserRequest) -> AuthenticateUserResponse:
+        attempts = self._throttle.policy.signin(request.username, request.client)
+        try:
+            tallies = await self._throttle.check(attempts.all)
+        except TooManyAttempts:
+            self._metrics.signin(SigninOutcome.THROTTLED)
+            raise
         user = await self._find(request.username)
         # Verified even for an unknown user, so timing does not tell which accounts exist.
         matches = await self._hasher.verify(request.password, user.password_hash if user else None)
         if user is None or not matches:
             self._metrics.signin(SigninOutcome.FAILURE)
+            await self._transactions.run(lambda: self._throttle.count(attempts.all))
             raise InvalidCredentials
         if self._rules.require_verified_email and not user.email_verified:
             # Only after the right password, so it tells nothing to someone guessing.
             self._metrics.signin(SigninOutcome.UNVERIFIED)
             raise EmailNotVerified
         rehashed = await self._rehashed(user, request.password)
-        response = await self._transactions.run(lambda: self._start_session(user, rehashed))
+        # Only a pair with failures on record has anything to forgive: most signins write nothing.
+        forgiven = attempts.account_address if attempts.account_address.key in tallies else None
+        response = await self._transactions.run(
+            lambda: self._start_session(user, rehashed, forgiven)
+        )
         self._metrics.signin(SigninOutcome.SUCCESS)
         return response
 
     async def _start_session(
-        self, user: User, rehashed: PasswordHash | None
+        self, user: User, rehashed: PasswordHash | None, forgiven: Attempt | None
     ) -> AuthenticateUserResponse:
         if rehashed is not None:
             await self._users.set_password_hash(user.id, rehashed)
+        if forgiven is not None:
+            await self._throttle.clear(forgiven)
         now = self._clock.now()
         session = Session.begin(user.id, now, self._policy.session_lifetime)
         refresh_token, record = session.issue_refresh_token(

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from application.ports import Clock, PasswordHasher, UserRepository
+from application.passwords import refuse_common
+from application.ports import Clock, CommonPasswords, PasswordHasher, UserRepository
 from application.register_user import NewAccount, create_user
 from application.transactions import Transactions
 from domain.roles import Role
@@ -25,7 +26,9 @@ class CreateAdministrator:
         hasher: PasswordHasher,
         clock: Clock,
         transactions: Transactions,
+        common_passwords: CommonPasswords,
     ) -> None:
+        self._common_passwords = common_passwords
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -34,6 +37,7 @@ class CreateAdministrator:
     async def execute(self, request: CreateAdministratorRequest) -> int:
         account = NewAccount(Username(request.username), Email(request.email), self.ROLES)
         password = RawPassword(request.password)
+        refuse_common(password, self._common_passwords)
         user = await create_user(
             self._users, self._hasher, self._clock, self._transactions, account, password
         )

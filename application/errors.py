@@ -58,6 +58,18 @@ class EmailNotVerified(ApplicationError):
     """The right password, but signin requires a verified address and this one is not."""
 
 
+class PasswordTooCommon(ApplicationError):
+    """The password is on the list of commonly used passwords."""
+
+
+class TooManyAttempts(ApplicationError):
+    """A rate limit holds: answered 429, asking the client to wait `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 class TemporarilyUnavailable(ApplicationError):
     """The service cannot answer in time now, but may in a moment: answered 503 with Retry-After.
     `kind` says why, in a word fit for a log line or a metric label."""

@@ -1,10 +1,12 @@
 """The interfaces the use cases need from the outside world; adapters implement them."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from application.outcomes import RefreshOutcome, SigninOutcome
+from domain.attempts import Limit, Tally
 from domain.one_time_token import IssuedOneTimeToken
 from domain.session import IssuedRefreshToken, RefreshToken, Session
 from domain.user import NewUser, Principal, User
@@ -89,7 +91,8 @@ class SessionStore(Protocol):
         ...
 
     async def purge(self, now: datetime) -> int:
-        """Deletes ended sessions and expired refresh tokens; returns how many sessions went."""
+        """Deletes ended sessions and expired refresh tokens, and the expired attempt tallies kept
+        in the same storage; returns how many sessions went."""
         ...
 
 
@@ -195,4 +198,26 @@ class PasswordResetRequests(Protocol):
         """Takes a reset request off the request path: the look-up, the token and the mail
         happen afterwards, so the answer takes the same time whether or not the address is
         registered."""
+        ...
+
+
+class AttemptCounter(Protocol):
+    """Tallies of attempts for the rate limits, shared by every worker and server that shares the
+    storage. Writes belong to the caller's unit of work where the storage has transactions."""
+
+    async def tallies(self, keys: Sequence[str], now: datetime) -> Mapping[str, Tally]:
+        """The live tallies of these keys; a key without one is left out."""
+        ...
+
+    async def add(self, key: str, limit: Limit, now: datetime) -> None:
+        """Counts one attempt on `key` as `limit.counted` says, in one atomic update whose result
+        does not depend on an earlier read: concurrent attempts, from any process, all count."""
+        ...
+
+    async def clear(self, key: str) -> None: ...
+
+
+class CommonPasswords(Protocol):
+    def __contains__(self, password: str) -> bool:
+        """Whether the password is on a list of commonly used ones, ignoring case."""
         ...

@@ -17,13 +17,17 @@ from application.ports import (
     RefreshTokenSuccession,
     SessionStore,
 )
+from application.rate_limits import Attempt
 from application.session_policy import SessionPolicy
+from application.throttle import Throttle
 from application.transactions import Transactions
 from domain.session import RefreshToken, RefreshVerdict, Session, judge_refresh
 
 # Successors followed from a token retired within the grace window to the live one: one for a
 # lost answer or a second tab, more only if a client rotated several times within the window.
 _MAX_HOPS = 8
+# Refused without counting against the session: the address's count takes them.
+_REFUSED = (RefreshVerdict.ENDED, RefreshVerdict.EXPIRED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,10 @@ class RefreshSession:
 
     The successor is derived from the token, so every request presenting one token within the
     grace window (two tabs at once, a retry after a lost answer) gets the same successor: only
-    a token presented after the window is taken as leaked."""
+    a token presented after the window is taken as leaked.
+
+    Refreshes are limited per address (checked first; unknown and expired tokens count too) and
+    per session (checked once the token's session is found)."""
 
     def __init__(
         self,
@@ -54,6 +61,7 @@ class RefreshSession:
         policy: SessionPolicy,
         transactions: Transactions,
         metrics: Metrics,
+        throttle: Throttle,
     ) -> None:
         self._sessions = sessions
         self._succession = succession
@@ -62,15 +70,21 @@ class RefreshSession:
         self._policy = policy
         self._transactions = transactions
         self._metrics = metrics
+        self._throttle = throttle
 
     async def execute(self, request: RefreshSessionRequest) -> RefreshSessionResponse:
         if not request.refresh_token:
             raise RefreshTokenMissing
         presented = RefreshToken(request.refresh_token)
+        from_address = self._throttle.policy.refresh(request.client)
+        await self._throttle.check(from_address)
         try:
-            outcome, answer = await self._transactions.run(lambda: self._refresh(presented))
+            outcome, answer = await self._transactions.run(
+                lambda: self._refresh(presented, from_address)
+            )
         except (RefreshTokenUnknown, RefreshTokenExpired):
             self._metrics.refresh(RefreshOutcome.REFUSED)
+            await self._transactions.run(lambda: self._throttle.count(from_address))
             raise
         self._metrics.refresh(outcome)
         if answer is None:
@@ -79,7 +93,7 @@ class RefreshSession:
         return answer
 
     async def _refresh(
-        self, presented: RefreshToken
+        self, presented: RefreshToken, from_address: tuple[Attempt, ...]
     ) -> tuple[RefreshOutcome, RefreshSessionResponse | None]:
         """The answer, or None when the token was reused and its session is now revoked."""
         token = presented
@@ -89,7 +103,12 @@ class RefreshSession:
                 raise RefreshTokenUnknown
             record, session = found
             now = self._clock.now()
-            match judge_refresh(record, session, now, self._policy.reuse_grace):
+            verdict = judge_refresh(record, session, now, self._policy.reuse_grace)
+            if token is presented and verdict not in _REFUSED:
+                of_session = self._throttle.policy.refresh_of_session(session.id)
+                await self._throttle.check(of_session)
+                await self._throttle.count((*from_address, *of_session))
+            match verdict:
                 case RefreshVerdict.ENDED:
                     raise RefreshTokenUnknown
                 case RefreshVerdict.EXPIRED:

@@ -10,7 +10,16 @@ from application.errors import (
 )
 from application.identify_caller import IdentifyCaller
 from application.one_time_tokens import OneTimeTokens
-from application.ports import Clock, MailMessage, OutgoingMail, PasswordHasher, UserRepository
+from application.passwords import refuse_common
+from application.ports import (
+    Clock,
+    CommonPasswords,
+    MailMessage,
+    OutgoingMail,
+    PasswordHasher,
+    UserRepository,
+)
+from application.throttle import Throttle
 from application.transactions import Transactions
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.one_time_token import TokenPurpose
@@ -36,6 +45,9 @@ class RegisterUserResponse:
 
 
 class RegisterUser:
+    """Signup. Every signup that passes the field rules counts against its address's limit, a
+    refused duplicate too (it tells that a name or an email is taken)."""
+
     def __init__(
         self,
         users: UserRepository,
@@ -45,6 +57,8 @@ class RegisterUser:
         transactions: Transactions,
         tokens: OneTimeTokens,
         mail: OutgoingMail,
+        throttle: Throttle,
+        common_passwords: CommonPasswords,
     ) -> None:
         self._users = users
         self._hasher = hasher
@@ -53,14 +67,20 @@ class RegisterUser:
         self._transactions = transactions
         self._tokens = tokens
         self._mail = mail
+        self._throttle = throttle
+        self._common_passwords = common_passwords
 
     async def execute(self, request: RegisterUserRequest) -> RegisterUserResponse:
         username = Username(request.username)
         email = Email(request.email)
         password = RawPassword(request.password)
         roles = roles_from_names(request.roles)
+        refuse_common(password, self._common_passwords)
         if roles & PRIVILEGED_ROLES:
             await self._require_administrator(request.access_token)
+        attempts = self._throttle.policy.signup(request.client)
+        await self._throttle.check(attempts)
+        await self._transactions.run(lambda: self._throttle.count(attempts))
         account = NewAccount(username, email, roles)
         verification: list[MailMessage] = []
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from application.client import UNKNOWN_CLIENT, Client
 from application.one_time_tokens import OneTimeTokens
 from application.ports import MailMessage, OutgoingMail, PasswordResetRequests, UserRepository
+from application.throttle import Throttle
 from application.transactions import Transactions
 from domain.one_time_token import TokenPurpose
 from domain.values import Email
@@ -19,11 +20,19 @@ class RequestPasswordResetRequest:
 
 
 class RequestPasswordReset:
-    def __init__(self, requests: PasswordResetRequests) -> None:
+    def __init__(
+        self, requests: PasswordResetRequests, throttle: Throttle, transactions: Transactions
+    ) -> None:
         self._requests = requests
+        self._throttle = throttle
+        self._transactions = transactions
 
     async def execute(self, request: RequestPasswordResetRequest) -> None:
         email = Email(request.email)
+        # Per email and per address, registered or not, so a 429 tells nothing either.
+        attempts = self._throttle.policy.password_reset(email.value, request.client)
+        await self._throttle.check(attempts)
+        await self._transactions.run(lambda: self._throttle.count(attempts))
         self._requests.submit(email)
 
 

@@ -2,7 +2,14 @@ from dataclasses import dataclass, field
 
 from application.client import UNKNOWN_CLIENT, Client
 from application.one_time_tokens import OneTimeTokens
-from application.ports import Clock, PasswordHasher, SessionStore, UserRepository
+from application.passwords import refuse_common
+from application.ports import (
+    Clock,
+    CommonPasswords,
+    PasswordHasher,
+    SessionStore,
+    UserRepository,
+)
 from application.transactions import Transactions
 from domain.one_time_token import TokenPurpose
 from domain.values import PasswordHash, RawPassword
@@ -29,7 +36,9 @@ class ResetPassword:
         hasher: PasswordHasher,
         clock: Clock,
         transactions: Transactions,
+        common_passwords: CommonPasswords,
     ) -> None:
+        self._common_passwords = common_passwords
         self._tokens = tokens
         self._users = users
         self._sessions = sessions
@@ -39,6 +48,7 @@ class ResetPassword:
 
     async def execute(self, request: ResetPasswordRequest) -> None:
         password = RawPassword(request.password)
+        refuse_common(password, self._common_passwords)
         # Checked before hashing, so that a made-up token costs no bcrypt work; checked again,
         # and used up, in the transaction below.
         await self._tokens.holder(request.token, TokenPurpose.PASSWORD_RESET)

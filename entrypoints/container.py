@@ -13,15 +13,19 @@ from dishka import (
     make_async_container,
     provide,
 )
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
 from adapters.clock import SystemClock
+from adapters.common_passwords import ZxcvbnCommonPasswords
+from adapters.fail_open import FailOpenAttemptCounter
 from adapters.jwt_tokens import JwtAccessTokens
 from adapters.mail.delivery import BackgroundMailDelivery
 from adapters.mail.outbox import OutboxMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.memory import (
+    InMemoryAttemptCounter,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
@@ -30,8 +34,11 @@ from adapters.memory import (
     InMemoryUserRepository,
 )
 from adapters.metrics import CountingMetrics
+from adapters.redis.attempts import RedisAttemptCounter
+from adapters.redis.client import create_redis
 from adapters.refresh_tokens import HmacRefreshTokenSuccession
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
+from adapters.sqlalchemy.attempts import SqlAlchemyAttemptCounter
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
@@ -46,7 +53,9 @@ from application.one_time_tokens import OneTimeTokens, TokenPolicy
 from application.ports import (
     AccessTokenIssuer,
     AccessTokenVerifier,
+    AttemptCounter,
     Clock,
+    CommonPasswords,
     Mailer,
     Metrics,
     OneTimeTokenStore,
@@ -60,6 +69,7 @@ from application.ports import (
     UserRepository,
 )
 from application.purge_sessions import PurgeSessions
+from application.rate_limits import RateLimitPolicy
 from application.refresh_session import RefreshSession
 from application.register_user import RegisterUser
 from application.request_password_reset import RequestPasswordReset, SendPasswordReset
@@ -67,6 +77,7 @@ from application.resend_verification import ResendVerification
 from application.reset_password import ResetPassword
 from application.session_policy import SessionPolicy
 from application.sign_out import SignOut
+from application.throttle import Throttle
 from application.transactions import RetryPolicy, Transactions
 from application.verify_email import VerifyEmail
 from entrypoints.background import BackgroundPasswordResets
@@ -97,8 +108,13 @@ class CoreProvider(Provider):
     def signin_rules(self, settings: Settings) -> SigninRules:
         return SigninRules(require_verified_email=settings.require_verified_email)
 
+    @provide
+    def rate_limit_policy(self, settings: Settings) -> RateLimitPolicy:
+        return settings.rate_limit_policy
+
     clock = provide(SystemClock, provides=Clock)
     metrics = provide(CountingMetrics, provides=Metrics)
+    common_passwords = provide(ZxcvbnCommonPasswords, provides=CommonPasswords)
 
     @provide
     def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
@@ -159,6 +175,7 @@ class UseCaseProvider(Provider):
     scope = Scope.REQUEST
 
     transactions = provide(Transactions)
+    throttle = provide(Throttle)
     identify_caller = provide(IdentifyCaller)
     authorize_access = provide(AuthorizeAccess)
     register_user = provide(RegisterUser)
@@ -205,6 +222,7 @@ class SqlStorageProvider(Provider):
     one_time_tokens = provide(
         SqlAlchemyOneTimeTokenStore, provides=OneTimeTokenStore, scope=Scope.REQUEST
     )
+    attempts = provide(SqlAlchemyAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
 
 
 class SqliteStorageProvider(SqlStorageProvider):
@@ -241,6 +259,29 @@ class InMemoryStorageProvider(Provider):
     one_time_tokens = provide(
         InMemoryOneTimeTokenStore, provides=OneTimeTokenStore, scope=Scope.REQUEST
     )
+    attempts = provide(InMemoryAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
+
+
+class RedisAttemptsProvider(Provider):
+    """Rate-limit tallies in Redis instead of the main storage (REDIS_URL). While Redis is down
+    the limits are not applied rather than signins refused (see README)."""
+
+    scope = Scope.APP
+
+    @provide
+    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
+        client = create_redis(settings.redis_url, timeout=min(REDIS_TIMEOUT, settings.db_deadline))
+        yield client
+        await client.aclose()
+
+    @provide
+    def attempts(self, client: Redis) -> AttemptCounter:
+        return FailOpenAttemptCounter(RedisAttemptCounter(client))
+
+
+# Every Redis call a request makes waits at most this long (seconds): the limits fail open, so
+# a stalled Redis costs each request this much at most, twice.
+REDIS_TIMEOUT = 0.5
 
 
 def storage_provider(settings: Settings) -> Provider:
@@ -253,11 +294,13 @@ def storage_provider(settings: Settings) -> Provider:
 
 def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
     """The one composition root. Tests pass providers that override a port (a fake clock)."""
+    attempts = [RedisAttemptsProvider()] if settings.redis_url else []
     return make_async_container(
         CoreProvider(),
         MailProvider(),
         UseCaseProvider(),
         storage_provider(settings),
+        *attempts,
         *overrides,
         context={Settings: settings},
     )

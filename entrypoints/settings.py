@@ -19,8 +19,10 @@ from adapters.jwt_tokens import MIN_SECRET_BYTES
 from adapters.mail.delivery import DeliveryPolicy
 from adapters.mail.smtp import SmtpServer
 from application.one_time_tokens import TOKEN_PLACEHOLDER, TokenPolicy
+from application.rate_limits import RateLimitPolicy
 from application.session_policy import SessionPolicy
 from application.transactions import RetryPolicy
+from domain.attempts import Backoff, Limit
 
 MEMORY_DATABASE_URL = "memory://"
 _SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
@@ -99,6 +101,29 @@ class Settings:
     mail_retry_max_backoff: float = _setting(300.0, "MAIL_RETRY_MAX_BACKOFF", low=0, high=86400)
     mail_timeout: float = _setting(30.0, "MAIL_TIMEOUT", low=0.1, high=600)
     mail_shutdown_grace: float = _setting(10.0, "MAIL_SHUTDOWN_GRACE", low=0, high=600)
+    # Rate limits: how many attempts each window (seconds) allows. README, "Guessing and abuse".
+    rate_limits: bool = _setting(True, "RATE_LIMITS")
+    redis_url: str = _setting("", "REDIS_URL")
+    """Empty: the tallies are kept in the database (or in memory with `memory://`)."""
+    signin_account_address_limit: int = _setting(5, "SIGNIN_ACCOUNT_ADDRESS_LIMIT", low=1)
+    signin_account_address_window: int = _setting(900, "SIGNIN_ACCOUNT_ADDRESS_WINDOW", low=1)
+    signin_backoff: int = _setting(60, "SIGNIN_BACKOFF", low=1)
+    """Seconds of the first lock of an account from one address; each failure doubles it."""
+    signin_backoff_max: int = _setting(900, "SIGNIN_BACKOFF_MAX", low=1)
+    signin_address_limit: int = _setting(100, "SIGNIN_ADDRESS_LIMIT", low=1)
+    signin_address_window: int = _setting(3600, "SIGNIN_ADDRESS_WINDOW", low=1)
+    signin_account_limit: int = _setting(50, "SIGNIN_ACCOUNT_LIMIT", low=1)
+    signin_account_window: int = _setting(3600, "SIGNIN_ACCOUNT_WINDOW", low=1)
+    signup_address_limit: int = _setting(30, "SIGNUP_ADDRESS_LIMIT", low=1)
+    signup_address_window: int = _setting(3600, "SIGNUP_ADDRESS_WINDOW", low=1)
+    refresh_session_limit: int = _setting(120, "REFRESH_SESSION_LIMIT", low=1)
+    refresh_session_window: int = _setting(3600, "REFRESH_SESSION_WINDOW", low=1)
+    refresh_address_limit: int = _setting(3600, "REFRESH_ADDRESS_LIMIT", low=1)
+    refresh_address_window: int = _setting(3600, "REFRESH_ADDRESS_WINDOW", low=1)
+    reset_email_limit: int = _setting(5, "RESET_EMAIL_LIMIT", low=1)
+    reset_email_window: int = _setting(3600, "RESET_EMAIL_WINDOW", low=1)
+    reset_address_limit: int = _setting(20, "RESET_ADDRESS_LIMIT", low=1)
+    reset_address_window: int = _setting(3600, "RESET_ADDRESS_WINDOW", low=1)
 
     @property
     def uses_memory_storage(self) -> bool:
@@ -122,6 +147,28 @@ class Settings:
         return RetryPolicy(
             attempts=self.db_retry_attempts,
             backoff=timedelta(seconds=self.db_retry_backoff),
+        )
+
+    @property
+    def rate_limit_policy(self) -> RateLimitPolicy:
+        def limit(name: str, backoff: Backoff | None = None) -> Limit:
+            attempts, window = getattr(self, f"{name}_limit"), getattr(self, f"{name}_window")
+            return Limit(name, attempts, timedelta(seconds=window), backoff)
+
+        backoff = Backoff(
+            first=timedelta(seconds=self.signin_backoff),
+            ceiling=timedelta(seconds=self.signin_backoff_max),
+        )
+        return RateLimitPolicy(
+            enabled=self.rate_limits,
+            signin_account_address=limit("signin_account_address", backoff),
+            signin_address=limit("signin_address"),
+            signin_account=limit("signin_account"),
+            signup_address=limit("signup_address"),
+            refresh_session=limit("refresh_session"),
+            refresh_address=limit("refresh_address"),
+            reset_email=limit("reset_email"),
+            reset_address=limit("reset_address"),
         )
 
     @property

@@ -83,6 +83,7 @@ def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, ob
         "bcrypt_cost": 4,
         "bcrypt_threads": 2,
         "session_purge_interval": 0,
+        "rate_limits": False,
         **settings_overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 several workers do not share it."""
 
 from adapters.memory.storage import (
+    InMemoryAttemptCounter,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
@@ -11,6 +12,7 @@ from adapters.memory.storage import (
 )
 
 __all__ = [
+    "InMemoryAttemptCounter",
     "InMemoryOneTimeTokenStore",
     "InMemoryPrincipalFinder",
     "InMemorySessionStore",

@@ -1,16 +1,19 @@
 """Every write below finishes without awaiting, so each is atomic on the event loop, just as the
 SQL adapter's statements are atomic in their transaction."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from application.ports import (
+    AttemptCounter,
     OneTimeTokenStore,
     PrincipalFinder,
     SessionStore,
     UnitOfWork,
     UserRepository,
 )
+from domain.attempts import Limit, Tally
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.one_time_token import IssuedOneTimeToken, TokenPurpose
 from domain.session import IssuedRefreshToken, Session
@@ -24,6 +27,7 @@ class InMemoryStorage:
     sessions: dict[str, Session] = field(default_factory=dict)
     refresh_tokens: dict[str, IssuedRefreshToken] = field(default_factory=dict)
     one_time_tokens: dict[str, IssuedOneTimeToken] = field(default_factory=dict)
+    attempts: dict[str, Tally] = field(default_factory=dict)
     next_user_id: int = 1
 
     def delete_user(self, user_id: int) -> None:
@@ -170,6 +174,9 @@ class InMemorySessionStore(SessionStore):
         tokens = self._storage.refresh_tokens
         for digest in [d for d, t in tokens.items() if t.expires_at <= now]:
             del tokens[digest]
+        attempts = self._storage.attempts
+        for key in [k for k, tally in attempts.items() if not tally.is_live(now)]:
+            del attempts[key]
         return len(ended)
 
 
@@ -196,3 +203,19 @@ class InMemoryOneTimeTokenStore(OneTimeTokenStore):
             d for d, t in tokens.items() if t.user_id == user_id and t.purpose is purpose
         ]:
             del tokens[digest]
+
+
+class InMemoryAttemptCounter(AttemptCounter):
+    def __init__(self, storage: InMemoryStorage) -> None:
+        self._storage = storage
+
+    async def tallies(self, keys: Sequence[str], now: datetime) -> Mapping[str, Tally]:
+        found = {key: self._storage.attempts.get(key) for key in keys}
+        return {key: tally for key, tally in found.items() if tally and tally.is_live(now)}
+
+    async def add(self, key: str, limit: Limit, now: datetime) -> None:
+        attempts = self._storage.attempts
+        attempts[key] = limit.counted(attempts.get(key), now)
+
+    async def clear(self, key: str) -> None:
+        self._storage.attempts.pop(key, None)

@@ -34,6 +34,11 @@ class SqlAlchemyDatabase(UnitOfWork):
         self._deadline = asyncio.get_running_loop().time() + deadline
         self._connection: AsyncConnection | None = None
 
+    @property
+    def dialect_name(self) -> str:
+        """`mysql`, `mariadb` or `sqlite`: for the few statements each spells its own way."""
+        return self._engine.dialect.name
+
     async def execute(
         self, statement: Executable, parameters: Parameters = None
     ) -> CursorResult[Any]:

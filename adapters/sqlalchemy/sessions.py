@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
-from adapters.sqlalchemy.tables import refresh_tokens, sessions
+from adapters.sqlalchemy.tables import attempt_counters, refresh_tokens, sessions
 from application.ports import SessionStore
 from domain.session import IssuedRefreshToken, Session
 
@@ -126,6 +126,9 @@ class SqlAlchemySessionStore(SessionStore):
         )
         await self._database.execute(
             delete(refresh_tokens).where(refresh_tokens.c.expires_at <= now)
+        )
+        await self._database.execute(
+            delete(attempt_counters).where(attempt_counters.c.expires_at <= now)
         )
         return ended.rowcount
 

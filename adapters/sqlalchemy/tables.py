@@ -142,3 +142,15 @@ one_time_tokens = Table(
     Index("ix_one_time_tokens_user_purpose", "user_id", "purpose"),
     **MYSQL_TABLE_OPTIONS,
 )
+
+# One row per rate-limit key (a digest: no username or address is stored). Expired rows are
+# deleted with the ended sessions.
+attempt_counters = Table(
+    "attempt_counters",
+    metadata,
+    Column("counter_key", lookup_key(100), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_at", timestamp(), nullable=False),
+    Column("expires_at", timestamp(), nullable=False, index=True),
+    **MYSQL_TABLE_OPTIONS,
+)

@@ -63,6 +63,8 @@ def create_app(
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=_ALLOWED_HEADERS,
             allow_credentials=True,
+            # Not a CORS-safelisted header: a page on another origin could not read it otherwise.
+            expose_headers=["Retry-After"],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_size,

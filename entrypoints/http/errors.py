@@ -11,6 +11,7 @@ from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -24,6 +25,7 @@ from application.errors import (
     EmailNotVerified,
     InvalidCredentials,
     OneTimeTokenInvalid,
+    PasswordTooCommon,
     PrivilegedRoleNotAllowed,
     RefreshTokenExpired,
     RefreshTokenMissing,
@@ -33,6 +35,7 @@ from application.errors import (
     StorageConflict,
     StorageUnavailable,
     TemporarilyUnavailable,
+    TooManyAttempts,
 )
 from domain.errors import (
     DomainError,
@@ -51,7 +54,12 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
     UnknownRole: (HTTP_400_BAD_REQUEST, lambda e: f"Failed! Role does not exist = {e.name}"),
     UsernameAlreadyExists: (HTTP_400_BAD_REQUEST, lambda _: "Failed! Username is already in use!"),
     EmailAlreadyExists: (HTTP_400_BAD_REQUEST, lambda _: "Failed! Email is already in use!"),
+    PasswordTooCommon: (HTTP_400_BAD_REQUEST, lambda _: "Failed! This password is too common."),
     InvalidCredentials: (HTTP_401_UNAUTHORIZED, lambda _: "Invalid username or password."),
+    TooManyAttempts: (
+        HTTP_429_TOO_MANY_REQUESTS,
+        lambda e: f"Too many attempts. Try again in {e.retry_after} seconds.",
+    ),
     AccessTokenMissing: (HTTP_403_FORBIDDEN, lambda _: "No token provided!"),
     AccessTokenExpired: (
         HTTP_401_UNAUTHORIZED,
@@ -109,6 +117,10 @@ def refusal_to_response(_: Request[Any, Any, Any], error: Exception) -> Response
             if isinstance(error, InvalidCredentials):
                 # compat: the clients look for accessToken and clear what they hold.
                 return message_response(status_code, message(error), accessToken=None)
+            if isinstance(error, TooManyAttempts):
+                response = message_response(status_code, message(error))
+                response.headers["Retry-After"] = str(error.retry_after)
+                return response
             if isinstance(error, TemporarilyUnavailable):
                 _log_unavailable(error)
                 response = message_response(status_code, message(error))

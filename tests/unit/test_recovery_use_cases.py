@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.common_passwords import ZxcvbnCommonPasswords
 from adapters.jwt_tokens import JwtAccessTokens
 from adapters.memory import (
+    InMemoryAttemptCounter,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
@@ -17,6 +19,7 @@ from adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
+from adapters.metrics import CountingMetrics
 from application.errors import OneTimeTokenInvalid
 from application.identify_caller import IdentifyCaller
 from application.one_time_tokens import OneTimeTokens, TokenPolicy
@@ -24,8 +27,10 @@ from application.ports import MailMessage, OutgoingMail, PasswordHasher
 from application.register_user import RegisterUser, RegisterUserRequest
 from application.request_password_reset import SendPasswordReset
 from application.reset_password import ResetPassword, ResetPasswordRequest
+from application.throttle import Throttle
 from application.transactions import RetryPolicy, Transactions
 from domain.values import Email, PasswordHash, RawPassword
+from entrypoints.settings import Settings
 
 SECRET = b"unit tests of recovery sign with this HS256 secret"
 POLICY = TokenPolicy(
@@ -86,8 +91,24 @@ class Recovery:
             InMemoryPrincipalFinder(self.storage),
             clock,
         )
+        # Rate limits off: these tests are about tokens and mail, not throttling.
+        throttle = Throttle(
+            InMemoryAttemptCounter(self.storage),
+            Settings(rate_limits=False).rate_limit_policy,
+            clock,
+            CountingMetrics(),
+        )
+        common_passwords = ZxcvbnCommonPasswords()
         self.register = RegisterUser(
-            self.users, self.hasher, identify, clock, transactions, self.tokens, self.mail
+            self.users,
+            self.hasher,
+            identify,
+            clock,
+            transactions,
+            self.tokens,
+            self.mail,
+            throttle,
+            common_passwords,
         )
         self.send_reset = SendPasswordReset(self.users, self.tokens, transactions, self.mail)
         self.reset = ResetPassword(
@@ -97,6 +118,7 @@ class Recovery:
             self.hasher,
             clock,
             transactions,
+            common_passwords,
         )
 
 

@@ -4,7 +4,7 @@ only; and whether each user's address is verified.
 Frozen: every column is written out here, nothing is imported from the live table definitions.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

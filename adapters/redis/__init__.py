@@ -1,0 +1,1 @@
+"""Redis, for the state that must be shared quickly across workers and servers: rate limits."""

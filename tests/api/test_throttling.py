@@ -1,0 +1,300 @@
+"""Guessing and abuse, as a client sees it, on every storage: 429 with Retry-After past a limit,
+no password hashing for a throttled attempt, and client addresses that cannot be forged."""
+
+import os
+import secrets
+import statistics
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from httpx import Response
+from redis.asyncio import Redis
+from sqlalchemy import delete
+
+from adapters.metrics import CountingMetrics
+from adapters.redis.attempts import KEY_PREFIX
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.tables import attempt_counters
+from application.ports import Metrics
+from tests.integration.test_limiter_storage import DEFAULT_TEST_REDIS_URL, redis_or_skip
+from tests.service import DEFAULT_PASSWORD, Service
+from tests.storages import STORAGES
+
+pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+
+WRONG = "not the password at all"
+ON: dict[str, Any] = {"rate_limits": True}
+BEHIND_PROXY: dict[str, Any] = {**ON, "trusted_proxies": ("127.0.0.1",)}
+
+
+@pytest.fixture(autouse=True)
+async def no_tallies_left_over(database_url: str) -> None:
+    """The MySQL database is shared by the whole run, and emptied of users and sessions only."""
+    if not database_url.startswith("mysql"):
+        return
+    engine = create_engine(database_url, pool_size=1, deadline=30)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(delete(attempt_counters))
+    finally:
+        await engine.dispose()
+
+
+def from_address(address: str) -> dict[str, str]:
+    return {"x-forwarded-for": address}
+
+
+async def signin(
+    service: Service, username: str, password: str = WRONG, *, address: str | None = None
+) -> Response:
+    return await service.client.post(
+        "/api/auth/signin",
+        json={"username": username, "password": password},
+        headers=from_address(address) if address else {},
+    )
+
+
+async def fail(service: Service, username: str, times: int, address: str | None = None) -> None:
+    for _ in range(times):
+        response = await signin(service, username, address=address)
+        assert response.status_code == 401, response.text
+
+
+async def counted(service: Service) -> CountingMetrics:
+    metrics = await service.container.get(Metrics)
+    assert isinstance(metrics, CountingMetrics)
+    return metrics
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_the_sixth_failure_from_one_address_gets_429_with_retry_after(
+    service: Service,
+) -> None:
+    await service.signup("alice")
+    await fail(service, "alice", 5)
+
+    refused = await signin(service, "alice")
+    right_password_too = await signin(service, "alice", DEFAULT_PASSWORD)
+
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert refused.json() == {"message": "Too many attempts. Try again in 60 seconds."}
+    assert right_password_too.status_code == 429
+    metrics = await counted(service)
+    assert metrics.counts["signin", "throttled"] == 2
+    assert metrics.counts["throttled", "signin_account_address"] == 2
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_the_right_password_works_after_the_lock_and_forgives_the_failures(
+    service: Service,
+) -> None:
+    await service.signup("alice")
+    await fail(service, "alice", 5)
+    service.clock.advance(timedelta(seconds=60))
+
+    assert (await signin(service, "alice", DEFAULT_PASSWORD)).status_code == 200
+    await fail(service, "alice", 5)
+    assert (await signin(service, "alice")).status_code == 429
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_each_failure_after_a_lock_doubles_the_next_one(service: Service) -> None:
+    waits = []
+    await fail(service, "alice", 5)
+    for _ in range(6):
+        waits.append(int((await signin(service, "alice")).headers["retry-after"]))
+        service.clock.advance(timedelta(seconds=waits[-1]))
+        await fail(service, "alice", 1)
+
+    assert waits == [60, 120, 240, 480, 900, 900]
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "bcrypt_cost": 12}])
+async def test_a_throttled_attempt_costs_no_password_hashing(service: Service) -> None:
+    await service.signup("alice")
+    started = time.perf_counter()
+    await fail(service, "alice", 5)
+    per_failure = (time.perf_counter() - started) / 5
+
+    timings = []
+    for _ in range(31):
+        started = time.perf_counter()
+        response = await signin(service, "alice")
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 429
+
+    median = statistics.median(timings)
+    print(
+        f"\nbcrypt cost 12: failure {per_failure * 1000:.0f} ms, throttled {median * 1000:.1f} ms"
+    )
+    assert median < 0.020
+    assert median < per_failure / 5
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_a_page_on_another_origin_can_read_the_wait(service: Service) -> None:
+    await fail(service, "alice", 5)
+
+    refused = await service.client.post(
+        "/api/auth/signin",
+        json={"username": "alice", "password": WRONG},
+        headers={"origin": "http://localhost:8081"},
+    )
+
+    assert refused.status_code == 429
+    assert "retry-after" in refused.headers["access-control-expose-headers"].lower()
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_a_forged_x_forwarded_for_from_an_untrusted_peer_changes_nothing(
+    service: Service,
+) -> None:
+    await service.signup("alice")
+    for number in range(5):
+        response = await signin(service, "alice", address=f"203.0.113.{number}")
+        assert response.status_code == 401
+
+    assert (await signin(service, "alice", address="203.0.113.99")).status_code == 429
+
+
+@pytest.mark.parametrize("settings_overrides", [BEHIND_PROXY])
+async def test_behind_a_trusted_proxy_each_forwarded_client_counts_apart(
+    service: Service,
+) -> None:
+    await service.signup("alice")
+    await fail(service, "alice", 5, address="203.0.113.7")
+
+    prepended = await signin(service, "alice", address="198.51.100.1, 203.0.113.7")
+    elsewhere = await signin(service, "alice", DEFAULT_PASSWORD, address="203.0.113.8")
+
+    assert prepended.status_code == 429
+    assert elsewhere.status_code == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [{**BEHIND_PROXY, "signin_account_limit": 8}])
+async def test_an_account_is_limited_across_addresses(service: Service) -> None:
+    await service.signup("alice")
+    for number in range(8):
+        await fail(service, "alice", 1, address=f"203.0.113.{number}")
+
+    refused = await signin(service, "alice", DEFAULT_PASSWORD, address="198.51.100.1")
+
+    assert refused.status_code == 429
+    assert (await counted(service)).counts["throttled", "signin_account"] == 1
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "signin_address_limit": 4}])
+async def test_an_address_is_limited_across_accounts_known_or_not(service: Service) -> None:
+    await service.signup("alice")
+    for username in ("alice", "bob", "carol", "no-such-user"):
+        await fail(service, username, 1)
+
+    assert (await signin(service, "dave")).status_code == 429
+    assert (await signin(service, "alice", DEFAULT_PASSWORD)).status_code == 429
+
+
+@pytest.mark.parametrize("settings_overrides", [{**BEHIND_PROXY, "signup_address_limit": 3}])
+async def test_signups_are_limited_per_address(service: Service) -> None:
+    for name in ("alice", "bob", "carol"):
+        assert (await service.signup(name)).status_code == 200
+
+    refused = await service.signup("dave")
+    other_address = await service.client.post(
+        "/api/auth/signup",
+        json={"username": "dave", "email": "dave@example.com", "password": DEFAULT_PASSWORD},
+        headers=from_address("203.0.113.5"),
+    )
+
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "3600"
+    assert other_address.status_code == 200
+    assert await service.backdoor.count_users() == 4
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "refresh_session_limit": 3}])
+async def test_refreshes_are_limited_per_session(service: Service) -> None:
+    user = await service.signed_in("alice")
+    token = user["refreshToken"]
+    for _ in range(3):
+        response = await service.client.post("/api/auth/refreshtoken", json={"refreshToken": token})
+        assert response.status_code == 200
+        token = response.json()["refreshToken"]
+
+    refused = await service.client.post("/api/auth/refreshtoken", json={"refreshToken": token})
+    another_session = await service.signed_in("bob")
+    other = await service.client.post(
+        "/api/auth/refreshtoken", json={"refreshToken": another_session["refreshToken"]}
+    )
+
+    assert refused.status_code == 429
+    assert other.status_code == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "refresh_address_limit": 2}])
+async def test_refreshes_are_limited_per_address_unknown_tokens_included(
+    service: Service,
+) -> None:
+    for _ in range(2):
+        response = await service.client.post(
+            "/api/auth/refreshtoken", json={"refreshToken": "made up"}
+        )
+        assert response.status_code == 403
+
+    refused = await service.client.post("/api/auth/refreshtoken", json={"refreshToken": "again"})
+
+    assert refused.status_code == 429
+
+
+async def test_with_rate_limits_off_nothing_is_throttled(service: Service) -> None:
+    # The test settings switch them off, as RATE_LIMITS=off does.
+    await service.signup("alice")
+    await fail(service, "alice", 30)
+
+    assert (await signin(service, "alice", DEFAULT_PASSWORD)).status_code == 200
+
+
+@pytest.mark.parametrize("password", ["password123", "Password123", "iloveyou", "qwertyuiop"])
+async def test_signup_refuses_a_common_password(service: Service, password: str) -> None:
+    response = await service.signup("alice", password=password)
+
+    assert response.status_code == 400
+    assert response.json() == {"message": "Failed! This password is too common."}
+    assert await service.backdoor.count_users() == 0
+
+
+def redis_url() -> str:
+    return os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": redis_url()}])
+async def test_with_redis_the_count_is_kept_there(service: Service) -> None:
+    # Redis outlives the test run: earlier runs' tallies (of this address too) are cleared.
+    redis = await redis_or_skip()
+    stale = [key async for key in redis.scan_iter(match=f"{KEY_PREFIX}*")]
+    if stale:
+        await redis.delete(*stale)
+    await redis.aclose()
+    username = f"u{secrets.token_hex(6)}"
+    await service.signup(username)
+    await fail(service, username, 5)
+
+    refused = await signin(service, username, DEFAULT_PASSWORD)
+
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    client = await service.container.get(Redis)
+    assert await client.keys(f"{KEY_PREFIX}signin_account_address:*")
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": "redis://127.0.0.1:1/0"}])
+async def test_while_redis_is_down_signins_go_on_unthrottled(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    await service.signup("alice")
+    await fail(service, "alice", 8)
+
+    assert (await signin(service, "alice", DEFAULT_PASSWORD)).status_code == 200
+    assert "rate limits are not applied" in caplog.text

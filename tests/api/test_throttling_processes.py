@@ -1,0 +1,157 @@
+"""Rate limits hold across the processes that share a database: two workers of one server, two
+servers, and a server restarted in between. Real `python -m entrypoints serve` processes."""
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import delete
+
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.tables import attempt_counters
+from tests.service import DEFAULT_PASSWORD
+from tests.storages import SQL_STORAGES
+from tests.tokens import TEST_SECRET
+
+WRONG = {"username": "alice", "password": "not the password at all"}
+RIGHT = {"username": "alice", "password": DEFAULT_PASSWORD}
+
+
+@pytest.fixture(autouse=True)
+async def no_tallies_left_over(database_url: str) -> None:
+    """The MySQL database is shared by the whole run, and emptied of users and sessions only."""
+    if not database_url.startswith("mysql"):
+        return
+    engine = create_engine(database_url, pool_size=1, deadline=30)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(delete(attempt_counters))
+    finally:
+        await engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(database_url: str, data_dir: Path, workers: int = 1) -> Iterator[str]:
+    """`authgate serve` with the default rate limits, on the given database."""
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": TEST_SECRET.decode(),
+        "BCRYPT_COST": "4",
+        "DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        "WORKERS": str(workers),
+        "RATE_LIMITS": "on",
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / f"server-{port}.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints", "serve"],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_serving(base_url, process)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def _wait_until_serving(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            httpx.get(f"{base_url}/api/test/all", timeout=1).raise_for_status()
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        else:
+            return
+    raise TimeoutError(f"nothing answered on {base_url}")
+
+
+def signin(base_url: str, body: dict[str, str]) -> int:
+    # A new connection every time, so that every worker gets its share of them.
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        return client.post("/api/auth/signin", json=body).status_code
+
+
+def sign_up_alice(base_url: str) -> None:
+    response = httpx.post(
+        f"{base_url}/api/auth/signup",
+        json={**RIGHT, "email": "alice@example.com"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+
+def serving_processes(base_url: str, connections: int = 8) -> set[str]:
+    """The processes that accepted a batch of connections held open together."""
+    port = base_url.rsplit(":", 1)[1]
+    clients = [httpx.Client(base_url=base_url) for _ in range(connections)]
+    try:
+        for client in clients:
+            client.get("/api/test/all")
+        sockets = subprocess.run(  # noqa: S603 - fixed arguments
+            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        for client in clients:
+            client.close()
+    return set(re.findall(r"pid=(\d+)", sockets))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_two_workers_share_one_count(database_url: str, tmp_path: Path) -> None:
+    with server(database_url, tmp_path / "data", workers=2) as base_url:
+        if shutil.which("ss"):
+            assert len(serving_processes(base_url)) == 2
+        sign_up_alice(base_url)
+
+        statuses = [signin(base_url, WRONG) for _ in range(12)]
+
+    # Counted per worker, up to ten failures would get through before the first 429.
+    assert statuses == [401] * 5 + [429] * 7
+
+
+@pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True)
+def test_servers_on_one_database_share_the_count_and_it_survives_a_restart(
+    database_url: str, tmp_path: Path
+) -> None:
+    with (
+        server(database_url, tmp_path / "one") as one,
+        server(database_url, tmp_path / "two") as two,
+    ):
+        sign_up_alice(one)
+        failures = [signin(base_url, WRONG) for base_url in (one, two, one, two, one)]
+        refused_by_the_other = signin(two, RIGHT)
+
+    with server(database_url, tmp_path / "one") as restarted:
+        refused_after_restart = signin(restarted, RIGHT)
+
+    assert failures == [401] * 5
+    assert refused_by_the_other == 429
+    assert refused_after_restart == 429

@@ -1,0 +1,77 @@
+from datetime import timedelta
+
+import pytest
+
+from entrypoints.settings import Settings, SettingsError
+
+SECRET = "a secret of at least thirty-two bytes, for these tests"
+
+
+def settings(**env: str) -> Settings:
+    return Settings.from_env({"JWT_SECRET": SECRET, **env})
+
+
+def test_the_contracts_defaults() -> None:
+    policy = settings().rate_limit_policy
+
+    assert policy.enabled
+    pair = policy.signin_account_address
+    assert (pair.attempts, pair.window) == (5, timedelta(minutes=15))
+    assert pair.backoff is not None
+    assert pair.backoff.ceiling == timedelta(minutes=15)
+    assert (policy.signin_address.attempts, policy.signin_address.window) == (
+        100,
+        timedelta(hours=1),
+    )
+    assert (policy.signin_account.attempts, policy.signin_account.window) == (
+        50,
+        timedelta(hours=1),
+    )
+    assert (policy.signup_address.attempts, policy.signup_address.window) == (
+        30,
+        timedelta(hours=1),
+    )
+    assert (policy.reset_email.attempts, policy.reset_address.attempts) == (5, 20)
+    # The account from anywhere must stay above the account from one address (README).
+    assert policy.signin_account.attempts > pair.attempts
+
+
+@pytest.mark.parametrize("off", ["off", "false", "0", "no"])
+def test_rate_limits_off_switches_them_all_off(off: str) -> None:
+    assert not settings(RATE_LIMITS=off).rate_limit_policy.enabled
+
+
+def test_every_limit_and_window_is_configurable() -> None:
+    policy = settings(
+        SIGNIN_ACCOUNT_ADDRESS_LIMIT="3",
+        SIGNIN_ACCOUNT_ADDRESS_WINDOW="60",
+        SIGNIN_BACKOFF="5",
+        SIGNIN_BACKOFF_MAX="40",
+        REFRESH_SESSION_LIMIT="7",
+        REFRESH_SESSION_WINDOW="120",
+    ).rate_limit_policy
+
+    pair = policy.signin_account_address
+    assert (pair.attempts, pair.window) == (3, timedelta(minutes=1))
+    assert pair.backoff is not None
+    assert (pair.backoff.first, pair.backoff.ceiling) == (
+        timedelta(seconds=5),
+        timedelta(seconds=40),
+    )
+    assert (policy.refresh_session.attempts, policy.refresh_session.window) == (
+        7,
+        timedelta(minutes=2),
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("SIGNIN_ACCOUNT_LIMIT", "0"), ("SIGNUP_ADDRESS_WINDOW", "soon")]
+)
+def test_a_bad_limit_stops_the_service(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        settings(**{variable: value})
+
+
+def test_redis_is_used_only_when_configured() -> None:
+    assert settings().redis_url == ""
+    assert settings(REDIS_URL="redis://cache:6379/2").redis_url == "redis://cache:6379/2"
