@@ -1,7 +1,8 @@
 from dataclasses import dataclass, field
 
+from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
-from application.errors import InvalidCredentials
+from application.errors import AccountDisabled, InvalidCredentials
 from application.outcomes import SigninOutcome
 from application.ports import (
     AccessToken,
@@ -14,6 +15,7 @@ from application.ports import (
 )
 from application.session_policy import SessionPolicy
 from application.transactions import Transactions
+from domain.audit import AuditEventType
 from domain.errors import InvalidField
 from domain.session import RefreshToken, Session
 from domain.user import User
@@ -47,6 +49,7 @@ class AuthenticateUser:
         policy: SessionPolicy,
         transactions: Transactions,
         metrics: Metrics,
+        audit: AuditLog,
     ) -> None:
         self._users = users
         self._hasher = hasher
@@ -56,6 +59,7 @@ class AuthenticateUser:
         self._policy = policy
         self._transactions = transactions
         self._metrics = metrics
+        self._audit = audit
 
     async def execute(self, request: AuthenticateUserRequest) -> AuthenticateUserResponse:
         user = await self._find(request.username)
@@ -63,23 +67,56 @@ class AuthenticateUser:
         matches = await self._hasher.verify(request.password, user.password_hash if user else None)
         if user is None or not matches:
             self._metrics.signin(SigninOutcome.FAILURE)
+            await self._failed(request.client, user, "wrong password" if user else "unknown user")
             raise InvalidCredentials
+        if user.disabled:
+            # Only now, after the right password: a guesser learns nothing from it.
+            self._metrics.signin(SigninOutcome.DISABLED)
+            await self._failed(request.client, user, "account disabled")
+            raise AccountDisabled
         rehashed = await self._rehashed(user, request.password)
-        response = await self._transactions.run(lambda: self._start_session(user, rehashed))
+        response = await self._transactions.run(
+            lambda: self._start_session(user, rehashed, request.client)
+        )
         self._metrics.signin(SigninOutcome.SUCCESS)
         return response
 
+    async def _failed(self, client: Client, user: User | None, reason: str) -> None:
+        # The name tried is not kept for an unknown user: it may be a password typed in the
+        # wrong field.
+        await self._audit.record_alone(
+            AuditEventType.SIGNIN_FAILURE,
+            client,
+            user_id=user.id if user else None,
+            actor_id=None,
+            detail={"reason": reason},
+        )
+
     async def _start_session(
-        self, user: User, rehashed: PasswordHash | None
+        self, user: User, rehashed: PasswordHash | None, client: Client
     ) -> AuthenticateUserResponse:
         if rehashed is not None:
             await self._users.set_password_hash(user.id, rehashed)
         now = self._clock.now()
-        session = Session.begin(user.id, now, self._policy.session_lifetime)
+        session = Session.begin(
+            user.id,
+            now,
+            self._policy.session_lifetime,
+            user_agent=client.user_agent,
+            ip=client.address,
+        )
         refresh_token, record = session.issue_refresh_token(
             now, self._policy.refresh_token_lifetime
         )
         await self._sessions.start(session, record)
+        await self._users.record_signin(user.id, now)
+        await self._audit.record(
+            AuditEventType.SIGNIN_SUCCESS,
+            client,
+            user_id=user.id,
+            actor_id=user.id,
+            detail={"session": session.id},
+        )
         return AuthenticateUserResponse(
             user=user,
             access_token=self._issuer.issue(user.id, session.id, now),

@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass, field
 
+from application.audit_log import AuditLog
+from application.client import UNKNOWN_CLIENT
 from application.ports import Clock, PasswordHasher, UserRepository
-from application.register_user import NewAccount, create_user
+from application.register_user import NewAccount, Signup, create_user
 from application.transactions import Transactions
 from domain.roles import Role
 from domain.values import Email, RawPassword, Username
@@ -25,16 +27,24 @@ class CreateAdministrator:
         hasher: PasswordHasher,
         clock: Clock,
         transactions: Transactions,
+        audit: AuditLog,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._clock = clock
         self._transactions = transactions
+        self._audit = audit
 
     async def execute(self, request: CreateAdministratorRequest) -> int:
         account = NewAccount(Username(request.username), Email(request.email), self.ROLES)
         password = RawPassword(request.password)
         user = await create_user(
-            self._users, self._hasher, self._clock, self._transactions, account, password
+            self._users,
+            self._hasher,
+            self._clock,
+            self._transactions,
+            account,
+            password,
+            Signup(self._audit, UNKNOWN_CLIENT, actor_id=None),
         )
         return user.id

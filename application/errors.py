@@ -72,3 +72,19 @@ class StorageConflict(Exception):
     """A transient refusal (deadlock, lock wait timeout, certification failure, busy file): the
     unit of work is rolled back and may simply run again. `Transactions` does that; it never
     reaches a client."""
+
+
+class AccountDisabled(ApplicationError):
+    """The right password for an account an administrator disabled."""
+
+
+class CurrentPasswordIncorrect(ApplicationError):
+    pass
+
+
+class UserNotFound(ApplicationError):
+    pass
+
+
+class SessionNotFound(ApplicationError):
+    """Unknown, ended, or another user's: deliberately indistinguishable."""

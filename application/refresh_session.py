@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 
+from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
 from application.errors import (
     RefreshTokenExpired,
@@ -19,6 +20,7 @@ from application.ports import (
 )
 from application.session_policy import SessionPolicy
 from application.transactions import Transactions
+from domain.audit import AuditEventType
 from domain.session import RefreshToken, RefreshVerdict, Session, judge_refresh
 
 # Successors followed from a token retired within the grace window to the live one: one for a
@@ -54,6 +56,7 @@ class RefreshSession:
         policy: SessionPolicy,
         transactions: Transactions,
         metrics: Metrics,
+        audit: AuditLog,
     ) -> None:
         self._sessions = sessions
         self._succession = succession
@@ -62,13 +65,16 @@ class RefreshSession:
         self._policy = policy
         self._transactions = transactions
         self._metrics = metrics
+        self._audit = audit
 
     async def execute(self, request: RefreshSessionRequest) -> RefreshSessionResponse:
         if not request.refresh_token:
             raise RefreshTokenMissing
         presented = RefreshToken(request.refresh_token)
         try:
-            outcome, answer = await self._transactions.run(lambda: self._refresh(presented))
+            outcome, answer = await self._transactions.run(
+                lambda: self._refresh(presented, request.client)
+            )
         except (RefreshTokenUnknown, RefreshTokenExpired):
             self._metrics.refresh(RefreshOutcome.REFUSED)
             raise
@@ -79,7 +85,7 @@ class RefreshSession:
         return answer
 
     async def _refresh(
-        self, presented: RefreshToken
+        self, presented: RefreshToken, client: Client
     ) -> tuple[RefreshOutcome, RefreshSessionResponse | None]:
         """The answer, or None when the token was reused and its session is now revoked."""
         token = presented
@@ -96,6 +102,13 @@ class RefreshSession:
                     raise RefreshTokenExpired
                 case RefreshVerdict.REUSED:
                     await self._sessions.revoke(session.id, now)
+                    await self._audit.record(
+                        AuditEventType.REFRESH_REUSE,
+                        client,
+                        user_id=session.user_id,
+                        actor_id=None,
+                        detail={"session": session.id},
+                    )
                     return RefreshOutcome.REUSE, None
                 case RefreshVerdict.ROTATE if token is presented:
                     return await self._rotate(session, token)

@@ -1,6 +1,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
 from application.errors import (
     AccessTokenExpired,
@@ -11,6 +12,7 @@ from application.errors import (
 from application.identify_caller import IdentifyCaller
 from application.ports import Clock, PasswordHasher, UserRepository
 from application.transactions import Transactions
+from domain.audit import AuditEventType
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.roles import PRIVILEGED_ROLES, Role, roles_from_names
 from domain.user import NewUser, User
@@ -41,33 +43,44 @@ class RegisterUser:
         identify: IdentifyCaller,
         clock: Clock,
         transactions: Transactions,
+        audit: AuditLog,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._identify = identify
         self._clock = clock
         self._transactions = transactions
+        self._audit = audit
 
     async def execute(self, request: RegisterUserRequest) -> RegisterUserResponse:
         username = Username(request.username)
         email = Email(request.email)
         password = RawPassword(request.password)
         roles = roles_from_names(request.roles)
+        actor_id = None
         if roles & PRIVILEGED_ROLES:
-            await self._require_administrator(request.access_token)
+            actor_id = await self._require_administrator(request.access_token)
         account = NewAccount(username, email, roles)
         user = await create_user(
-            self._users, self._hasher, self._clock, self._transactions, account, password
+            self._users,
+            self._hasher,
+            self._clock,
+            self._transactions,
+            account,
+            password,
+            Signup(self._audit, request.client, actor_id),
         )
         return RegisterUserResponse(user_id=user.id)
 
-    async def _require_administrator(self, access_token: str | None) -> None:
+    async def _require_administrator(self, access_token: str | None) -> int:
+        """The administrator's id."""
         try:
             caller = await self._identify(access_token)
         except (AccessTokenMissing, AccessTokenExpired, AccessTokenInvalid):
             raise PrivilegedRoleNotAllowed from None
         if not caller.holds(Role.ADMIN):
             raise PrivilegedRoleNotAllowed
+        return caller.user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +90,25 @@ class NewAccount:
     roles: frozenset[Role]
 
 
+@dataclass(frozen=True, slots=True)
+class Signup:
+    """Where the audit trail records a new account, and who made it (None: the user or an
+    operator)."""
+
+    audit: AuditLog
+    client: Client
+    actor_id: int | None
+
+    async def record(self, user: User) -> None:
+        await self.audit.record(
+            AuditEventType.SIGNUP,
+            self.client,
+            user_id=user.id,
+            actor_id=self.actor_id,
+            detail={"roles": [role.role_name for role in user.ordered_roles]},
+        )
+
+
 async def create_user(
     users: UserRepository,
     hasher: PasswordHasher,
@@ -84,6 +116,7 @@ async def create_user(
     transactions: Transactions,
     account: NewAccount,
     password: RawPassword,
+    signup: Signup,
 ) -> User:
     """Stores and commits a new account. Shared by signup and the create-admin command."""
     # A cheap look-up first spares a bcrypt hash on the common duplicate; the unique indexes
@@ -97,4 +130,10 @@ async def create_user(
     new_user = NewUser(
         account.username, account.email, password_hash, account.roles, created_at=clock.now()
     )
-    return await transactions.run(lambda: users.add(new_user))
+
+    async def add() -> User:
+        user = await users.add(new_user)
+        await signup.record(user)
+        return user
+
+    return await transactions.run(add)

@@ -19,6 +19,7 @@ from adapters.bcrypt_hasher import BcryptPasswordHasher
 from adapters.clock import SystemClock
 from adapters.jwt_tokens import JwtAccessTokens
 from adapters.memory import (
+    InMemoryAuditTrail,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
@@ -27,18 +28,34 @@ from adapters.memory import (
 )
 from adapters.metrics import CountingMetrics
 from adapters.refresh_tokens import HmacRefreshTokenSuccession
+from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from application.audit_log import AuditLog
 from application.authenticate_user import AuthenticateUser
 from application.authorize_access import AuthorizeAccess
+from application.authorize_administrator import AuthorizeAdministrator
+from application.change_password import ChangePassword
 from application.create_administrator import CreateAdministrator
+from application.delete_own_account import DeleteOwnAccount
+from application.delete_user import DeleteUser
+from application.disable_user import DisableUser
+from application.enable_user import EnableUser
+from application.end_own_session import EndOwnSession
+from application.end_own_sessions import EndOwnSessions
+from application.end_user_sessions import EndUserSessions
+from application.get_own_account import GetOwnAccount
+from application.get_user import GetUser
 from application.identify_caller import IdentifyCaller
+from application.list_own_sessions import ListOwnSessions
+from application.list_users import ListUsers
 from application.ports import (
     AccessTokenIssuer,
+    AuditTrail,
     AccessTokenVerifier,
     Clock,
     Metrics,
@@ -49,9 +66,12 @@ from application.ports import (
     UnitOfWork,
     UserRepository,
 )
+from application.purge_audit_events import AuditPolicy, PurgeAuditEvents
 from application.purge_sessions import PurgeSessions
+from application.read_audit_trail import ReadAuditTrail
 from application.refresh_session import RefreshSession
 from application.register_user import RegisterUser
+from application.set_user_roles import SetUserRoles
 from application.session_policy import SessionPolicy
 from application.sign_out import SignOut
 from application.transactions import RetryPolicy, Transactions
@@ -73,6 +93,10 @@ class CoreProvider(Provider):
     @provide
     def retry_policy(self, settings: Settings) -> RetryPolicy:
         return settings.retry_policy
+
+    @provide
+    def audit_policy(self, settings: Settings) -> AuditPolicy:
+        return settings.audit_policy
 
     clock = provide(SystemClock, provides=Clock)
     metrics = provide(CountingMetrics, provides=Metrics)
@@ -110,6 +134,23 @@ class UseCaseProvider(Provider):
     sign_out = provide(SignOut)
     purge_sessions = provide(PurgeSessions)
     create_administrator = provide(CreateAdministrator)
+    audit_log = provide(AuditLog)
+    authorize_administrator = provide(AuthorizeAdministrator)
+    get_own_account = provide(GetOwnAccount)
+    change_password = provide(ChangePassword)
+    delete_own_account = provide(DeleteOwnAccount)
+    list_own_sessions = provide(ListOwnSessions)
+    end_own_session = provide(EndOwnSession)
+    end_own_sessions = provide(EndOwnSessions)
+    list_users = provide(ListUsers)
+    get_user = provide(GetUser)
+    set_user_roles = provide(SetUserRoles)
+    disable_user = provide(DisableUser)
+    enable_user = provide(EnableUser)
+    delete_user = provide(DeleteUser)
+    end_user_sessions = provide(EndUserSessions)
+    read_audit_trail = provide(ReadAuditTrail)
+    purge_audit_events = provide(PurgeAuditEvents)
 
 
 class SqlStorageProvider(Provider):
@@ -136,6 +177,7 @@ class SqlStorageProvider(Provider):
     unit_of_work = alias(source=SqlAlchemyDatabase, provides=UnitOfWork)
     users = provide(SqlAlchemyUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     sessions = provide(SqlAlchemySessionStore, provides=SessionStore, scope=Scope.REQUEST)
+    audit_trail = provide(SqlAlchemyAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
 
 
 class SqliteStorageProvider(SqlStorageProvider):
@@ -167,6 +209,7 @@ class InMemoryStorageProvider(Provider):
     users = provide(InMemoryUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     principals = provide(InMemoryPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
     sessions = provide(InMemorySessionStore, provides=SessionStore, scope=Scope.REQUEST)
+    audit_trail = provide(InMemoryAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
 
 
 def storage_provider(settings: Settings) -> Provider:

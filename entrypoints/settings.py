@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.jwt_tokens import MIN_SECRET_BYTES
+from application.purge_audit_events import AuditPolicy
 from application.session_policy import SessionPolicy
 from application.transactions import RetryPolicy
 
@@ -66,6 +67,8 @@ class Settings:
     db_retry_backoff: float = _setting(0.02, "DB_RETRY_BACKOFF", low=0, high=5)
     max_body_size: int = _setting(64 * 1024, "MAX_BODY_SIZE", low=1024)
     session_purge_interval: int = _setting(3600, "SESSION_PURGE_INTERVAL", low=0)
+    """Also when audit events past their retention are purged."""
+    audit_retention_days: int = _setting(90, "AUDIT_RETENTION_DAYS", low=1)
 
     @property
     def uses_memory_storage(self) -> bool:
@@ -90,6 +93,10 @@ class Settings:
             attempts=self.db_retry_attempts,
             backoff=timedelta(seconds=self.db_retry_backoff),
         )
+
+    @property
+    def audit_policy(self) -> AuditPolicy:
+        return AuditPolicy(retention=timedelta(days=self.audit_retention_days))
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -2,6 +2,7 @@
 several workers do not share it."""
 
 from adapters.memory.storage import (
+    InMemoryAuditTrail,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
@@ -10,6 +11,7 @@ from adapters.memory.storage import (
 )
 
 __all__ = [
+    "InMemoryAuditTrail",
     "InMemoryPrincipalFinder",
     "InMemorySessionStore",
     "InMemoryStorage",

@@ -11,6 +11,8 @@ from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -20,7 +22,9 @@ from application.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
     AccessTokenMissing,
+    AccountDisabled,
     ApplicationError,
+    CurrentPasswordIncorrect,
     InvalidCredentials,
     PrivilegedRoleNotAllowed,
     RefreshTokenExpired,
@@ -28,12 +32,15 @@ from application.errors import (
     RefreshTokenReused,
     RefreshTokenUnknown,
     RoleRequired,
+    SessionNotFound,
     TemporarilyUnavailable,
+    UserNotFound,
 )
 from domain.errors import (
     DomainError,
     EmailAlreadyExists,
     InvalidField,
+    LastAdministrator,
     UnknownRole,
     UsernameAlreadyExists,
 )
@@ -71,6 +78,14 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
             "Refresh token was already used; the session is revoked. "
             "Please make a new signin request"
         ),
+    ),
+    AccountDisabled: (HTTP_403_FORBIDDEN, lambda _: "Account is disabled."),
+    CurrentPasswordIncorrect: (HTTP_400_BAD_REQUEST, lambda _: "Current password is incorrect."),
+    UserNotFound: (HTTP_404_NOT_FOUND, lambda _: "User not found."),
+    SessionNotFound: (HTTP_404_NOT_FOUND, lambda _: "Session not found."),
+    LastAdministrator: (
+        HTTP_409_CONFLICT,
+        lambda _: "The last administrator cannot be removed.",
     ),
     TemporarilyUnavailable: (
         HTTP_503_SERVICE_UNAVAILABLE,
