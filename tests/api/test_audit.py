@@ -156,6 +156,7 @@ async def test_filters_and_cursor(service: Service) -> None:
     for name in ("alice", "bob"):
         await service.signed_in(name)
     alice_id = await service.backdoor.user_id("alice")
+    assert alice_id is not None
     token = root["accessToken"]
 
     alice = await trail(service, token, f"userId={alice_id}")

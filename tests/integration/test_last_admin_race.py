@@ -39,10 +39,15 @@ async def _disable(container: AsyncContainer, actor: Administrator, user_id: int
 
 
 async def _delete(container: AsyncContainer, actor: Administrator, user_id: int) -> object:
-    return await (await container.get(DeleteUser)).execute(actor, user_id)
+    await (await container.get(DeleteUser)).execute(actor, user_id)
+    return user_id
 
 
 REMOVALS: list[Removal] = [_demote, _disable, _delete]
+
+
+def _demoted(user_id: int) -> Callable[[AsyncContainer], Awaitable[object]]:
+    return lambda request_container: _demote(request_container, OPERATOR, user_id)
 
 
 @pytest.fixture
@@ -88,7 +93,7 @@ async def test_two_administrators_removing_each_other_at_once_leave_exactly_one(
         second = await _new_administrator(container, f"second{number}")
         for earlier in await _enabled_administrators(container):
             if earlier not in (first, second):
-                await _in_request(container, lambda c, e=earlier: _demote(c, OPERATOR, e))
+                await _in_request(container, _demoted(earlier))
         removal = REMOVALS[number % len(REMOVALS)]
 
         def by(actor: int, target: int, removal: Removal = removal) -> Awaitable[object]:
