@@ -117,9 +117,9 @@ def test_page_sizes_and_cursors() -> None:
             page_size(bad)
     assert cursor_id(None) is None
     assert cursor_id("42") == 42
-    for bad in ("-1", "x", "1" * 19):
+    for bad_cursor in ("-1", "x", "1" * 19):
         with pytest.raises(InvalidField, match="cursor"):
-            cursor_id(bad)
+            cursor_id(bad_cursor)
     assert page_of([1, 2, 3], 2, lambda n: n).next_cursor == "2"
     assert page_of([1, 2], 2, lambda n: n).next_cursor is None
 
