@@ -24,8 +24,8 @@ class AuditEventType(Enum):
     SIGNIN_THROTTLED = "signin.throttled"
     REFRESH_REUSE = "refresh.reuse"
     SIGNOUT = "signout"
-    PASSWORD_CHANGE = "password.change"
-    PASSWORD_RESET = "password.reset"
+    PASSWORD_CHANGE = "password.change"  # noqa: S105 - an event name, not a secret
+    PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name, not a secret
     ROLES_CHANGE = "roles.change"
     USER_DISABLE = "user.disable"
     USER_ENABLE = "user.enable"

@@ -28,8 +28,8 @@ from adapters.memory import (
 )
 from adapters.metrics import CountingMetrics
 from adapters.refresh_tokens import HmacRefreshTokenSuccession
-from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
+from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
@@ -55,8 +55,8 @@ from application.list_own_sessions import ListOwnSessions
 from application.list_users import ListUsers
 from application.ports import (
     AccessTokenIssuer,
-    AuditTrail,
     AccessTokenVerifier,
+    AuditTrail,
     Clock,
     Metrics,
     PasswordHasher,
@@ -71,8 +71,8 @@ from application.purge_sessions import PurgeSessions
 from application.read_audit_trail import ReadAuditTrail
 from application.refresh_session import RefreshSession
 from application.register_user import RegisterUser
-from application.set_user_roles import SetUserRoles
 from application.session_policy import SessionPolicy
+from application.set_user_roles import SetUserRoles
 from application.sign_out import SignOut
 from application.transactions import RetryPolicy, Transactions
 from entrypoints.settings import Settings
