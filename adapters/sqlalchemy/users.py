@@ -7,7 +7,6 @@ from sqlalchemy import (
     Integer,
     Row,
     String,
-    and_,
     bindparam,
     delete,
     exists,
