@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 from httpx import Response
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.roles import Role
 from tests.conftest import STORAGES
@@ -305,3 +307,26 @@ async def test_a_password_change_racing_a_refresh_of_another_session_ends_it(
         assert (
             await change_password(service, mine["accessToken"], NEW_PASSWORD, DEFAULT_PASSWORD)
         ).status_code == 200
+
+
+async def test_a_protected_read_writes_nothing(service: Service) -> None:
+    """Last use is not recorded per request: /api/test/user stays one read (on MySQL on the
+    driver's own pool, so none through the engine) and no write."""
+    if service.settings.uses_memory_storage:
+        pytest.skip("counts SQL statements")
+    user = await service.signed_in("alice")
+    engine = await service.container.get(AsyncEngine)
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        for _ in range(20):
+            assert (await service.get("/api/test/user", user["accessToken"])).status_code == 200
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+    expected = [] if "mysql" in service.settings.database_url else ["SELECT"] * 20
+    assert statements == expected
