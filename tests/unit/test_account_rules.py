@@ -3,6 +3,7 @@
 Self-contained (no conftest fixtures), so that it also runs with `--noconftest`."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 import pytest
 from dishka import AsyncContainer, Scope
 
+from adapters.memory import InMemoryStorage
 from adapters.metrics import CountingMetrics
 from application.authenticate_user import AuthenticateUser, AuthenticateUserRequest
 from application.authorize_administrator import OPERATOR, AuthorizeAdministrator
@@ -19,6 +21,7 @@ from application.create_administrator import CreateAdministrator, CreateAdminist
 from application.delete_own_account import DeleteOwnAccount, DeleteOwnAccountRequest
 from application.delete_user import DeleteUser
 from application.disable_user import DisableUser
+from application.enable_user import EnableUser
 from application.end_own_session import EndOwnSession, EndOwnSessionRequest
 from application.errors import (
     AccessTokenInvalid,
@@ -307,3 +310,19 @@ async def test_listing_filters_and_pages(authgate: Authgate) -> None:
         "alfred",
         "bob",
     ]
+
+
+async def test_enabling_never_revives_a_session_from_before(authgate: Authgate) -> None:
+    alice = await authgate.signup("alice")
+    await authgate.run(DisableUser, lambda u: u.execute(OPERATOR, alice))
+    # A signin that read the account just before it was disabled: its session starts after.
+    storage = await authgate.container.get(InMemoryStorage)
+    storage.users[alice] = replace(storage.users[alice], disabled=False)
+    raced = await authgate.signin("alice")
+    storage.users[alice] = replace(storage.users[alice], disabled=True)
+
+    await authgate.run(EnableUser, lambda u: u.execute(OPERATOR, alice))
+
+    with pytest.raises(AccessTokenInvalid):
+        await authgate.run(ListOwnSessions, lambda u: u.execute(raced))
+    await authgate.signin("alice")
