@@ -14,6 +14,7 @@ from application.end_own_sessions import EndOwnSessions, EndOwnSessionsRequest
 from application.get_own_account import GetOwnAccount
 from application.list_own_sessions import ListOwnSessions
 from entrypoints.http.client import client_of
+from entrypoints.http.refusals import refusals
 from entrypoints.http.schemas import (
     ChangePasswordBody,
     MessageBody,
@@ -31,7 +32,7 @@ class AccountController(Controller):
     path = "/api/user"
     tags = ["account"]
 
-    @get("/me")
+    @get("/me", responses=refusals())
     async def me(
         self, request: AnyRequest, get_account: FromDishka[GetOwnAccount]
     ) -> OwnAccountAnswer:
@@ -45,7 +46,7 @@ class AccountController(Controller):
             created_at=user.created_at,
         )
 
-    @post("/password", status_code=HTTP_200_OK)
+    @post("/password", status_code=HTTP_200_OK, responses=refusals(400))
     async def change_password(
         self,
         request: AnyRequest,
@@ -64,7 +65,7 @@ class AccountController(Controller):
         )
         return MessageBody("Password changed.")
 
-    @delete("/me", status_code=HTTP_200_OK)
+    @delete("/me", status_code=HTTP_200_OK, responses=refusals(400, 409))
     async def delete_account(
         self,
         request: AnyRequest,
@@ -82,7 +83,7 @@ class AccountController(Controller):
         )
         return MessageBody("Account deleted.")
 
-    @get("/sessions")
+    @get("/sessions", responses=refusals())
     async def sessions(
         self, request: AnyRequest, list_sessions: FromDishka[ListOwnSessions]
     ) -> list[SessionAnswer]:
@@ -101,7 +102,7 @@ class AccountController(Controller):
             for session in own.sessions
         ]
 
-    @delete("/sessions/{session_id:str}", status_code=HTTP_200_OK)
+    @delete("/sessions/{session_id:str}", status_code=HTTP_200_OK, responses=refusals(404))
     async def end_session(
         self,
         request: AnyRequest,
@@ -118,7 +119,7 @@ class AccountController(Controller):
         )
         return MessageBody("Session ended.")
 
-    @delete("/sessions", status_code=HTTP_200_OK)
+    @delete("/sessions", status_code=HTTP_200_OK, responses=refusals())
     async def end_sessions(
         self,
         request: AnyRequest,

@@ -19,6 +19,7 @@ from application.set_user_roles import SetUserRoles, SetUserRolesRequest
 from domain.audit import AuditEvent
 from domain.user import User
 from entrypoints.http.client import client_of
+from entrypoints.http.refusals import refusals
 from entrypoints.http.schemas import (
     AuditEventAnswer,
     AuditPageAnswer,
@@ -37,7 +38,7 @@ class AdminController(Controller):
     path = "/api/admin"
     tags = ["administration"]
 
-    @get("/users")
+    @get("/users", responses=refusals(400))
     async def list_users(
         self,
         request: AnyRequest,
@@ -61,7 +62,7 @@ class AdminController(Controller):
             items=[user_answer(user) for user in page.items], next_cursor=page.next_cursor
         )
 
-    @get("/users/{user_id:int}")
+    @get("/users/{user_id:int}", responses=refusals(404))
     async def get_user(
         self,
         request: AnyRequest,
@@ -73,7 +74,7 @@ class AdminController(Controller):
         administrator = await _administrator(request, authorize, settings)
         return user_answer(await get_user.execute(administrator, user_id))
 
-    @put("/users/{user_id:int}/roles", status_code=HTTP_200_OK)
+    @put("/users/{user_id:int}/roles", status_code=HTTP_200_OK, responses=refusals(400, 404, 409))
     async def set_roles(
         self,
         request: AnyRequest,
@@ -88,7 +89,7 @@ class AdminController(Controller):
         user = await set_roles.execute(SetUserRolesRequest(administrator, user_id, data.roles))
         return user_answer(user)
 
-    @post("/users/{user_id:int}/disable", status_code=HTTP_200_OK)
+    @post("/users/{user_id:int}/disable", status_code=HTTP_200_OK, responses=refusals(404, 409))
     async def disable(
         self,
         request: AnyRequest,
@@ -101,7 +102,7 @@ class AdminController(Controller):
         administrator = await _administrator(request, authorize, settings)
         return user_answer(await disable.execute(administrator, user_id))
 
-    @post("/users/{user_id:int}/enable", status_code=HTTP_200_OK)
+    @post("/users/{user_id:int}/enable", status_code=HTTP_200_OK, responses=refusals(404))
     async def enable(
         self,
         request: AnyRequest,
@@ -113,7 +114,7 @@ class AdminController(Controller):
         administrator = await _administrator(request, authorize, settings)
         return user_answer(await enable.execute(administrator, user_id))
 
-    @delete("/users/{user_id:int}", status_code=HTTP_200_OK)
+    @delete("/users/{user_id:int}", status_code=HTTP_200_OK, responses=refusals(404, 409))
     async def delete_user(
         self,
         request: AnyRequest,
@@ -126,7 +127,7 @@ class AdminController(Controller):
         await delete_user.execute(administrator, user_id)
         return MessageBody("User deleted.")
 
-    @delete("/users/{user_id:int}/sessions", status_code=HTTP_200_OK)
+    @delete("/users/{user_id:int}/sessions", status_code=HTTP_200_OK, responses=refusals(404))
     async def end_sessions(
         self,
         request: AnyRequest,
@@ -139,7 +140,7 @@ class AdminController(Controller):
         await end_sessions.execute(administrator, user_id)
         return MessageBody("Sessions ended.")
 
-    @get("/audit")
+    @get("/audit", responses=refusals(400))
     async def audit(
         self,
         request: AnyRequest,

@@ -354,3 +354,19 @@ async def test_signin_of_a_disabled_user_with_a_wrong_password_costs_a_verificat
     await call(service, "POST", f"/api/admin/users/{alice['id']}/disable", token)
 
     assert (await service.signin("alice", DEFAULT_PASSWORD + "x")).status_code == 401
+
+
+async def test_the_openapi_document_shows_the_refusals_and_no_port(service: Service) -> None:
+    paths = (await service.client.get("/docs/openapi.json")).json()["paths"]
+
+    roles = paths["/api/admin/users/{user_id}/roles"]["put"]
+    assert set(roles["responses"]) == {"200", "400", "401", "403", "404", "409", "503"}
+    assert set(paths["/api/user/me"]["delete"]["responses"]) >= {"400", "409"}
+    listing = paths["/api/admin/users"]["get"]
+    assert [p["name"] for p in listing["parameters"]] == [
+        "query",
+        "role",
+        "disabled",
+        "limit",
+        "cursor",
+    ]
