@@ -5,7 +5,8 @@ from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
 from application.errors import AccessTokenInvalid, CurrentPasswordIncorrect
 from application.identify_caller import IdentifyCaller
-from application.ports import PasswordHasher, UserRepository
+from application.outcomes import SigninOutcome
+from application.ports import Metrics, PasswordHasher, UserRepository
 from application.transactions import Transactions
 from domain.administrators import AccountChange
 from domain.audit import AuditEventType
@@ -29,12 +30,14 @@ class DeleteOwnAccount:
         hasher: PasswordHasher,
         transactions: Transactions,
         audit: AuditLog,
+        metrics: Metrics,
     ) -> None:
         self._identify = identify
         self._users = users
         self._hasher = hasher
         self._transactions = transactions
         self._audit = audit
+        self._metrics = metrics
 
     async def execute(self, request: DeleteOwnAccountRequest) -> None:
         caller = await self._identify(request.access_token)
@@ -42,6 +45,15 @@ class DeleteOwnAccount:
         if user is None:
             raise AccessTokenInvalid
         if not await self._hasher.verify(request.password, user.password_hash):
+            # A guess like a failed signin, counted the same way (see ChangePassword).
+            self._metrics.signin(SigninOutcome.FAILURE)
+            await self._audit.record_alone(
+                AuditEventType.SIGNIN_FAILURE,
+                request.client,
+                user_id=user.id,
+                actor_id=user.id,
+                detail={"reason": "wrong password to delete the account"},
+            )
             raise CurrentPasswordIncorrect
         await self._transactions.run(lambda: self._delete(user.id, request.client))
 
