@@ -13,6 +13,8 @@ class Resource(Enum):
     USER_CONTENT = auto()
     MODERATOR_CONTENT = auto()
     ADMIN_CONTENT = auto()
+    USER_ADMINISTRATION = auto()
+    """Listing, changing and deleting other people's accounts; reading the audit trail."""
 
 
 # None: any signed-in user. As in the original, roles do not imply each other.
@@ -20,6 +22,7 @@ REQUIRED_ROLE: dict[Resource, Role | None] = {
     Resource.USER_CONTENT: None,
     Resource.MODERATOR_CONTENT: Role.MODERATOR,
     Resource.ADMIN_CONTENT: Role.ADMIN,
+    Resource.USER_ADMINISTRATION: Role.ADMIN,
 }
 
 

@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass, field
 
+from application.audit_log import AuditLog
+from application.client import UNKNOWN_CLIENT
 from application.passwords import refuse_common
 from application.ports import Clock, CommonPasswords, PasswordHasher, UserRepository
-from application.register_user import NewAccount, create_user
+from application.register_user import NewAccount, Signup, create_user
 from application.transactions import Transactions
 from domain.roles import Role
 from domain.values import Email, RawPassword, Username
@@ -27,18 +29,26 @@ class CreateAdministrator:
         clock: Clock,
         transactions: Transactions,
         common_passwords: CommonPasswords,
+        audit: AuditLog,
     ) -> None:
         self._common_passwords = common_passwords
         self._users = users
         self._hasher = hasher
         self._clock = clock
         self._transactions = transactions
+        self._audit = audit
 
     async def execute(self, request: CreateAdministratorRequest) -> int:
         account = NewAccount(Username(request.username), Email(request.email), self.ROLES)
         password = RawPassword(request.password)
         refuse_common(password, self._common_passwords)
         user = await create_user(
-            self._users, self._hasher, self._clock, self._transactions, account, password
+            self._users,
+            self._hasher,
+            self._clock,
+            self._transactions,
+            account,
+            password,
+            Signup(self._audit, UNKNOWN_CLIENT, actor_id=None),
         )
         return user.id

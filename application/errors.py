@@ -102,3 +102,19 @@ class MailNotSent(Exception):
     def __init__(self, reason: str, *, permanent: bool = False) -> None:
         super().__init__(reason)
         self.permanent = permanent
+
+
+class AccountDisabled(ApplicationError):
+    """The right password for an account an administrator disabled."""
+
+
+class CurrentPasswordIncorrect(ApplicationError):
+    pass
+
+
+class UserNotFound(ApplicationError):
+    pass
+
+
+class SessionNotFound(ApplicationError):
+    """Unknown, ended, or another user's: deliberately indistinguishable."""

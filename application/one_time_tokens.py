@@ -77,7 +77,7 @@ class OneTimeTokens:
 
     async def _honoured(self, token: str, purpose: TokenPurpose) -> tuple[User, IssuedOneTimeToken]:
         record = await self._tokens.find(digest_of(token)) if token else None
-        user = await self._users.find_by_id(record.user_id) if record else None
+        user = await self._users.get(record.user_id) if record else None
         if record is None or user is None or not honours(record, user, purpose, self._clock.now()):
             raise OneTimeTokenInvalid
         return user, record

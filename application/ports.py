@@ -7,7 +7,9 @@ from typing import Protocol
 
 from application.outcomes import RefreshOutcome, SigninOutcome
 from domain.attempts import Limit, Tally
+from domain.audit import AuditEvent, AuditEventType
 from domain.one_time_token import IssuedOneTimeToken
+from domain.roles import Role
 from domain.session import IssuedRefreshToken, RefreshToken, Session
 from domain.user import NewUser, Principal, User
 from domain.values import Email, PasswordHash, RawPassword, Username
@@ -50,13 +52,51 @@ class UserRepository(Protocol):
 
     async def set_password_hash(self, user_id: int, password_hash: PasswordHash) -> None: ...
 
-    async def find_by_id(self, user_id: int) -> User | None: ...
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def search(self, search: "UserSearch") -> list[User]:
+        """Users matching every filter given, ordered by id, with ids above `after_id`."""
+        ...
+
+    async def set_roles(self, user_id: int, roles: frozenset[Role]) -> None: ...
+
+    async def set_disabled(self, user_id: int, disabled: bool) -> None: ...
+
+    async def delete(self, user_id: int) -> None:
+        """The user's sessions and refresh tokens go with it."""
+        ...
+
+    async def record_signin(self, user_id: int, at: datetime) -> None: ...
+
+    async def hold_administrators(self) -> None:
+        """Makes this unit of work the only one changing who administers until it ends.
+
+        The first statement of every administrative change: it writes one guard row, so on
+        MySQL concurrent changes queue on its lock, on SQLite on the write lock, and on a
+        multi-primary cluster one of two concurrent changes fails certification and runs again.
+        """
+        ...
+
+    async def keep_another_administrator(self, user_id: int) -> bool:
+        """Whether an enabled administrator other than `user_id` exists, decided by the
+        database in a conditional write on the guard row; call `hold_administrators` first."""
+        ...
 
     async def find_by_email(self, email: Email) -> User | None:
         """Case-insensitively, as uniqueness is decided."""
         ...
 
     async def mark_email_verified(self, user_id: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UserSearch:
+    prefix: str | None = None
+    """Matches the start of a username or email, ignoring case."""
+    role: Role | None = None
+    disabled: bool | None = None
+    after_id: int = 0
+    limit: int = 50
 
 
 class PrincipalFinder(Protocol):
@@ -86,8 +126,16 @@ class SessionStore(Protocol):
 
     async def revoke(self, session_id: str, at: datetime) -> None: ...
 
-    async def revoke_all_of_user(self, user_id: int, at: datetime) -> None:
-        """Ends every live session of the user: their access and refresh tokens stop working."""
+    async def live_sessions(self, user_id: int, now: datetime) -> list[Session]:
+        """The user's sessions that are neither revoked nor expired, newest first."""
+        ...
+
+    async def revoke_of_user(self, user_id: int, session_id: str, at: datetime) -> bool:
+        """Ends the session if it is live and the user's; whether it did."""
+        ...
+
+    async def revoke_all_of_user(self, user_id: int, at: datetime, keep: str | None = None) -> int:
+        """Ends every live session of the user but `keep`; how many ended."""
         ...
 
     async def purge(self, now: datetime) -> int:
@@ -220,4 +268,27 @@ class AttemptCounter(Protocol):
 class CommonPasswords(Protocol):
     def __contains__(self, password: str) -> bool:
         """Whether the password is on a list of commonly used ones, ignoring case."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSearch:
+    user_id: int | None = None
+    type: AuditEventType | None = None
+    before_id: int | None = None
+    limit: int = 50
+
+
+class AuditTrail(Protocol):
+    """Append-only: events are added in the unit of work of the change they record, so one
+    exists exactly when its change was committed; only the retention purge removes them."""
+
+    async def record(self, event: AuditEvent) -> None: ...
+
+    async def search(self, search: AuditSearch) -> list[AuditEvent]:
+        """Matching events, newest first, with ids below `before_id`."""
+        ...
+
+    async def purge(self, before: datetime) -> int:
+        """Deletes events older than `before`; how many went."""
         ...

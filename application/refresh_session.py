@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 
+from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
 from application.errors import (
     RefreshTokenExpired,
@@ -21,6 +22,7 @@ from application.rate_limits import Attempt
 from application.session_policy import SessionPolicy
 from application.throttle import Throttle
 from application.transactions import Transactions
+from domain.audit import AuditEventType
 from domain.session import RefreshToken, RefreshVerdict, Session, judge_refresh
 
 # Successors followed from a token retired within the grace window to the live one: one for a
@@ -62,6 +64,7 @@ class RefreshSession:
         transactions: Transactions,
         metrics: Metrics,
         throttle: Throttle,
+        audit: AuditLog,
     ) -> None:
         self._sessions = sessions
         self._succession = succession
@@ -71,6 +74,7 @@ class RefreshSession:
         self._transactions = transactions
         self._metrics = metrics
         self._throttle = throttle
+        self._audit = audit
 
     async def execute(self, request: RefreshSessionRequest) -> RefreshSessionResponse:
         if not request.refresh_token:
@@ -80,11 +84,11 @@ class RefreshSession:
         await self._throttle.check(from_address)
         try:
             outcome, answer = await self._transactions.run(
-                lambda: self._refresh(presented, from_address)
+                lambda: self._refresh(presented, from_address, request.client)
             )
         except (RefreshTokenUnknown, RefreshTokenExpired):
             self._metrics.refresh(RefreshOutcome.REFUSED)
-            await self._transactions.run(lambda: self._throttle.count(from_address))
+            await self._throttle.count_alone(from_address, self._transactions)
             raise
         self._metrics.refresh(outcome)
         if answer is None:
@@ -93,7 +97,7 @@ class RefreshSession:
         return answer
 
     async def _refresh(
-        self, presented: RefreshToken, from_address: tuple[Attempt, ...]
+        self, presented: RefreshToken, from_address: tuple[Attempt, ...], client: Client
     ) -> tuple[RefreshOutcome, RefreshSessionResponse | None]:
         """The answer, or None when the token was reused and its session is now revoked."""
         token = presented
@@ -115,6 +119,13 @@ class RefreshSession:
                     raise RefreshTokenExpired
                 case RefreshVerdict.REUSED:
                     await self._sessions.revoke(session.id, now)
+                    await self._audit.record(
+                        AuditEventType.REFRESH_REUSE,
+                        client,
+                        user_id=session.user_id,
+                        actor_id=None,
+                        detail={"session": session.id},
+                    )
                     return RefreshOutcome.REUSE, None
                 case RefreshVerdict.ROTATE if token is presented:
                     return await self._rotate(session, token)

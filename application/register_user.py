@@ -1,6 +1,7 @@
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
 from application.errors import (
     AccessTokenExpired,
@@ -21,6 +22,7 @@ from application.ports import (
 )
 from application.throttle import Throttle
 from application.transactions import Transactions
+from domain.audit import AuditEventType
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.one_time_token import TokenPurpose
 from domain.roles import PRIVILEGED_ROLES, Role, roles_from_names
@@ -59,6 +61,7 @@ class RegisterUser:
         mail: OutgoingMail,
         throttle: Throttle,
         common_passwords: CommonPasswords,
+        audit: AuditLog,
     ) -> None:
         self._users = users
         self._hasher = hasher
@@ -69,6 +72,7 @@ class RegisterUser:
         self._mail = mail
         self._throttle = throttle
         self._common_passwords = common_passwords
+        self._audit = audit
 
     async def execute(self, request: RegisterUserRequest) -> RegisterUserResponse:
         username = Username(request.username)
@@ -76,11 +80,12 @@ class RegisterUser:
         password = RawPassword(request.password)
         roles = roles_from_names(request.roles)
         refuse_common(password, self._common_passwords)
+        actor_id = None
         if roles & PRIVILEGED_ROLES:
-            await self._require_administrator(request.access_token)
+            actor_id = await self._require_administrator(request.access_token)
         attempts = self._throttle.policy.signup(request.client)
         await self._throttle.check(attempts)
-        await self._transactions.run(lambda: self._throttle.count(attempts))
+        await self._throttle.count_alone(attempts, self._transactions)
         account = NewAccount(username, email, roles)
         verification: list[MailMessage] = []
 
@@ -96,6 +101,7 @@ class RegisterUser:
             self._transactions,
             account,
             password,
+            Signup(self._audit, request.client, actor_id),
             after_insert=issue_verification,
         )
         # Only now that the signup has committed: a mail never announces a user that is not there.
@@ -103,13 +109,15 @@ class RegisterUser:
             self._mail.post(message)
         return RegisterUserResponse(user_id=user.id)
 
-    async def _require_administrator(self, access_token: str | None) -> None:
+    async def _require_administrator(self, access_token: str | None) -> int:
+        """The administrator's id."""
         try:
             caller = await self._identify(access_token)
         except (AccessTokenMissing, AccessTokenExpired, AccessTokenInvalid):
             raise PrivilegedRoleNotAllowed from None
         if not caller.holds(Role.ADMIN):
             raise PrivilegedRoleNotAllowed
+        return caller.user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +127,25 @@ class NewAccount:
     roles: frozenset[Role]
 
 
+@dataclass(frozen=True, slots=True)
+class Signup:
+    """Where the audit trail records a new account, and who made it (None: the user or an
+    operator)."""
+
+    audit: AuditLog
+    client: Client
+    actor_id: int | None
+
+    async def record(self, user: User) -> None:
+        await self.audit.record(
+            AuditEventType.SIGNUP,
+            self.client,
+            user_id=user.id,
+            actor_id=self.actor_id,
+            detail={"roles": [role.role_name for role in user.ordered_roles]},
+        )
+
+
 async def create_user(
     users: UserRepository,
     hasher: PasswordHasher,
@@ -126,6 +153,7 @@ async def create_user(
     transactions: Transactions,
     account: NewAccount,
     password: RawPassword,
+    signup: Signup,
     after_insert: Callable[[User], Awaitable[None]] | None = None,
 ) -> User:
     """Stores and commits a new account, with whatever `after_insert` writes in the same
@@ -142,10 +170,11 @@ async def create_user(
         account.username, account.email, password_hash, account.roles, created_at=clock.now()
     )
 
-    async def insert() -> User:
+    async def add() -> User:
         user = await users.add(new_user)
+        await signup.record(user)
         if after_insert is not None:
             await after_insert(user)
         return user
 
-    return await transactions.run(insert)
+    return await transactions.run(add)

@@ -32,7 +32,7 @@ class RequestPasswordReset:
         # Per email and per address, registered or not, so a 429 tells nothing either.
         attempts = self._throttle.policy.password_reset(email.value, request.client)
         await self._throttle.check(attempts)
-        await self._transactions.run(lambda: self._throttle.count(attempts))
+        await self._throttle.count_alone(attempts, self._transactions)
         self._requests.submit(email)
 
 

@@ -43,7 +43,7 @@ class ResendVerification:
         return True
 
     async def _issue(self, user_id: int) -> MailMessage | None:
-        user = await self._users.find_by_id(user_id)
+        user = await self._users.get(user_id)
         if user is None:
             raise AccessTokenInvalid
         if user.email_verified:

@@ -1,5 +1,6 @@
 from dataclasses import dataclass, field
 
+from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
 from application.one_time_tokens import OneTimeTokens
 from application.passwords import refuse_common
@@ -11,6 +12,7 @@ from application.ports import (
     UserRepository,
 )
 from application.transactions import Transactions
+from domain.audit import AuditEventType
 from domain.one_time_token import TokenPurpose
 from domain.values import PasswordHash, RawPassword
 
@@ -37,8 +39,10 @@ class ResetPassword:
         clock: Clock,
         transactions: Transactions,
         common_passwords: CommonPasswords,
+        audit: AuditLog,
     ) -> None:
         self._common_passwords = common_passwords
+        self._audit = audit
         self._tokens = tokens
         self._users = users
         self._sessions = sessions
@@ -53,11 +57,20 @@ class ResetPassword:
         # and used up, in the transaction below.
         await self._tokens.holder(request.token, TokenPurpose.PASSWORD_RESET)
         password_hash = await self._hasher.hash(password)
-        await self._transactions.run(lambda: self._reset(request.token, password_hash))
+        await self._transactions.run(
+            lambda: self._reset(request.token, password_hash, request.client)
+        )
 
-    async def _reset(self, token: str, password_hash: PasswordHash) -> None:
+    async def _reset(self, token: str, password_hash: PasswordHash, client: Client) -> None:
         user = await self._tokens.redeem(token, TokenPurpose.PASSWORD_RESET)
         await self._users.set_password_hash(user.id, password_hash)
-        await self._sessions.revoke_all_of_user(user.id, self._clock.now())
+        ended = await self._sessions.revoke_all_of_user(user.id, self._clock.now())
+        await self._audit.record(
+            AuditEventType.PASSWORD_RESET,
+            client,
+            user_id=user.id,
+            actor_id=user.id,
+            detail={"sessionsEnded": ended},
+        )
         if not user.email_verified:
             await self._users.mark_email_verified(user.id)

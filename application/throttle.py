@@ -5,6 +5,7 @@ from datetime import timedelta
 from application.errors import TooManyAttempts
 from application.ports import AttemptCounter, Clock, Metrics
 from application.rate_limits import Attempt, RateLimitPolicy
+from application.transactions import Transactions
 from domain.attempts import Tally
 
 
@@ -40,6 +41,12 @@ class Throttle:
             self._metrics.throttled(holding.limit.name)
             raise TooManyAttempts(retry_after=max(1, math.ceil(longest.total_seconds())))
         return tallies
+
+    async def count_alone(self, attempts: Sequence[Attempt], transactions: Transactions) -> None:
+        """Counts in a unit of work of its own, for an attempt that changes nothing else (a
+        refused signup, a reset request); none at all while the limits are off."""
+        if self.policy.enabled and attempts:
+            await transactions.run(lambda: self.count(attempts))
 
     async def count(self, attempts: Sequence[Attempt]) -> None:
         if not self.policy.enabled:

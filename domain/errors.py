@@ -28,3 +28,10 @@ class UsernameAlreadyExists(DomainError):
 class EmailAlreadyExists(DomainError):
     def __init__(self) -> None:
         super().__init__("Email is already in use")
+
+
+class LastAdministrator(DomainError):
+    """The change would leave no enabled administrator, and nobody could ever administer again."""
+
+    def __init__(self) -> None:
+        super().__init__("The last administrator cannot be removed")

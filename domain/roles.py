@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from enum import Enum
 
-from domain.errors import UnknownRole
+from domain.errors import InvalidField, UnknownRole
 
 
 class Role(Enum):
@@ -46,3 +46,11 @@ def roles_from_names(names: Iterable[str] | None) -> frozenset[Role]:
 def in_canonical_order(roles: Iterable[Role]) -> list[Role]:
     """User, moderator, admin: the order clients display them in."""
     return sorted(set(roles), key=lambda role: role.value)
+
+
+def roles_to_assign(names: Iterable[str]) -> frozenset[Role]:
+    """Roles an administrator sets on an account: exactly those named, at least one."""
+    assigned = frozenset(Role.from_name(name) for name in names)
+    if not assigned:
+        raise InvalidField("roles", "must name at least one role.")
+    return assigned

@@ -57,10 +57,27 @@ class Session:
     revoked_at: datetime | None
     # Bumped by every rotation; a rotation commits only if the generation it read is still current.
     generation: int
+    user_agent: str = ""
+    ip: str = ""
+    """The client address at signin, by the same rule as the rate limits."""
+    last_used_at: datetime | None = None
+    """Signin or the last refresh: a protected request does not write it (see README)."""
 
     @classmethod
-    def begin(cls, user_id: int, now: datetime, lifetime: timedelta) -> "Session":
-        return cls(new_session_id(), user_id, now, now + lifetime, revoked_at=None, generation=0)
+    def begin(
+        cls, user_id: int, now: datetime, lifetime: timedelta, *, user_agent: str = "", ip: str = ""
+    ) -> "Session":
+        return cls(
+            new_session_id(),
+            user_id,
+            now,
+            now + lifetime,
+            revoked_at=None,
+            generation=0,
+            user_agent=user_agent,
+            ip=ip,
+            last_used_at=now,
+        )
 
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at

@@ -25,11 +25,24 @@ class User:
     email: Email
     password_hash: PasswordHash
     roles: frozenset[Role]
+    created_at: datetime | None = None
+    disabled: bool = False
+    """A disabled account cannot sign in and its tokens are refused; an administrator may enable
+    it again."""
     email_verified: bool = False
+    last_signin_at: datetime | None = None
 
     @property
     def ordered_roles(self) -> list[Role]:
         return in_canonical_order(self.roles)
+
+    @property
+    def is_enabled_administrator(self) -> bool:
+        return self.holds_admin_role and not self.disabled
+
+    @property
+    def holds_admin_role(self) -> bool:
+        return Role.ADMIN in self.roles
 
 
 @dataclass(frozen=True, slots=True)

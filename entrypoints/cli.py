@@ -1,4 +1,5 @@
-"""`authgate serve | migrate | create-admin | purge-sessions` (or `python -m entrypoints ...`)."""
+"""`authgate serve | migrate | create-admin | purge-sessions | users | audit` (or
+`python -m entrypoints ...`)."""
 
 import argparse
 import asyncio
@@ -17,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from application.create_administrator import CreateAdministrator, CreateAdministratorRequest
+from application.purge_audit_events import PurgeAuditEvents
 from application.purge_sessions import PurgeSessions
 from domain.errors import DomainError
+from entrypoints import cli_admin
 from entrypoints.container import build_container
 from entrypoints.settings import Settings, SettingsError
 
@@ -43,7 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     admin.add_argument("--username", required=True)
     admin.add_argument("--email", required=True)
-    commands.add_parser("purge-sessions", help="delete ended sessions and expired refresh tokens")
+    commands.add_parser(
+        "purge-sessions",
+        help="delete ended sessions, expired refresh tokens and audit events past retention",
+    )
+    cli_admin.add_commands(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -64,8 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "create-admin":
         return create_admin(settings, args.username, args.email)
-    purged = asyncio.run(_in_request(settings, _purge))
-    print(f"purged {purged} ended sessions")
+    if args.command in ("users", "audit"):
+        asyncio.run(migrate(settings))
+        return cli_admin.run(settings, args, _in_request)
+    purged, events = asyncio.run(_in_request(settings, _purge))
+    print(f"purged {purged} ended sessions and {events} old audit events")
     return 0
 
 
@@ -129,8 +139,9 @@ def _prompt_password() -> str | None:
     return password
 
 
-async def _purge(container: AsyncContainer) -> int:
-    return await (await container.get(PurgeSessions)).execute()
+async def _purge(container: AsyncContainer) -> tuple[int, int]:
+    sessions = await (await container.get(PurgeSessions)).execute()
+    return sessions, await (await container.get(PurgeAuditEvents)).execute()
 
 
 async def _in_request(settings: Settings, work: Callable[[AsyncContainer], Awaitable[_T]]) -> _T:

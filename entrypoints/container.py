@@ -26,6 +26,7 @@ from adapters.mail.outbox import OutboxMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.memory import (
     InMemoryAttemptCounter,
+    InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
@@ -39,21 +40,37 @@ from adapters.redis.client import create_redis
 from adapters.refresh_tokens import HmacRefreshTokenSuccession
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
 from adapters.sqlalchemy.attempts import SqlAlchemyAttemptCounter
+from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from application.audit_log import AuditLog
 from application.authenticate_user import AuthenticateUser, SigninRules
 from application.authorize_access import AuthorizeAccess
+from application.authorize_administrator import AuthorizeAdministrator
+from application.change_password import ChangePassword
 from application.create_administrator import CreateAdministrator
+from application.delete_own_account import DeleteOwnAccount
+from application.delete_user import DeleteUser
+from application.disable_user import DisableUser
+from application.enable_user import EnableUser
+from application.end_own_session import EndOwnSession
+from application.end_own_sessions import EndOwnSessions
+from application.end_user_sessions import EndUserSessions
+from application.get_own_account import GetOwnAccount
+from application.get_user import GetUser
 from application.identify_caller import IdentifyCaller
+from application.list_own_sessions import ListOwnSessions
+from application.list_users import ListUsers
 from application.one_time_tokens import OneTimeTokens, TokenPolicy
 from application.ports import (
     AccessTokenIssuer,
     AccessTokenVerifier,
     AttemptCounter,
+    AuditTrail,
     Clock,
     CommonPasswords,
     Mailer,
@@ -68,14 +85,17 @@ from application.ports import (
     UnitOfWork,
     UserRepository,
 )
+from application.purge_audit_events import AuditPolicy, PurgeAuditEvents
 from application.purge_sessions import PurgeSessions
 from application.rate_limits import RateLimitPolicy
+from application.read_audit_trail import ReadAuditTrail
 from application.refresh_session import RefreshSession
 from application.register_user import RegisterUser
 from application.request_password_reset import RequestPasswordReset, SendPasswordReset
 from application.resend_verification import ResendVerification
 from application.reset_password import ResetPassword
 from application.session_policy import SessionPolicy
+from application.set_user_roles import SetUserRoles
 from application.sign_out import SignOut
 from application.throttle import Throttle
 from application.transactions import RetryPolicy, Transactions
@@ -111,6 +131,10 @@ class CoreProvider(Provider):
     @provide
     def rate_limit_policy(self, settings: Settings) -> RateLimitPolicy:
         return settings.rate_limit_policy
+
+    @provide
+    def audit_policy(self, settings: Settings) -> AuditPolicy:
+        return settings.audit_policy
 
     clock = provide(SystemClock, provides=Clock)
     metrics = provide(CountingMetrics, provides=Metrics)
@@ -190,6 +214,23 @@ class UseCaseProvider(Provider):
     reset_password = provide(ResetPassword)
     verify_email = provide(VerifyEmail)
     resend_verification = provide(ResendVerification)
+    audit_log = provide(AuditLog)
+    authorize_administrator = provide(AuthorizeAdministrator)
+    get_own_account = provide(GetOwnAccount)
+    change_password = provide(ChangePassword)
+    delete_own_account = provide(DeleteOwnAccount)
+    list_own_sessions = provide(ListOwnSessions)
+    end_own_session = provide(EndOwnSession)
+    end_own_sessions = provide(EndOwnSessions)
+    list_users = provide(ListUsers)
+    get_user = provide(GetUser)
+    set_user_roles = provide(SetUserRoles)
+    disable_user = provide(DisableUser)
+    enable_user = provide(EnableUser)
+    delete_user = provide(DeleteUser)
+    end_user_sessions = provide(EndUserSessions)
+    read_audit_trail = provide(ReadAuditTrail)
+    purge_audit_events = provide(PurgeAuditEvents)
 
 
 class SqlStorageProvider(Provider):
@@ -223,6 +264,7 @@ class SqlStorageProvider(Provider):
         SqlAlchemyOneTimeTokenStore, provides=OneTimeTokenStore, scope=Scope.REQUEST
     )
     attempts = provide(SqlAlchemyAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
+    audit_trail = provide(SqlAlchemyAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
 
 
 class SqliteStorageProvider(SqlStorageProvider):
@@ -260,6 +302,8 @@ class InMemoryStorageProvider(Provider):
         InMemoryOneTimeTokenStore, provides=OneTimeTokenStore, scope=Scope.REQUEST
     )
     attempts = provide(InMemoryAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
+
+    audit_trail = provide(InMemoryAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
 
 
 class RedisAttemptsProvider(Provider):

@@ -19,6 +19,7 @@ from adapters.jwt_tokens import MIN_SECRET_BYTES
 from adapters.mail.delivery import DeliveryPolicy
 from adapters.mail.smtp import SmtpServer
 from application.one_time_tokens import TOKEN_PLACEHOLDER, TokenPolicy
+from application.purge_audit_events import AuditPolicy
 from application.rate_limits import RateLimitPolicy
 from application.session_policy import SessionPolicy
 from application.transactions import RetryPolicy
@@ -83,6 +84,8 @@ class Settings:
     node at once. Off by default: MySQL has no such variable."""
     max_body_size: int = _setting(64 * 1024, "MAX_BODY_SIZE", low=1024)
     session_purge_interval: int = _setting(3600, "SESSION_PURGE_INTERVAL", low=0)
+    """Also when audit events past their retention are purged."""
+    audit_retention_days: int = _setting(90, "AUDIT_RETENTION_DAYS", low=1)
     smtp_url: str = _setting("", "SMTP_URL", secret=True)
     """Empty: mail goes to the outbox folder under `data_dir`."""
     mail_from: str = _setting("Authgate <no-reply@localhost>", "MAIL_FROM")
@@ -170,6 +173,10 @@ class Settings:
             reset_email=limit("reset_email"),
             reset_address=limit("reset_address"),
         )
+
+    @property
+    def audit_policy(self) -> AuditPolicy:
+        return AuditPolicy(retention=timedelta(days=self.audit_retention_days))
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

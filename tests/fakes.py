@@ -84,9 +84,17 @@ class YieldingSessionStore(SessionStore):
         await asyncio.sleep(0)
         await self._inner.revoke(session_id, at)
 
-    async def revoke_all_of_user(self, user_id: int, at: datetime) -> None:
+    async def live_sessions(self, user_id: int, now: datetime) -> list[Session]:
         await asyncio.sleep(0)
-        await self._inner.revoke_all_of_user(user_id, at)
+        return await self._inner.live_sessions(user_id, now)
+
+    async def revoke_of_user(self, user_id: int, session_id: str, at: datetime) -> bool:
+        await asyncio.sleep(0)
+        return await self._inner.revoke_of_user(user_id, session_id, at)
+
+    async def revoke_all_of_user(self, user_id: int, at: datetime, keep: str | None = None) -> int:
+        await asyncio.sleep(0)
+        return await self._inner.revoke_all_of_user(user_id, at, keep)
 
     async def purge(self, now: datetime) -> int:
         await asyncio.sleep(0)

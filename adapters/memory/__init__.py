@@ -3,6 +3,7 @@ several workers do not share it."""
 
 from adapters.memory.storage import (
     InMemoryAttemptCounter,
+    InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
@@ -13,6 +14,7 @@ from adapters.memory.storage import (
 
 __all__ = [
     "InMemoryAttemptCounter",
+    "InMemoryAuditTrail",
     "InMemoryOneTimeTokenStore",
     "InMemoryPrincipalFinder",
     "InMemorySessionStore",

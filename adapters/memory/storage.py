@@ -7,15 +7,20 @@ from datetime import datetime
 
 from application.ports import (
     AttemptCounter,
+    AuditSearch,
+    AuditTrail,
     OneTimeTokenStore,
     PrincipalFinder,
     SessionStore,
     UnitOfWork,
     UserRepository,
+    UserSearch,
 )
 from domain.attempts import Limit, Tally
+from domain.audit import AuditEvent
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.one_time_token import IssuedOneTimeToken, TokenPurpose
+from domain.roles import Role
 from domain.session import IssuedRefreshToken, Session
 from domain.user import NewUser, Principal, User
 from domain.values import Email, PasswordHash, Username
@@ -28,7 +33,9 @@ class InMemoryStorage:
     refresh_tokens: dict[str, IssuedRefreshToken] = field(default_factory=dict)
     one_time_tokens: dict[str, IssuedOneTimeToken] = field(default_factory=dict)
     attempts: dict[str, Tally] = field(default_factory=dict)
+    audit_events: list[AuditEvent] = field(default_factory=list)
     next_user_id: int = 1
+    next_audit_id: int = 1
 
     def delete_user(self, user_id: int) -> None:
         """What ON DELETE CASCADE does in SQL: the user's sessions and tokens go too."""
@@ -75,6 +82,7 @@ class InMemoryUserRepository(UserRepository):
             email=user.email,
             password_hash=user.password_hash,
             roles=user.roles,
+            created_at=user.created_at,
         )
         self._storage.users[stored.id] = stored
         self._storage.next_user_id += 1
@@ -92,8 +100,42 @@ class InMemoryUserRepository(UserRepository):
         user = self._storage.users[user_id]
         self._storage.users[user_id] = replace(user, password_hash=password_hash)
 
-    async def find_by_id(self, user_id: int) -> User | None:
+    async def get(self, user_id: int) -> User | None:
         return self._storage.users.get(user_id)
+
+    async def search(self, search: UserSearch) -> list[User]:
+        found = [
+            user
+            for user_id, user in sorted(self._storage.users.items())
+            if user_id > search.after_id and _matches(user, search)
+        ]
+        return found[: search.limit]
+
+    async def set_roles(self, user_id: int, roles: frozenset[Role]) -> None:
+        self._replace(user_id, roles=roles)
+
+    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+        self._replace(user_id, disabled=disabled)
+
+    async def delete(self, user_id: int) -> None:
+        self._storage.delete_user(user_id)
+
+    async def record_signin(self, user_id: int, at: datetime) -> None:
+        self._replace(user_id, last_signin_at=at)
+
+    async def hold_administrators(self) -> None:
+        """Nothing to hold: a unit of work here never yields to another between its awaits."""
+
+    async def keep_another_administrator(self, user_id: int) -> bool:
+        return any(
+            user.is_enabled_administrator and user.id != user_id
+            for user in self._storage.users.values()
+        )
+
+    def _replace(self, user_id: int, **changes: object) -> None:
+        user = self._storage.users.get(user_id)
+        if user is not None:
+            self._storage.users[user_id] = replace(user, **changes)  # type: ignore[arg-type]
 
     async def find_by_email(self, email: Email) -> User | None:
         return next((u for u in self._storage.users.values() if u.email.key == email.key), None)
@@ -111,6 +153,16 @@ class InMemoryUserRepository(UserRepository):
         )
 
 
+def _matches(user: User, search: UserSearch) -> bool:
+    if search.prefix is not None and not (
+        user.username.key.startswith(search.prefix) or user.email.key.startswith(search.prefix)
+    ):
+        return False
+    if search.role is not None and search.role not in user.roles:
+        return False
+    return search.disabled is None or user.disabled == search.disabled
+
+
 class InMemoryPrincipalFinder(PrincipalFinder):
     def __init__(self, storage: InMemoryStorage) -> None:
         self._storage = storage
@@ -118,7 +170,7 @@ class InMemoryPrincipalFinder(PrincipalFinder):
     async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
         user = self._storage.users.get(user_id)
         session = self._storage.sessions.get(session_id)
-        if user is None or session is None or session.user_id != user_id:
+        if user is None or session is None or session.user_id != user_id or user.disabled:
             return None
         if not session.is_live(now):
             return None
@@ -149,7 +201,9 @@ class InMemorySessionStore(SessionStore):
             return False
         if current.generation != session.generation:
             return False
-        self._storage.sessions[session.id] = replace(current, generation=current.generation + 1)
+        self._storage.sessions[session.id] = replace(
+            current, generation=current.generation + 1, last_used_at=retired_at
+        )
         tokens = self._storage.refresh_tokens
         for digest, token in tokens.items():
             if token.session_id == session.id and token.rotated_at is None:
@@ -162,10 +216,26 @@ class InMemorySessionStore(SessionStore):
         if session is not None and session.revoked_at is None:
             self._storage.sessions[session_id] = replace(session, revoked_at=at)
 
-    async def revoke_all_of_user(self, user_id: int, at: datetime) -> None:
-        for session in list(self._storage.sessions.values()):
-            if session.user_id == user_id and session.revoked_at is None:
-                self._storage.sessions[session.id] = replace(session, revoked_at=at)
+    async def live_sessions(self, user_id: int, now: datetime) -> list[Session]:
+        live = [s for s in self._storage.sessions.values() if s.user_id == user_id]
+        return sorted((s for s in live if s.is_live(now)), key=lambda s: s.created_at, reverse=True)
+
+    async def revoke_of_user(self, user_id: int, session_id: str, at: datetime) -> bool:
+        session = self._storage.sessions.get(session_id)
+        if session is None or session.user_id != user_id or not session.is_live(at):
+            return False
+        self._storage.sessions[session_id] = replace(session, revoked_at=at)
+        return True
+
+    async def revoke_all_of_user(self, user_id: int, at: datetime, keep: str | None = None) -> int:
+        ending = [
+            s
+            for s in self._storage.sessions.values()
+            if s.user_id == user_id and s.id != keep and s.revoked_at is None
+        ]
+        for session in ending:
+            self._storage.sessions[session.id] = replace(session, revoked_at=at)
+        return len(ending)
 
     async def purge(self, now: datetime) -> int:
         ended = [s.id for s in self._storage.sessions.values() if not s.is_live(now)]
@@ -219,3 +289,29 @@ class InMemoryAttemptCounter(AttemptCounter):
 
     async def clear(self, key: str) -> None:
         self._storage.attempts.pop(key, None)
+
+
+class InMemoryAuditTrail(AuditTrail):
+    def __init__(self, storage: InMemoryStorage) -> None:
+        self._storage = storage
+
+    async def record(self, event: AuditEvent) -> None:
+        self._storage.audit_events.append(replace(event, id=self._storage.next_audit_id))
+        self._storage.next_audit_id += 1
+
+    async def search(self, search: AuditSearch) -> list[AuditEvent]:
+        found = [
+            event
+            for event in reversed(self._storage.audit_events)
+            if (search.before_id is None or (event.id or 0) < search.before_id)
+            and (search.user_id is None or event.user_id == search.user_id)
+            and (search.type is None or event.type == search.type)
+        ]
+        return found[: search.limit]
+
+    async def purge(self, before: datetime) -> int:
+        events = self._storage.audit_events
+        kept = [event for event in events if event.at >= before]
+        purged = len(events) - len(kept)
+        events[:] = kept
+        return purged

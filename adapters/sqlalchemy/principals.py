@@ -10,7 +10,7 @@ from domain.roles import Role
 from domain.user import Principal
 
 # One row per role held (one row with a NULL role for a user holding none); no row at all when
-# the user is gone or the session is unknown, ended or not the user's.
+# the user is gone or disabled, or the session is unknown, ended or not the user's.
 PRINCIPAL_QUERY = (
     select(user_roles.c.role_id)
     .select_from(
@@ -23,6 +23,7 @@ PRINCIPAL_QUERY = (
         sessions.c.user_id == bindparam("user_id"),
         sessions.c.revoked_at.is_(None),
         sessions.c.expires_at > bindparam("now"),
+        users.c.disabled.is_(False),
     )
 )
 

@@ -3,7 +3,13 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
-from adapters.sqlalchemy.tables import attempt_counters, refresh_tokens, sessions
+from adapters.sqlalchemy.tables import (
+    ADDRESS_LENGTH,
+    USER_AGENT_LENGTH,
+    attempt_counters,
+    refresh_tokens,
+    sessions,
+)
 from application.ports import SessionStore
 from domain.session import IssuedRefreshToken, Session
 
@@ -22,6 +28,9 @@ _TOKEN_WITH_SESSION = (
         sessions.c.expires_at,
         sessions.c.revoked_at,
         sessions.c.generation,
+        sessions.c.user_agent,
+        sessions.c.ip,
+        sessions.c.last_used_at,
     )
     .select_from(refresh_tokens.join(sessions, sessions.c.id == refresh_tokens.c.session_id))
     .where(refresh_tokens.c.digest == bindparam("digest"))
@@ -37,7 +46,7 @@ _ADVANCE_GENERATION = (
         sessions.c.generation == bindparam("read_generation"),
         sessions.c.revoked_at.is_(None),
     )
-    .values(generation=bindparam("next_generation"))
+    .values(generation=bindparam("next_generation"), last_used_at=bindparam("used_at"))
 )
 _RETIRE_LIVE_TOKENS = (
     update(refresh_tokens)
@@ -47,14 +56,38 @@ _RETIRE_LIVE_TOKENS = (
     )
     .values(rotated_at=bindparam("retired_at"))
 )
-_REVOKE_ALL_OF_USER = (
-    update(sessions)
-    .where(sessions.c.user_id == bindparam("of_user"), sessions.c.revoked_at.is_(None))
-    .values(revoked_at=bindparam("at"))
-)
 _REVOKE = (
     update(sessions)
     .where(sessions.c.id == bindparam("session_id"), sessions.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("at"))
+)
+_LIVE_OF_USER = (
+    select(sessions)
+    .where(
+        sessions.c.user_id == bindparam("user_id"),
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > bindparam("now"),
+    )
+    .order_by(sessions.c.created_at.desc(), sessions.c.id)
+)
+_REVOKE_OF_USER = (
+    update(sessions)
+    .where(
+        sessions.c.id == bindparam("session_id"),
+        sessions.c.user_id == bindparam("of_user"),
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > bindparam("at"),
+    )
+    .values(revoked_at=bindparam("at"))
+)
+# "keep" is a session id or "", which no session has.
+_REVOKE_ALL_OF_USER = (
+    update(sessions)
+    .where(
+        sessions.c.user_id == bindparam("of_user"),
+        sessions.c.id != bindparam("keep"),
+        sessions.c.revoked_at.is_(None),
+    )
     .values(revoked_at=bindparam("at"))
 )
 
@@ -88,6 +121,9 @@ class SqlAlchemySessionStore(SessionStore):
             expires_at=row.expires_at,
             revoked_at=row.revoked_at,
             generation=row.generation,
+            user_agent=row.user_agent,
+            ip=row.ip,
+            last_used_at=row.last_used_at,
         )
         return token, session
 
@@ -102,6 +138,7 @@ class SqlAlchemySessionStore(SessionStore):
                 "session_id": session.id,
                 "read_generation": session.generation,
                 "next_generation": session.generation + 1,
+                "used_at": retired_at,
             },
         )
         if advanced.rowcount != 1:
@@ -115,8 +152,34 @@ class SqlAlchemySessionStore(SessionStore):
     async def revoke(self, session_id: str, at: datetime) -> None:
         await self._database.execute(_REVOKE, {"session_id": session_id, "at": at})
 
-    async def revoke_all_of_user(self, user_id: int, at: datetime) -> None:
-        await self._database.execute(_REVOKE_ALL_OF_USER, {"of_user": user_id, "at": at})
+    async def live_sessions(self, user_id: int, now: datetime) -> list[Session]:
+        result = await self._database.execute(_LIVE_OF_USER, {"user_id": user_id, "now": now})
+        return [
+            Session(
+                id=row.id,
+                user_id=row.user_id,
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+                revoked_at=row.revoked_at,
+                generation=row.generation,
+                user_agent=row.user_agent,
+                ip=row.ip,
+                last_used_at=row.last_used_at,
+            )
+            for row in result.all()
+        ]
+
+    async def revoke_of_user(self, user_id: int, session_id: str, at: datetime) -> bool:
+        revoked = await self._database.execute(
+            _REVOKE_OF_USER, {"session_id": session_id, "of_user": user_id, "at": at}
+        )
+        return revoked.rowcount == 1
+
+    async def revoke_all_of_user(self, user_id: int, at: datetime, keep: str | None = None) -> int:
+        revoked = await self._database.execute(
+            _REVOKE_ALL_OF_USER, {"of_user": user_id, "keep": keep or "", "at": at}
+        )
+        return revoked.rowcount
 
     async def purge(self, now: datetime) -> int:
         ended = await self._database.execute(
@@ -141,6 +204,9 @@ def _session_row(session: Session) -> dict[str, object]:
         "expires_at": session.expires_at,
         "revoked_at": session.revoked_at,
         "generation": session.generation,
+        "user_agent": session.user_agent[:USER_AGENT_LENGTH],
+        "ip": session.ip[:ADDRESS_LENGTH],
+        "last_used_at": session.last_used_at,
     }
 
 

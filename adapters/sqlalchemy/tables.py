@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     CHAR,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -15,8 +16,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
@@ -64,6 +67,10 @@ def timestamp() -> UtcDateTime:
     return UtcDateTime()
 
 
+USER_AGENT_LENGTH = 256
+ADDRESS_LENGTH = 45  # the longest IPv6 text
+AUDIT_DETAIL_LENGTH = 2000
+
 metadata = MetaData()
 
 roles = Table(
@@ -85,7 +92,9 @@ users = Table(
     Column("email_key", lookup_key(254), nullable=False),
     Column("password", String(255), nullable=False),
     Column("created_at", timestamp(), nullable=False),
-    Column("email_verified", Boolean(), nullable=False, default=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("email_verified", Boolean, nullable=False, server_default=false()),
+    Column("last_signin_at", timestamp(), nullable=True),
     UniqueConstraint("username_key", name="uq_users_username_key"),
     UniqueConstraint("email_key", name="uq_users_email_key"),
     **MYSQL_TABLE_OPTIONS,
@@ -110,6 +119,9 @@ sessions = Table(
     Column("expires_at", timestamp(), nullable=False, index=True),
     Column("revoked_at", timestamp(), nullable=True),
     Column("generation", Integer, nullable=False),
+    Column("user_agent", String(USER_AGENT_LENGTH), nullable=False, server_default=""),
+    Column("ip", String(ADDRESS_LENGTH), nullable=False, server_default=""),
+    Column("last_used_at", timestamp(), nullable=True),
     **MYSQL_TABLE_OPTIONS,
 )
 
@@ -152,5 +164,34 @@ attempt_counters = Table(
     Column("attempts", Integer, nullable=False),
     Column("last_at", timestamp(), nullable=False),
     Column("expires_at", timestamp(), nullable=False, index=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# One row: every change that may take an administrator away writes it first (see
+# `SqlAlchemyUserRepository.hold_administrators`).
+admin_guard = Table(
+    "admin_guard",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", Integer, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# No foreign keys: the trail outlives the accounts it names.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", timestamp(), nullable=False, index=True),
+    Column("type", String(32), nullable=False),
+    Column("user_id", Integer, nullable=True),
+    Column("actor_id", Integer, nullable=True),
+    Column("ip", String(ADDRESS_LENGTH), nullable=False),
+    Column("user_agent", String(USER_AGENT_LENGTH), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_audit_events_user_id", "user_id", "id"),
+    Index("ix_audit_events_type", "type", "id"),
     **MYSQL_TABLE_OPTIONS,
 )

@@ -1,27 +1,73 @@
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Row,
+    String,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
-from adapters.sqlalchemy.tables import user_roles, users
-from application.ports import UserRepository
+from adapters.sqlalchemy.tables import admin_guard, user_roles, users
+from application.ports import UserRepository, UserSearch
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.roles import Role
 from domain.user import NewUser, User
 from domain.values import Email, PasswordHash, Username
 
-_USERS_WITH_ROLES = select(
+_USER_COLUMNS = (
     users.c.id,
     users.c.username,
     users.c.email,
     users.c.password,
+    users.c.created_at,
+    users.c.disabled,
     users.c.email_verified,
+    users.c.last_signin_at,
     user_roles.c.role_id,
-).select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
+)
+_USERS_WITH_ROLES = select(*_USER_COLUMNS).select_from(
+    users.outerjoin(user_roles, user_roles.c.user_id == users.c.id)
+)
 _USER_WITH_ROLES = _USERS_WITH_ROLES.where(users.c.username_key == bindparam("username_key"))
 _USER_BY_ID = _USERS_WITH_ROLES.where(users.c.id == bindparam("user_id"))
+_USERS_BY_IDS = _USERS_WITH_ROLES.where(
+    users.c.id.in_(bindparam("user_ids", expanding=True))
+).order_by(users.c.id)
+# One statement for every combination of filters: a filter left NULL matches everything. The
+# prefix arrives with LIKE's wildcards escaped.
+_LIKE_ESCAPE = "!"
+_prefix = bindparam("prefix", type_=String)
+_role = bindparam("role_id", type_=Integer)
+_disabled = bindparam("disabled", type_=Boolean)
+_SEARCH = (
+    select(users.c.id)
+    .where(
+        users.c.id > bindparam("after_id"),
+        or_(
+            _prefix.is_(None),
+            users.c.username_key.like(_prefix, escape=_LIKE_ESCAPE),
+            users.c.email_key.like(_prefix, escape=_LIKE_ESCAPE),
+        ),
+        or_(
+            _role.is_(None),
+            exists().where(user_roles.c.user_id == users.c.id, user_roles.c.role_id == _role),
+        ),
+        or_(_disabled.is_(None), users.c.disabled == _disabled),
+    )
+    .order_by(users.c.id)
+    .limit(bindparam("limit"))
+)
 _USER_BY_EMAIL = _USERS_WITH_ROLES.where(users.c.email_key == bindparam("email_key"))
 _MARK_EMAIL_VERIFIED = (
     update(users).where(users.c.id == bindparam("user_id")).values(email_verified=True)
@@ -38,6 +84,35 @@ _SET_PASSWORD = (
     update(users)
     .where(users.c.id == bindparam("user_id"))
     .values(password=bindparam("password_hash"))
+)
+_REVOKE_ROLES = delete(user_roles).where(user_roles.c.user_id == bindparam("user_id"))
+_SET_DISABLED = (
+    update(users).where(users.c.id == bindparam("user_id")).values(disabled=bindparam("disabled"))
+)
+_RECORD_SIGNIN = (
+    update(users).where(users.c.id == bindparam("user_id")).values(last_signin_at=bindparam("at"))
+)
+_DELETE_USER = delete(users).where(users.c.id == bindparam("user_id"))
+_GUARD_ROW = admin_guard.c.id == 1
+_HOLD_ADMINISTRATORS = (
+    update(admin_guard).where(_GUARD_ROW).values(generation=admin_guard.c.generation + 1)
+)
+# Written only if another enabled administrator exists: the database decides, on the row every
+# administrative change writes, so the answer cannot go stale before the change commits. The
+# subquery reads other tables than the one updated, which MySQL requires.
+_KEEP_ANOTHER_ADMINISTRATOR = (
+    update(admin_guard)
+    .where(
+        _GUARD_ROW,
+        exists()
+        .select_from(users.join(user_roles, user_roles.c.user_id == users.c.id))
+        .where(
+            user_roles.c.role_id == Role.ADMIN.value,
+            users.c.disabled.is_(False),
+            users.c.id != bindparam("user_id"),
+        ),
+    )
+    .values(generation=admin_guard.c.generation + 1)
 )
 
 
@@ -67,14 +142,17 @@ class SqlAlchemyUserRepository(UserRepository):
         await self._database.execute(
             _INSERT_ROLE_GRANT, [{"user_id": user_id, "role_id": r.value} for r in user.roles]
         )
-        return User(user_id, user.username, user.email, user.password_hash, user.roles)
+        return User(
+            user_id,
+            user.username,
+            user.email,
+            user.password_hash,
+            user.roles,
+            created_at=user.created_at,
+        )
 
     async def find_by_username(self, username: Username) -> User | None:
         result = await self._database.execute(_USER_WITH_ROLES, {"username_key": username.key})
-        return _user_from(result.all())
-
-    async def find_by_id(self, user_id: int) -> User | None:
-        result = await self._database.execute(_USER_BY_ID, {"user_id": user_id})
         return _user_from(result.all())
 
     async def find_by_email(self, email: Email) -> User | None:
@@ -99,6 +177,49 @@ class SqlAlchemyUserRepository(UserRepository):
             _SET_PASSWORD, {"user_id": user_id, "password_hash": password_hash.value}
         )
 
+    async def get(self, user_id: int) -> User | None:
+        result = await self._database.execute(_USER_BY_ID, {"user_id": user_id})
+        return _user_from(result.all())
+
+    async def search(self, search: UserSearch) -> list[User]:
+        found = await self._database.execute(
+            _SEARCH,
+            {
+                "after_id": search.after_id,
+                "prefix": None if search.prefix is None else _like_prefix(search.prefix),
+                "role_id": None if search.role is None else search.role.value,
+                "disabled": search.disabled,
+                "limit": search.limit,
+            },
+        )
+        user_ids = list(found.scalars())
+        if not user_ids:
+            return []
+        result = await self._database.execute(_USERS_BY_IDS, {"user_ids": user_ids})
+        return _users_from(result.all())
+
+    async def set_roles(self, user_id: int, roles: frozenset[Role]) -> None:
+        await self._database.execute(_REVOKE_ROLES, {"user_id": user_id})
+        await self._database.execute(
+            _INSERT_ROLE_GRANT, [{"user_id": user_id, "role_id": role.value} for role in roles]
+        )
+
+    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+        await self._database.execute(_SET_DISABLED, {"user_id": user_id, "disabled": disabled})
+
+    async def delete(self, user_id: int) -> None:
+        await self._database.execute(_DELETE_USER, {"user_id": user_id})
+
+    async def record_signin(self, user_id: int, at: datetime) -> None:
+        await self._database.execute(_RECORD_SIGNIN, {"user_id": user_id, "at": at})
+
+    async def hold_administrators(self) -> None:
+        await self._database.execute(_HOLD_ADMINISTRATORS)
+
+    async def keep_another_administrator(self, user_id: int) -> bool:
+        kept = await self._database.execute(_KEEP_ANOTHER_ADMINISTRATOR, {"user_id": user_id})
+        return kept.rowcount == 1
+
 
 def _user_from(rows: Sequence[Row[Any]]) -> User | None:
     if not rows:
@@ -110,8 +231,25 @@ def _user_from(rows: Sequence[Row[Any]]) -> User | None:
         email=Email(first.email),
         password_hash=PasswordHash(first.password),
         roles=frozenset(Role(row.role_id) for row in rows if row.role_id is not None),
+        created_at=first.created_at,
+        disabled=bool(first.disabled),
         email_verified=bool(first.email_verified),
+        last_signin_at=first.last_signin_at,
     )
+
+
+def _users_from(rows: Sequence[Row[Any]]) -> list[User]:
+    """Rows ordered by user id, one per role held."""
+    by_user: dict[int, list[Row[Any]]] = {}
+    for row in rows:
+        by_user.setdefault(row.id, []).append(row)
+    return [user for group in by_user.values() if (user := _user_from(group)) is not None]
+
+
+def _like_prefix(prefix: str) -> str:
+    # Not a backslash, which MySQL string literals would read as an escape of their own.
+    escaped = "".join(_LIKE_ESCAPE + c if c in "!%_" else c for c in prefix)
+    return f"{escaped}%"
 
 
 def _duplicate(error: IntegrityError) -> Exception:

@@ -13,8 +13,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from application.ports import OutgoingMail, PasswordResetRequests
+from application.purge_audit_events import PurgeAuditEvents
 from application.purge_sessions import PurgeSessions
 from entrypoints.container import build_container
+from entrypoints.http.account import AccountController
+from entrypoints.http.admin import AdminController
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
 from entrypoints.http.cors import json_preflight_refusals
@@ -54,13 +57,20 @@ def create_app(
     app = Litestar(
         route_handlers=[
             DishkaRouter(
-                "", route_handlers=[AuthController, RecoveryController, ContentController]
+                "",
+                route_handlers=[
+                    AuthController,
+                    RecoveryController,
+                    ContentController,
+                    AccountController,
+                    AdminController,
+                ],
             ),
         ],
         lifespan=[lifespan],
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
             allow_headers=_ALLOWED_HEADERS,
             allow_credentials=True,
             # Not a CORS-safelisted header: a page on another origin could not read it otherwise.
@@ -86,9 +96,9 @@ async def _purge_periodically(container: AsyncContainer, interval: int) -> None:
         await asyncio.sleep(interval)
         try:
             async with container(scope=Scope.REQUEST) as request_container:
-                purge = await request_container.get(PurgeSessions)
-                purged = await purge.execute()
-            logger.info("purged %d ended sessions", purged)
+                purged = await (await request_container.get(PurgeSessions)).execute()
+                events = await (await request_container.get(PurgeAuditEvents)).execute()
+            logger.info("purged %d ended sessions and %d old audit events", purged, events)
         except Exception:
             # A database hiccup must not end the loop; the next round tries again.
             logger.exception("purging ended sessions failed")

@@ -11,6 +11,8 @@ from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -21,7 +23,9 @@ from application.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
     AccessTokenMissing,
+    AccountDisabled,
     ApplicationError,
+    CurrentPasswordIncorrect,
     EmailNotVerified,
     InvalidCredentials,
     OneTimeTokenInvalid,
@@ -32,15 +36,18 @@ from application.errors import (
     RefreshTokenReused,
     RefreshTokenUnknown,
     RoleRequired,
+    SessionNotFound,
     StorageConflict,
     StorageUnavailable,
     TemporarilyUnavailable,
     TooManyAttempts,
+    UserNotFound,
 )
 from domain.errors import (
     DomainError,
     EmailAlreadyExists,
     InvalidField,
+    LastAdministrator,
     UnknownRole,
     UsernameAlreadyExists,
 )
@@ -87,6 +94,14 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
     # One message for reset and verification tokens alike, as the contract words it.
     OneTimeTokenInvalid: (HTTP_400_BAD_REQUEST, lambda _: "Reset token is invalid or expired."),
     EmailNotVerified: (HTTP_403_FORBIDDEN, lambda _: "Email is not verified."),
+    AccountDisabled: (HTTP_403_FORBIDDEN, lambda _: "Account is disabled."),
+    CurrentPasswordIncorrect: (HTTP_400_BAD_REQUEST, lambda _: "Current password is incorrect."),
+    UserNotFound: (HTTP_404_NOT_FOUND, lambda _: "User not found."),
+    SessionNotFound: (HTTP_404_NOT_FOUND, lambda _: "Session not found."),
+    LastAdministrator: (
+        HTTP_409_CONFLICT,
+        lambda _: "The last administrator cannot be removed.",
+    ),
     TemporarilyUnavailable: (
         HTTP_503_SERVICE_UNAVAILABLE,
         lambda _: "Service temporarily unavailable. Please try again.",

@@ -1,5 +1,8 @@
 """Request and response bodies, in the field names and order the existing clients use."""
 
+from datetime import datetime
+from typing import Any
+
 import msgspec
 
 
@@ -56,3 +59,71 @@ class RefreshAnswer(msgspec.Struct):
     refreshToken: str  # noqa: N815
     tokenType: str  # noqa: N815
     expiresIn: int  # noqa: N815
+
+
+class ChangePasswordBody(msgspec.Struct, rename="camel"):
+    current_password: str
+    new_password: str
+
+
+class PasswordBody(msgspec.Struct):
+    password: str
+
+
+class RolesBody(msgspec.Struct):
+    roles: list[str]
+
+
+class OwnAccountAnswer(msgspec.Struct, rename="camel"):
+    id: int
+    username: str
+    email: str
+    roles: list[str]
+    """`ROLE_*`, as in the signin answer."""
+    email_verified: bool
+    created_at: datetime | None
+
+
+class UserAnswer(msgspec.Struct, rename="camel"):
+    id: int
+    username: str
+    email: str
+    roles: list[str]
+    disabled: bool
+    email_verified: bool
+    created_at: datetime | None
+    last_signin_at: datetime | None
+
+
+class UsersPageAnswer(msgspec.Struct, rename="camel"):
+    items: list[UserAnswer]
+    next_cursor: str | None
+    """Pass it as `cursor` for the next page; null on the last."""
+
+
+class SessionAnswer(msgspec.Struct, rename="camel"):
+    id: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    """At signin, then at each refresh; not on every request."""
+    user_agent: str
+    ip: str
+    current: bool
+    """The session of the token that asked."""
+
+
+class AuditEventAnswer(msgspec.Struct, rename="camel"):
+    id: int
+    at: datetime
+    type: str
+    user_id: int | None
+    actor_id: int | None
+    ip: str
+    user_agent: str
+    detail: dict[str, Any]
+
+
+class AuditPageAnswer(msgspec.Struct, rename="camel"):
+    items: list[AuditEventAnswer]
+    next_cursor: str | None

@@ -12,6 +12,7 @@ from adapters.common_passwords import ZxcvbnCommonPasswords
 from adapters.jwt_tokens import JwtAccessTokens
 from adapters.memory import (
     InMemoryAttemptCounter,
+    InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
@@ -20,6 +21,7 @@ from adapters.memory import (
     InMemoryUserRepository,
 )
 from adapters.metrics import CountingMetrics
+from application.audit_log import AuditLog
 from application.errors import OneTimeTokenInvalid
 from application.identify_caller import IdentifyCaller
 from application.one_time_tokens import OneTimeTokens, TokenPolicy
@@ -109,6 +111,7 @@ class Recovery:
             self.mail,
             throttle,
             common_passwords,
+            AuditLog(InMemoryAuditTrail(self.storage), clock, transactions),
         )
         self.send_reset = SendPasswordReset(self.users, self.tokens, transactions, self.mail)
         self.reset = ResetPassword(
@@ -119,6 +122,7 @@ class Recovery:
             clock,
             transactions,
             common_passwords,
+            AuditLog(InMemoryAuditTrail(self.storage), clock, transactions),
         )
 
 

@@ -1,10 +1,10 @@
 """Mailed single-use tokens (password reset, email verification), stored as SHA-256 digests
-only; and whether each user's address is verified.
+only. (Whether each user's address is verified came with 0004.)
 
 Frozen: every column is written out here, nothing is imported from the live table definitions.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -32,7 +32,6 @@ def _timestamp() -> sa.types.TypeEngine[datetime]:
 
 
 def upgrade() -> None:
-    _add_email_verified()
     op.create_table(
         "one_time_tokens",
         sa.Column("digest", sa.CHAR(64), primary_key=True),
@@ -54,25 +53,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("one_time_tokens")
-    _drop_email_verified()
-
-
-# users.email_verified is also added by the accounts work (0004). Guarded both ways, so that
-# whichever lands first owns it; at the merge these two functions can simply go.
-def _has_email_verified() -> bool:
-    columns = sa.inspect(op.get_bind()).get_columns("users")
-    return any(column["name"] == "email_verified" for column in columns)
-
-
-def _add_email_verified() -> None:
-    if not _has_email_verified():
-        op.add_column(
-            "users",
-            sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false()),
-        )
-
-
-def _drop_email_verified() -> None:
-    if _has_email_verified():
-        with op.batch_alter_table("users") as batch:
-            batch.drop_column("email_verified")

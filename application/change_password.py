@@ -1,0 +1,116 @@
+from dataclasses import dataclass, field
+
+from application.audit_log import AuditLog
+from application.client import UNKNOWN_CLIENT, Client
+from application.errors import AccessTokenInvalid, CurrentPasswordIncorrect
+from application.identify_caller import IdentifyCaller
+from application.outcomes import SigninOutcome
+from application.passwords import refuse_common
+from application.ports import (
+    Clock,
+    CommonPasswords,
+    Metrics,
+    PasswordHasher,
+    SessionStore,
+    UserRepository,
+)
+from application.throttle import Throttle
+from application.transactions import Transactions
+from domain.audit import AuditEventType
+from domain.errors import InvalidField
+from domain.user import User
+from domain.values import PasswordHash, RawPassword
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePasswordRequest:
+    access_token: str | None = field(repr=False)
+    current_password: str = field(repr=False)
+    new_password: str = field(repr=False)
+    client: Client = UNKNOWN_CLIENT
+
+
+class ChangePassword:
+    """A new password for the signed-in caller. Every other session of the caller ends in the
+    same unit of work, so a session that stole the old password cannot outlive the change; the
+    session that asked stays."""
+
+    def __init__(
+        self,
+        identify: IdentifyCaller,
+        users: UserRepository,
+        hasher: PasswordHasher,
+        sessions: SessionStore,
+        clock: Clock,
+        transactions: Transactions,
+        audit: AuditLog,
+        metrics: Metrics,
+        throttle: Throttle,
+        common_passwords: CommonPasswords,
+    ) -> None:
+        self._throttle = throttle
+        self._common_passwords = common_passwords
+        self._identify = identify
+        self._users = users
+        self._hasher = hasher
+        self._sessions = sessions
+        self._clock = clock
+        self._transactions = transactions
+        self._audit = audit
+        self._metrics = metrics
+
+    async def execute(self, request: ChangePasswordRequest) -> int:
+        """How many other sessions ended."""
+        caller = await self._identify(request.access_token)
+        new_password = _new_password(request.new_password)
+        refuse_common(new_password, self._common_passwords)
+        user = await self._users.get(caller.user_id)
+        if user is None:
+            raise AccessTokenInvalid
+        # Guessing the current password through a stolen session is guessing a password: the
+        # signin limits hold here too, before any hash.
+        attempts = self._throttle.policy.signin(user.username.value, request.client)
+        await self._throttle.check(attempts.all)
+        if not await self._hasher.verify(request.current_password, user.password_hash):
+            await self._transactions.run(lambda: self._wrong_password(user, request.client))
+            await self._throttle.count_alone(attempts.all, self._transactions)
+            raise CurrentPasswordIncorrect
+        new_hash = await self._hasher.hash(new_password)
+        return await self._transactions.run(
+            lambda: self._change(user, caller.session_id, new_hash, request.client)
+        )
+
+    async def _change(
+        self, user: User, current_session: str, new_hash: PasswordHash, client: Client
+    ) -> int:
+        await self._users.set_password_hash(user.id, new_hash)
+        ended = await self._sessions.revoke_all_of_user(
+            user.id, self._clock.now(), keep=current_session
+        )
+        await self._audit.record(
+            AuditEventType.PASSWORD_CHANGE,
+            client,
+            user_id=user.id,
+            actor_id=user.id,
+            detail={"sessionsEnded": ended},
+        )
+        return ended
+
+    async def _wrong_password(self, user: User, client: Client) -> None:
+        """A wrong current password is a failed signin: whoever holds the session may be
+        guessing."""
+        self._metrics.signin(SigninOutcome.FAILURE)
+        await self._audit.record(
+            AuditEventType.SIGNIN_FAILURE,
+            client,
+            user_id=user.id,
+            actor_id=user.id,
+            detail={"reason": "wrong current password"},
+        )
+
+
+def _new_password(value: str) -> RawPassword:
+    try:
+        return RawPassword(value)
+    except InvalidField as error:
+        raise InvalidField("newPassword", error.reason) from None

@@ -1,0 +1,136 @@
+"""The signed-in caller's own account: the token is taken as for /api/test/user."""
+
+from typing import Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from application.change_password import ChangePassword, ChangePasswordRequest
+from application.delete_own_account import DeleteOwnAccount, DeleteOwnAccountRequest
+from application.end_own_session import EndOwnSession, EndOwnSessionRequest
+from application.end_own_sessions import EndOwnSessions, EndOwnSessionsRequest
+from application.get_own_account import GetOwnAccount
+from application.list_own_sessions import ListOwnSessions
+from entrypoints.http.client import client_of
+from entrypoints.http.refusals import refusals
+from entrypoints.http.schemas import (
+    ChangePasswordBody,
+    MessageBody,
+    OwnAccountAnswer,
+    PasswordBody,
+    SessionAnswer,
+)
+from entrypoints.http.tokens import presented_access_token
+from entrypoints.settings import Settings
+
+AnyRequest = Request[Any, Any, Any]
+
+
+class AccountController(Controller):
+    path = "/api/user"
+    tags = ["account"]
+
+    @get("/me", responses=refusals())
+    async def me(
+        self, request: AnyRequest, get_account: FromDishka[GetOwnAccount]
+    ) -> OwnAccountAnswer:
+        user = await get_account.execute(presented_access_token(request))
+        return OwnAccountAnswer(
+            id=user.id,
+            username=user.username.value,
+            email=user.email.value,
+            roles=[role.authority for role in user.ordered_roles],
+            email_verified=user.email_verified,
+            created_at=user.created_at,
+        )
+
+    @post("/password", status_code=HTTP_200_OK, responses=refusals(400))
+    async def change_password(
+        self,
+        request: AnyRequest,
+        data: JSONBody[ChangePasswordBody],
+        change: FromDishka[ChangePassword],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """Every other session of the caller ends; this one stays."""
+        await change.execute(
+            ChangePasswordRequest(
+                access_token=presented_access_token(request),
+                current_password=data.current_password,
+                new_password=data.new_password,
+                client=client_of(request, settings.trusted_proxy_networks),
+            )
+        )
+        return MessageBody("Password changed.")
+
+    @delete("/me", status_code=HTTP_200_OK, responses=refusals(400, 409))
+    async def delete_account(
+        self,
+        request: AnyRequest,
+        data: JSONBody[PasswordBody],
+        delete_own: FromDishka[DeleteOwnAccount],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """Deletes the caller's account, password required; every session ends."""
+        await delete_own.execute(
+            DeleteOwnAccountRequest(
+                access_token=presented_access_token(request),
+                password=data.password,
+                client=client_of(request, settings.trusted_proxy_networks),
+            )
+        )
+        return MessageBody("Account deleted.")
+
+    @get("/sessions", responses=refusals())
+    async def sessions(
+        self, request: AnyRequest, list_sessions: FromDishka[ListOwnSessions]
+    ) -> list[SessionAnswer]:
+        """The caller's live sessions, newest first."""
+        own = await list_sessions.execute(presented_access_token(request))
+        return [
+            SessionAnswer(
+                id=session.id,
+                created_at=session.created_at,
+                expires_at=session.expires_at,
+                last_used_at=session.last_used_at,
+                user_agent=session.user_agent,
+                ip=session.ip,
+                current=session.id == own.current_id,
+            )
+            for session in own.sessions
+        ]
+
+    @delete("/sessions/{session_id:str}", status_code=HTTP_200_OK, responses=refusals(404))
+    async def end_session(
+        self,
+        request: AnyRequest,
+        session_id: FromPath[str],
+        end: FromDishka[EndOwnSession],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        await end.execute(
+            EndOwnSessionRequest(
+                access_token=presented_access_token(request),
+                session_id=session_id,
+                client=client_of(request, settings.trusted_proxy_networks),
+            )
+        )
+        return MessageBody("Session ended.")
+
+    @delete("/sessions", status_code=HTTP_200_OK, responses=refusals())
+    async def end_sessions(
+        self,
+        request: AnyRequest,
+        end: FromDishka[EndOwnSessions],
+        settings: FromDishka[Settings],
+    ) -> MessageBody:
+        """Every session of the caller, this one included."""
+        await end.execute(
+            EndOwnSessionsRequest(
+                access_token=presented_access_token(request),
+                client=client_of(request, settings.trusted_proxy_networks),
+            )
+        )
+        return MessageBody("Sessions ended.")

@@ -1,0 +1,196 @@
+"""Administration of other people's accounts and the audit trail: administrators only."""
+
+from typing import Annotated, Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from application.authorize_administrator import Administrator, AuthorizeAdministrator
+from application.delete_user import DeleteUser
+from application.disable_user import DisableUser
+from application.enable_user import EnableUser
+from application.end_user_sessions import EndUserSessions
+from application.get_user import GetUser
+from application.list_users import ListUsers, ListUsersRequest
+from application.read_audit_trail import ReadAuditTrail, ReadAuditTrailRequest
+from application.set_user_roles import SetUserRoles, SetUserRolesRequest
+from domain.audit import AuditEvent
+from domain.user import User
+from entrypoints.http.client import client_of
+from entrypoints.http.refusals import refusals
+from entrypoints.http.schemas import (
+    AuditEventAnswer,
+    AuditPageAnswer,
+    MessageBody,
+    RolesBody,
+    UserAnswer,
+    UsersPageAnswer,
+)
+from entrypoints.http.tokens import presented_access_token
+from entrypoints.settings import Settings
+
+AnyRequest = Request[Any, Any, Any]
+
+
+class AdminController(Controller):
+    path = "/api/admin"
+    tags = ["administration"]
+
+    @get("/users", responses=refusals(400))
+    async def list_users(
+        self,
+        request: AnyRequest,
+        authorize: FromDishka[AuthorizeAdministrator],
+        settings: FromDishka[Settings],
+        list_users: FromDishka[ListUsers],
+        search: Annotated[
+            str | None, QueryParameter(name="query", description="start of a username or email")
+        ] = None,
+        role: Annotated[str | None, QueryParameter(description="user, moderator or admin")] = None,
+        disabled: FromQuery[bool | None] = None,
+        limit: Annotated[int | None, QueryParameter(description="1 to 200, default 50")] = None,
+        cursor: Annotated[str | None, QueryParameter(description="a page's nextCursor")] = None,
+    ) -> UsersPageAnswer:
+        """Users by id, a page at a time."""
+        administrator = await _administrator(request, authorize, settings)
+        page = await list_users.execute(
+            ListUsersRequest(administrator, search, role, disabled, limit, cursor)
+        )
+        return UsersPageAnswer(
+            items=[user_answer(user) for user in page.items], next_cursor=page.next_cursor
+        )
+
+    @get("/users/{user_id:int}", responses=refusals(404))
+    async def get_user(
+        self,
+        request: AnyRequest,
+        user_id: FromPath[int],
+        authorize: FromDishka[AuthorizeAdministrator],
+        settings: FromDishka[Settings],
+        get_user: FromDishka[GetUser],
+    ) -> UserAnswer:
+        administrator = await _administrator(request, authorize, settings)
+        return user_answer(await get_user.execute(administrator, user_id))
+
+    @put("/users/{user_id:int}/roles", status_code=HTTP_200_OK, responses=refusals(400, 404, 409))
+    async def set_roles(
+        self,
+        request: AnyRequest,
+        user_id: FromPath[int],
+        data: JSONBody[RolesBody],
+        authorize: FromDishka[AuthorizeAdministrator],
+        settings: FromDishka[Settings],
+        set_roles: FromDishka[SetUserRoles],
+    ) -> UserAnswer:
+        """Replaces the roles; they hold from the user's next request."""
+        administrator = await _administrator(request, authorize, settings)
+        user = await set_roles.execute(SetUserRolesRequest(administrator, user_id, data.roles))
+        return user_answer(user)
+
+    @post("/users/{user_id:int}/disable", status_code=HTTP_200_OK, responses=refusals(404, 409))
+    async def disable(
+        self,
+        request: AnyRequest,
+        user_id: FromPath[int],
+        authorize: FromDishka[AuthorizeAdministrator],
+        settings: FromDishka[Settings],
+        disable: FromDishka[DisableUser],
+    ) -> UserAnswer:
+        """Ends every session of the user and refuses their signin."""
+        administrator = await _administrator(request, authorize, settings)
+        return user_answer(await disable.execute(administrator, user_id))
+
+    @post("/users/{user_id:int}/enable", status_code=HTTP_200_OK, responses=refusals(404))
+    async def enable(
+        self,
+        request: AnyRequest,
+        user_id: FromPath[int],
+        authorize: FromDishka[AuthorizeAdministrator],
+        settings: FromDishka[Settings],
+        enable: FromDishka[EnableUser],
+    ) -> UserAnswer:
+        administrator = await _administrator(request, authorize, settings)
+        return user_answer(await enable.execute(administrator, user_id))
+
+    @delete("/users/{user_id:int}", status_code=HTTP_200_OK, responses=refusals(404, 409))
+    async def delete_user(
+        self,
+        request: AnyRequest,
+        user_id: FromPath[int],
+        authorize: FromDishka[AuthorizeAdministrator],
+        settings: FromDishka[Settings],
+        delete_user: FromDishka[DeleteUser],
+    ) -> MessageBody:
+        administrator = await _administrator(request, authorize, settings)
+        await delete_user.execute(administrator, user_id)
+        return MessageBody("User deleted.")
+
+    @delete("/users/{user_id:int}/sessions", status_code=HTTP_200_OK, responses=refusals(404))
+    async def end_sessions(
+        self,
+        request: AnyRequest,
+        user_id: FromPath[int],
+        authorize: FromDishka[AuthorizeAdministrator],
+        settings: FromDishka[Settings],
+        end_sessions: FromDishka[EndUserSessions],
+    ) -> MessageBody:
+        administrator = await _administrator(request, authorize, settings)
+        await end_sessions.execute(administrator, user_id)
+        return MessageBody("Sessions ended.")
+
+    @get("/audit", responses=refusals(400))
+    async def audit(
+        self,
+        request: AnyRequest,
+        authorize: FromDishka[AuthorizeAdministrator],
+        settings: FromDishka[Settings],
+        read_trail: FromDishka[ReadAuditTrail],
+        user_id: Annotated[int | None, QueryParameter(name="userId")] = None,
+        event_type: Annotated[str | None, QueryParameter(name="type")] = None,
+        limit: Annotated[int | None, QueryParameter(description="1 to 200, default 50")] = None,
+        cursor: Annotated[str | None, QueryParameter(description="a page's nextCursor")] = None,
+    ) -> AuditPageAnswer:
+        """Audit events, newest first."""
+        administrator = await _administrator(request, authorize, settings)
+        page = await read_trail.execute(
+            ReadAuditTrailRequest(administrator, user_id, event_type, limit, cursor)
+        )
+        return AuditPageAnswer(
+            items=[audit_event_answer(event) for event in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
+async def _administrator(
+    request: AnyRequest, authorize: AuthorizeAdministrator, settings: Settings
+) -> Administrator:
+    client = client_of(request, settings.trusted_proxy_networks)
+    return await authorize(presented_access_token(request), client)
+
+
+def user_answer(user: User) -> UserAnswer:
+    return UserAnswer(
+        id=user.id,
+        username=user.username.value,
+        email=user.email.value,
+        roles=[role.authority for role in user.ordered_roles],
+        disabled=user.disabled,
+        email_verified=user.email_verified,
+        created_at=user.created_at,
+        last_signin_at=user.last_signin_at,
+    )
+
+
+def audit_event_answer(event: AuditEvent) -> AuditEventAnswer:
+    return AuditEventAnswer(
+        id=event.id or 0,
+        at=event.at,
+        type=event.type.value,
+        user_id=event.user_id,
+        actor_id=event.actor_id,
+        ip=event.ip,
+        user_agent=event.user_agent,
+        detail=dict(event.detail),
+    )

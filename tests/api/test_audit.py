@@ -1,0 +1,258 @@
+"""The audit trail: an event for each type, written with its change or not at all, read by
+administrators newest first, and never holding a secret."""
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from dishka import Provider, Scope, provide
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.memory import InMemoryStorage
+from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.tables import audit_events, users
+from application.audit_log import AuditLog
+from application.authorize_administrator import OPERATOR
+from application.client import Client
+from application.ports import AuditTrail
+from application.purge_audit_events import PurgeAuditEvents
+from application.set_user_roles import SetUserRoles, SetUserRolesRequest
+from domain.audit import AuditEvent, AuditEventType
+from domain.roles import Role
+from entrypoints.container import build_container
+from entrypoints.settings import Settings
+from tests.fakes import ClockProvider, FakeClock
+from tests.service import DEFAULT_PASSWORD, Service
+from tests.storages import SQL_STORAGES, STORAGES
+
+NEW_PASSWORD = "another long passphrase"
+EVENT_KEYS = ["id", "at", "type", "userId", "actorId", "ip", "userAgent", "detail"]
+
+
+@pytest.fixture(autouse=True)
+async def empty_trail(service: Service) -> None:
+    """The MySQL database is shared by the run; its trail starts empty here."""
+    if not service.settings.uses_memory_storage:
+        engine = await service.container.get(AsyncEngine)
+        async with engine.begin() as connection:
+            await connection.execute(delete(audit_events))
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"x-access-token": token, "user-agent": "audit-test/1.0"}
+
+
+async def trail(service: Service, token: str, query: str = "") -> list[dict[str, Any]]:
+    response = await service.client.get(f"/api/admin/audit?{query}", headers=auth(token))
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def stored_events(service: Service) -> str:
+    """Every stored event as text, to search for what must never be there."""
+    if service.settings.uses_memory_storage:
+        storage = await service.container.get(InMemoryStorage)
+        return repr(storage.audit_events)
+    engine = await service.container.get(AsyncEngine)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(audit_events))).all()
+    return json.dumps([list(map(str, row)) for row in rows])
+
+
+async def every_event_type(service: Service) -> dict[str, Any]:
+    """Walks through every flow that writes an event; returns the secrets seen on the way."""
+    root = await service.signed_in("root", {Role.USER, Role.ADMIN})
+    admin = auth(root["accessToken"])
+    assert (await service.signup("alice")).status_code == 200
+    alice_id = await service.backdoor.user_id("alice")
+    signin = (await service.signin("alice")).json()
+    service.client.cookies.clear()
+    assert (await service.signin("alice", "wrong password!")).status_code == 401
+    assert (await service.signin("nobody", DEFAULT_PASSWORD)).status_code == 401
+    rotated = await service.client.post(
+        "/api/auth/refreshtoken", json={"refreshToken": signin["refreshToken"]}
+    )
+    service.clock.advance(timedelta(seconds=60))
+    reused = await service.client.post(
+        "/api/auth/refreshtoken", json={"refreshToken": signin["refreshToken"]}
+    )
+    assert reused.status_code == 403
+    second = (await service.signin("alice")).json()
+    service.client.cookies.clear()
+    changed = await service.client.post(
+        "/api/user/password",
+        json={"currentPassword": DEFAULT_PASSWORD, "newPassword": NEW_PASSWORD},
+        headers=auth(second["accessToken"]),
+    )
+    assert changed.status_code == 200
+    await service.client.post("/api/auth/signout", headers=auth(second["accessToken"]))
+    user_url = f"/api/admin/users/{alice_id}"
+    put = await service.client.put(f"{user_url}/roles", json={"roles": ["user"]}, headers=admin)
+    assert put.status_code == 200
+    for action in ("disable", "enable"):
+        assert (await service.client.post(f"{user_url}/{action}", headers=admin)).status_code == 200
+    assert (await service.client.delete(f"{user_url}/sessions", headers=admin)).status_code == 200
+    assert (await service.client.delete(user_url, headers=admin)).status_code == 200
+    async with service.container(scope=Scope.REQUEST) as request_container:
+        audit = await request_container.get(AuditLog)
+        await audit.signin_throttled(Client("192.0.2.7", "bot"), None, "address")
+    return {
+        "root": root,
+        "alice_id": alice_id,
+        "secrets": [
+            DEFAULT_PASSWORD,
+            NEW_PASSWORD,
+            "wrong password!",
+            signin["accessToken"],
+            signin["refreshToken"],
+            rotated.json()["refreshToken"],
+            second["accessToken"],
+            second["refreshToken"],
+            "$2b$",
+        ],
+    }
+
+
+@pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+async def test_every_event_type_is_recorded_with_its_origin(service: Service) -> None:
+    walk = await every_event_type(service)
+
+    events = await trail(service, walk["root"]["accessToken"], "limit=200")
+
+    types = {event["type"] for event in events}
+    expected = {kind.value for kind in AuditEventType} - {"password.reset"}  # another issue's
+    assert types == expected
+    assert all(list(event) == EVENT_KEYS for event in events)
+    ids = [event["id"] for event in events]
+    assert ids == sorted(ids, reverse=True)
+    disable = next(e for e in events if e["type"] == "user.disable")
+    assert disable["userId"] == walk["alice_id"]
+    assert disable["actorId"] == walk["root"]["id"]
+    assert disable["ip"] == "127.0.0.1"
+    assert disable["userAgent"] == "audit-test/1.0"
+    roles = next(e for e in events if e["type"] == "roles.change")
+    assert roles["detail"] == {"from": ["user"], "to": ["user"]}
+    unknown = [e for e in events if e["type"] == "signin.failure" and e["userId"] is None]
+    assert unknown[0]["detail"] == {"reason": "unknown user"}
+
+
+@pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+async def test_no_event_holds_a_password_a_token_or_a_hash(service: Service) -> None:
+    walk = await every_event_type(service)
+
+    stored = await stored_events(service)
+
+    for secret in walk["secrets"]:
+        assert secret not in stored
+    assert "nobody" not in stored  # a name tried for no account may be a mistyped password
+
+
+@pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+async def test_filters_and_cursor(service: Service) -> None:
+    root = await service.signed_in("root", {Role.USER, Role.ADMIN})
+    for name in ("alice", "bob"):
+        await service.signed_in(name)
+    alice_id = await service.backdoor.user_id("alice")
+    assert alice_id is not None
+    token = root["accessToken"]
+
+    alice = await trail(service, token, f"userId={alice_id}")
+    signups = await trail(service, token, "type=signup")
+
+    assert [e["type"] for e in alice] == ["signin.success", "signup"]
+    assert [e["userId"] for e in signups] == [alice_id + 1, alice_id, root["id"]]
+    walked: list[int] = []
+    cursor = ""
+    while True:
+        response = await service.client.get(
+            f"/api/admin/audit?limit=2&cursor={cursor}", headers=auth(token)
+        )
+        body = response.json()
+        walked += [e["id"] for e in body["items"]]
+        cursor = body["nextCursor"]
+        if cursor is None:
+            break
+    assert walked == [e["id"] for e in await trail(service, token)]
+    bad = await service.client.get("/api/admin/audit?type=nonsense", headers=auth(token))
+    assert bad.status_code == 400
+    assert "type" in bad.json()["message"]
+
+
+@pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+async def test_a_refused_change_leaves_no_event(service: Service) -> None:
+    root = await service.signed_in("root", {Role.USER, Role.ADMIN})
+    headers = auth(root["accessToken"])
+    before = await trail(service, root["accessToken"])
+
+    refused = [
+        await service.client.put(
+            f"/api/admin/users/{root['id']}/roles", json={"roles": ["user"]}, headers=headers
+        ),
+        await service.client.post(f"/api/admin/users/{root['id']}/disable", headers=headers),
+        await service.client.delete(f"/api/admin/users/{root['id']}", headers=headers),
+        await service.client.post("/api/admin/users/999999/disable", headers=headers),
+        await service.client.post(
+            "/api/user/password",
+            json={"currentPassword": DEFAULT_PASSWORD, "newPassword": "short"},
+            headers=headers,
+        ),
+    ]
+
+    assert [r.status_code for r in refused] == [409, 409, 409, 404, 400]
+    assert await trail(service, root["accessToken"]) == before
+
+
+@pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+async def test_events_older_than_the_retention_are_purged(service: Service) -> None:
+    root = await service.signed_in("root", {Role.USER, Role.ADMIN})
+    service.clock.advance(timedelta(days=service.settings.audit_retention_days))
+    await service.signed_in("alice")
+    service.clock.advance(timedelta(seconds=1))
+
+    async with service.container(scope=Scope.REQUEST) as request_container:
+        purged = await (await request_container.get(PurgeAuditEvents)).execute()
+
+    assert purged == 2  # root's signup and signin
+    remaining = await trail(service, (await service.signin("root")).json()["accessToken"])
+    assert {e["type"] for e in remaining} >= {"signup", "signin.success"}
+    assert all(e["userId"] != root["id"] or e["type"] == "signin.success" for e in remaining)
+
+
+class _FailingTrail(SqlAlchemyAuditTrail):
+    async def record(self, event: AuditEvent) -> None:
+        await super().record(event)
+        if event.type is AuditEventType.ROLES_CHANGE:
+            raise RuntimeError("the disk is full")
+
+
+class _FailingTrailProvider(Provider):
+    @provide(scope=Scope.REQUEST)
+    def trail(self, database: SqlAlchemyDatabase) -> AuditTrail:
+        return _FailingTrail(database)
+
+
+@pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True)
+async def test_a_change_whose_event_fails_is_rolled_back_with_it(
+    service: Service, settings: Settings, clock: FakeClock
+) -> None:
+    alice = await service.signed_in("alice")
+    container = build_container(settings, ClockProvider(clock), _FailingTrailProvider())
+    try:
+        async with container(scope=Scope.REQUEST) as request_container:
+            use_case = await request_container.get(SetUserRoles)
+            with pytest.raises(RuntimeError):
+                await use_case.execute(SetUserRolesRequest(OPERATOR, alice["id"], ["moderator"]))
+    finally:
+        await container.close()
+
+    engine = await service.container.get(AsyncEngine)
+    async with engine.connect() as connection:
+        kinds = (await connection.execute(select(audit_events.c.type))).scalars().all()
+        still_there = await connection.scalar(select(users.c.id).where(users.c.id == alice["id"]))
+    assert "roles.change" not in kinds
+    assert still_there == alice["id"]
+    assert (await service.get("/api/test/mod", alice["accessToken"])).status_code == 403
