@@ -18,6 +18,7 @@ from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
 from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.request import request_class
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
@@ -58,6 +59,7 @@ def create_app(
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_size,
+        request_class=request_class(settings.body_read_timeout),
         openapi_config=OpenAPIConfig(
             title="Authgate",
             version="1.0.0",

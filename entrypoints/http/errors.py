@@ -6,11 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
+    HTTP_408_REQUEST_TIMEOUT,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -84,6 +85,26 @@ RETRY_AFTER_SECONDS = 2
 # minute for each kind of failure.
 _TRACEBACK_INTERVAL = 60.0
 _last_traceback: dict[str, float] = {}
+
+
+class MalformedBody(ClientException):
+    """A body that cannot be read as JSON at all: broken chunking, invalid UTF-8, or nesting
+    deeper than the decoder will follow."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(detail=f"Invalid request body: {reason}")
+
+
+class BodyReadTimeout(ClientException):
+    """The client did not send its whole body in time. The connection is closed: what it still
+    sends could not be told apart from a next request."""
+
+    status_code = HTTP_408_REQUEST_TIMEOUT
+
+    def __init__(self) -> None:
+        super().__init__(
+            detail="The request body was not received in time.", headers={"Connection": "close"}
+        )
 
 
 def message_response(
