@@ -19,6 +19,7 @@ from entrypoints.http.content import ContentController
 from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.request import request_class
+from entrypoints.http.content_type import json_bodies_only
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
@@ -48,7 +49,9 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            DishkaRouter("", route_handlers=[AuthController, ContentController]),
+            DishkaRouter(
+                "", route_handlers=[AuthController, ContentController], guards=[json_bodies_only]
+            ),
         ],
         lifespan=[lifespan],
         cors_config=CORSConfig(

@@ -12,6 +12,7 @@ from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
     HTTP_408_REQUEST_TIMEOUT,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -105,6 +106,16 @@ class BodyReadTimeout(ClientException):
         super().__init__(
             detail="The request body was not received in time.", headers={"Connection": "close"}
         )
+
+
+class UnsupportedContentType(ClientException):
+    """A body of another type sent to a JSON endpoint: what a foreign page's form or "simple"
+    fetch would send without asking the browser for a CORS preflight."""
+
+    status_code = HTTP_415_UNSUPPORTED_MEDIA_TYPE
+
+    def __init__(self) -> None:
+        super().__init__(detail="Content-Type must be application/json.")
 
 
 def message_response(
