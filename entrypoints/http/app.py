@@ -20,6 +20,7 @@ from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.request import request_class
 from entrypoints.http.content_type import json_bodies_only
+from entrypoints.http.headers import security_headers
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
@@ -63,6 +64,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_size,
         request_class=request_class(settings.body_read_timeout),
+        before_send=[security_headers(settings.hsts_max_age)],
         openapi_config=OpenAPIConfig(
             title="Authgate",
             version="1.0.0",
