@@ -9,18 +9,17 @@ from dishka import AsyncContainer, Scope
 from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from application.purge_sessions import PurgeSessions
 from entrypoints.container import build_container
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
-from entrypoints.http.cors import json_preflight_refusals
-from entrypoints.http.errors import EXCEPTION_HANDLERS
-from entrypoints.http.request import request_class
 from entrypoints.http.content_type import json_bodies_only
+from entrypoints.http.cors import json_preflight_refusals
+from entrypoints.http.docs import openapi_config
+from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.headers import security_headers
+from entrypoints.http.request import request_class
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
@@ -65,13 +64,7 @@ def create_app(
         request_max_body_size=settings.max_body_size,
         request_class=request_class(settings.body_read_timeout),
         before_send=[security_headers(settings.hsts_max_age)],
-        openapi_config=OpenAPIConfig(
-            title="Authgate",
-            version="1.0.0",
-            description="Signup, signin, sessions and role-based access.",
-            path="/docs",
-            render_plugins=[SwaggerRenderPlugin()],
-        ),
+        openapi_config=openapi_config() if settings.docs_enabled else None,
     )
     setup_dishka(container, app)
     app.asgi_handler = json_preflight_refusals(app.asgi_handler)
