@@ -28,6 +28,9 @@ def _end_with_server() -> None:
     server_pid = os.environ.get(SERVER_PID_VARIABLE)
     if server_pid is None or not sys.platform.startswith("linux"):
         return
+    # A forked worker inherits the server's Python handler for SIGTERM, which would only flag the
+    # (dead) server's loop: until granian installs the worker's own handler, SIGTERM must kill.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
