@@ -14,7 +14,6 @@ from application.purge_sessions import PurgeSessions
 from entrypoints.container import build_container
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
-from entrypoints.http.content_type import json_bodies_only
 from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.docs import openapi_config
 from entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -49,9 +48,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            DishkaRouter(
-                "", route_handlers=[AuthController, ContentController], guards=[json_bodies_only]
-            ),
+            DishkaRouter("", route_handlers=[AuthController, ContentController]),
         ],
         lifespan=[lifespan],
         cors_config=CORSConfig(
