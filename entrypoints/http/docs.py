@@ -10,12 +10,15 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Router
+from litestar import Request, Response, Router
 from litestar.datastructures import ResponseHeader
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_404_NOT_FOUND
 from swagger_ui_bundle import swagger_ui_path
+
+from entrypoints.http.errors import message_response
 
 DOCS_PATH = "/docs"
 ASSETS = f"{DOCS_PATH}/assets"
@@ -59,6 +62,14 @@ class PackagedSwagger(OpenAPIRenderPlugin):
         )
 
 
+async def _json_not_found(response: Response[Any]) -> Response[Any]:
+    """Litestar answers an unknown path under the docs with an HTML page; every error here is
+    JSON."""
+    if response.status_code == HTTP_404_NOT_FOUND:
+        return message_response(HTTP_404_NOT_FOUND, "Not Found")
+    return response
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Authgate",
@@ -71,6 +82,7 @@ def openapi_config() -> OpenAPIConfig:
             include_in_schema=False,
             dto=None,
             return_dto=None,
+            after_request=_json_not_found,
             response_headers=[
                 ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY)
             ],

@@ -219,3 +219,10 @@ async def test_the_docs_can_be_switched_off(service: Service) -> None:
         response = await service.client.get(path)
         assert_json_message(response, 404)
     assert (await service.client.get("/api/test/all")).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/docs/nowhere", "/docs/assets/nowhere.js"])
+async def test_an_unknown_path_under_the_docs_is_a_json_404(service: Service, path: str) -> None:
+    response = await service.client.get(path)
+
+    assert_json_message(response, 404)
