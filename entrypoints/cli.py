@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from dishka import AsyncContainer, Scope
-from granian.constants import Interfaces
+from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.server import Server
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -100,6 +100,10 @@ def serve_http(settings: Settings) -> int:
         log_access=False,
         # A worker that dies is replaced; the others serve on meanwhile.
         respawn_failed_workers=True,
+        # HTTP/1 only: browsers speak HTTP/2 over TLS alone, which a proxy in front terminates,
+        # and a cleartext HTTP/2 connection has no header deadline: one that sent only the
+        # preface held its connection slot for ever.
+        http=HTTPModes.http1,
         # granian's "backpressure" is the number of connections a worker holds open, idle and
         # slow ones included: the slots a slow client may take, bounded by the read timeouts.
         backpressure=settings.max_connections,

@@ -81,6 +81,16 @@ async def test_headers_that_never_end_are_cut_off_in_time(server: RealServer) ->
     assert elapsed <= DEADLINE + SLACK
 
 
+async def test_a_cleartext_http2_connection_cannot_hold_a_slot(server: RealServer) -> None:
+    """HTTP/2 has no header deadline: a connection that sent only its preface stayed open."""
+    answer, elapsed = await _exchange(
+        server.port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", DEADLINE + SLACK
+    )
+
+    assert b"HTTP/2" not in answer
+    assert elapsed < DEADLINE + SLACK
+
+
 @pytest.mark.parametrize(
     "chunks",
     [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n", b"ffffffffffffffffffff\r\n{}\r\n0\r\n\r\n"],
