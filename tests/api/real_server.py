@@ -57,10 +57,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def is_listening(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+def listeners(port: int) -> list[str]:
+    """The processes with a socket listening on the port (pid, working directory, command),
+    from the kernel's tables: connecting to find out can connect a socket to itself when the
+    port is in the ephemeral range."""
+    listen_state = "0A"
+    inodes = {
+        fields[9]
+        for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
+        for fields in (line.split() for line in table.read_text().splitlines()[1:])
+        if fields[3] == listen_state and int(fields[1].rpartition(":")[2], 16) == port
+    }
+    owners = []
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        with contextlib.suppress(OSError):
+            if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes:
+                pid = fd.parts[2]
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                owners.append(f"{pid} in {os.readlink(f'/proc/{pid}/cwd')}: {command.decode()}")
+    return owners or [f"socket {inode}" for inode in inodes]
 
 
 @contextlib.contextmanager

