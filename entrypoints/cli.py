@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from dishka import AsyncContainer, Scope
-from granian.constants import Interfaces
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
 from granian.server import Server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +25,7 @@ from domain.errors import DomainError
 from entrypoints import cli_admin
 from entrypoints.container import build_container
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.worker import SERVER_PID_VARIABLE
 
 ADMIN_PASSWORD_VARIABLE = "AUTHGATE_ADMIN_PASSWORD"  # noqa: S105 - a name, not a secret
 _T = TypeVar("_T")
@@ -97,14 +99,27 @@ def serve_http(settings: Settings) -> int:
         logger.warning("in-memory storage is per process: serving with one worker, not %d", workers)
         workers = 1
     asyncio.run(migrate(settings))
+    os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
     Server(
-        "entrypoints.http.app:create_app",
+        "entrypoints.worker:create_worker_app",
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,
         workers=workers,
         factory=True,
         log_access=False,
+        # A worker that dies is replaced; the others serve on meanwhile.
+        respawn_failed_workers=True,
+        # HTTP/1 only: browsers speak HTTP/2 over TLS alone, which a proxy in front terminates,
+        # and a cleartext HTTP/2 connection has no header deadline: one that sent only the
+        # preface held its connection slot for ever.
+        http=HTTPModes.http1,
+        # granian's "backpressure" is the number of connections a worker holds open, idle and
+        # slow ones included: the slots a slow client may take, bounded by the read timeouts.
+        backpressure=settings.max_connections,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=round(settings.header_read_timeout * 1000)
+        ),
     ).serve()
     return 0
 

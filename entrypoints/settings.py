@@ -127,6 +127,16 @@ class Settings:
     reset_email_window: int = _setting(3600, "RESET_EMAIL_WINDOW", low=1)
     reset_address_limit: int = _setting(20, "RESET_ADDRESS_LIMIT", low=1)
     reset_address_window: int = _setting(3600, "RESET_ADDRESS_WINDOW", low=1)
+    # What a slow, broken or hostile client may hold, and the headers every answer carries.
+    header_read_timeout: float = _setting(10.0, "HEADER_READ_TIMEOUT", low=0.1, high=60)
+    """Seconds a connection may take to send a request's headers (or stay idle between them)."""
+    body_read_timeout: float = _setting(10.0, "BODY_READ_TIMEOUT", low=0.1, high=300)
+    """Seconds a request may take to send its whole body, counted from its headers."""
+    max_connections: int = _setting(4096, "MAX_CONNECTIONS", low=16, high=65536)
+    """Open connections per worker; more wait in the listen queue."""
+    hsts_max_age: int = _setting(0, "HSTS_MAX_AGE", low=0)
+    """Seconds for Strict-Transport-Security; 0 sends no such header (serve over HTTPS first)."""
+    docs_enabled: bool = _setting(True, "DOCS_ENABLED")
 
     @property
     def uses_memory_storage(self) -> bool:

@@ -9,8 +9,6 @@ from dishka import AsyncContainer, Scope
 from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from application.ports import OutgoingMail, PasswordResetRequests
 from application.purge_audit_events import PurgeAuditEvents
@@ -21,8 +19,11 @@ from entrypoints.http.admin import AdminController
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
 from entrypoints.http.cors import json_preflight_refusals
+from entrypoints.http.docs import openapi_config
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.headers import security_headers
 from entrypoints.http.recovery import RecoveryController
+from entrypoints.http.request import request_class
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
@@ -78,13 +79,9 @@ def create_app(
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_size,
-        openapi_config=OpenAPIConfig(
-            title="Authgate",
-            version="1.0.0",
-            description="Signup, signin, sessions and role-based access.",
-            path="/docs",
-            render_plugins=[SwaggerRenderPlugin()],
-        ),
+        request_class=request_class(settings.body_read_timeout),
+        before_send=[security_headers(settings.hsts_max_age)],
+        openapi_config=openapi_config() if settings.docs_enabled else None,
     )
     setup_dishka(container, app)
     app.asgi_handler = json_preflight_refusals(app.asgi_handler)

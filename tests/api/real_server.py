@@ -1,0 +1,140 @@
+"""`authgate serve` as production runs it (granian, its worker processes, real sockets), for the
+behaviour no in-process client can show: worker deaths, slow clients, broken HTTP framing."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.tokens import TEST_SECRET
+
+STARTUP_TIMEOUT = 60.0
+
+
+@dataclass
+class RealServer:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def workers(self) -> set[int]:
+        """The server's live worker processes."""
+        children: set[int] = set()
+        for task in Path(f"/proc/{self.process.pid}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                children |= {int(pid) for pid in (task / "children").read_text().split()}
+        return {pid for pid in children if is_running(pid)}
+
+    def started_workers(self) -> int:
+        """How many times a worker has started serving, respawns included."""
+        return self.log.read_text(errors="replace").count("Started worker-")
+
+
+def is_running(pid: int) -> bool:
+    """Alive and not a zombie (a dead child nobody has reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def listeners(port: int) -> list[str]:
+    """The processes with a socket listening on the port (pid, working directory, command),
+    from the kernel's tables: connecting to find out can connect a socket to itself when the
+    port is in the ephemeral range."""
+    listen_state = "0A"
+    inodes = {
+        fields[9]
+        for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
+        for fields in (line.split() for line in table.read_text().splitlines()[1:])
+        if fields[3] == listen_state and int(fields[1].rpartition(":")[2], 16) == port
+    }
+    owners = []
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        with contextlib.suppress(OSError):
+            if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes:
+                pid = fd.parts[2]
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                owners.append(f"{pid} in {os.readlink(f'/proc/{pid}/cwd')}: {command.decode()}")
+    return owners or [f"socket {inode}" for inode in inodes]
+
+
+@contextlib.contextmanager
+def running_server(directory: Path, **environment: str) -> Iterator[RealServer]:
+    """`python -m entrypoints serve` on a SQLite file of its own, until the block ends."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'authgate.sqlite3'}",
+        "JWT_SECRET": TEST_SECRET.decode(),
+        "BCRYPT_COST": "4",
+        "DATA_DIR": str(directory),
+        "PORT": str(port),
+        "SESSION_PURGE_INTERVAL": "0",
+        **environment,
+    }
+    log_path = directory / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints", "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = RealServer(process, port, log_path)
+        workers: set[int] = set()
+        try:
+            _wait_until_serving(server)
+            workers = server.workers()
+            yield server
+        finally:
+            workers |= server.workers()
+            _stop(process, workers)
+
+
+def _wait_until_serving(server: RealServer) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.process.returncode}")
+        try:
+            httpx.get(f"{server.base_url}/api/test/all", timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.1)
+        else:
+            return
+    raise TimeoutError(f"nothing answered on {server.base_url}")
+
+
+def _stop(process: subprocess.Popen[bytes], workers: set[int]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    for pid in workers:
+        # Only the workers this server started; they end with it, unless a test broke that.
+        if is_running(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
