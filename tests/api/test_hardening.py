@@ -103,7 +103,7 @@ async def test_json_with_parameters_or_other_case_is_accepted(
 ) -> None:
     response = await service.client.post(
         "/api/auth/signup",
-        content=b'{"username":"alice","email":"alice@example.com","password":"password123"}',
+        content=b'{"username":"alice","email":"alice@example.com","password":"a less common one"}',
         headers={"content-type": content_type},
     )
 
