@@ -24,6 +24,13 @@ class UnitOfWork(Protocol):
         ...
 
 
+class StorageProbe(Protocol):
+    async def ping(self) -> None:
+        """Returns once storage answers a trivial query; raises StorageUnavailable when it cannot
+        within the request's deadline."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""

@@ -22,6 +22,7 @@ from adapters.memory import (
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
+    InMemoryStorageProbe,
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
@@ -35,6 +36,7 @@ from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.authenticate_user import AuthenticateUser
 from application.authorize_access import AuthorizeAccess
+from application.check_readiness import CheckReadiness
 from application.create_administrator import CreateAdministrator
 from application.identify_caller import IdentifyCaller
 from application.ports import (
@@ -46,6 +48,7 @@ from application.ports import (
     PrincipalFinder,
     RefreshTokenSuccession,
     SessionStore,
+    StorageProbe,
     UnitOfWork,
     UserRepository,
 )
@@ -110,6 +113,7 @@ class UseCaseProvider(Provider):
     sign_out = provide(SignOut)
     purge_sessions = provide(PurgeSessions)
     create_administrator = provide(CreateAdministrator)
+    check_readiness = provide(CheckReadiness)
 
 
 class SqlStorageProvider(Provider):
@@ -134,6 +138,7 @@ class SqlStorageProvider(Provider):
         await database.close()
 
     unit_of_work = alias(source=SqlAlchemyDatabase, provides=UnitOfWork)
+    probe = alias(source=SqlAlchemyDatabase, provides=StorageProbe)
     users = provide(SqlAlchemyUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     sessions = provide(SqlAlchemySessionStore, provides=SessionStore, scope=Scope.REQUEST)
 
@@ -164,6 +169,7 @@ class InMemoryStorageProvider(Provider):
         return InMemoryStorage()
 
     unit_of_work = provide(InMemoryUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
+    probe = provide(InMemoryStorageProbe, provides=StorageProbe, scope=Scope.REQUEST)
     users = provide(InMemoryUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     principals = provide(InMemoryPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
     sessions = provide(InMemorySessionStore, provides=SessionStore, scope=Scope.REQUEST)

@@ -5,6 +5,7 @@ from adapters.memory.storage import (
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
+    InMemoryStorageProbe,
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "InMemoryPrincipalFinder",
     "InMemorySessionStore",
     "InMemoryStorage",
+    "InMemoryStorageProbe",
     "InMemoryUnitOfWork",
     "InMemoryUserRepository",
 ]

@@ -4,7 +4,13 @@ SQL adapter's statements are atomic in their transaction."""
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from application.ports import PrincipalFinder, SessionStore, UnitOfWork, UserRepository
+from application.ports import (
+    PrincipalFinder,
+    SessionStore,
+    StorageProbe,
+    UnitOfWork,
+    UserRepository,
+)
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.session import IssuedRefreshToken, Session
 from domain.user import NewUser, Principal, User
@@ -43,6 +49,13 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     async def rollback(self) -> None:
         self.rollbacks += 1
+
+
+class InMemoryStorageProbe(StorageProbe):
+    """Memory answers as long as the process does."""
+
+    async def ping(self) -> None:
+        return None
 
 
 class InMemoryUserRepository(UserRepository):

@@ -18,6 +18,7 @@ from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
 from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.operations import OperationsController
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
@@ -47,7 +48,9 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            DishkaRouter("", route_handlers=[AuthController, ContentController]),
+            DishkaRouter(
+                "", route_handlers=[AuthController, ContentController, OperationsController]
+            ),
         ],
         lifespan=[lifespan],
         cors_config=CORSConfig(

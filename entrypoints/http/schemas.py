@@ -43,3 +43,7 @@ class RefreshAnswer(msgspec.Struct):
     refreshToken: str  # noqa: N815
     tokenType: str  # noqa: N815
     expiresIn: int  # noqa: N815
+
+
+class StatusBody(msgspec.Struct):
+    status: str

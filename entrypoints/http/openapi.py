@@ -1,0 +1,42 @@
+"""What each operation may answer besides its success, for the OpenAPI document. One helper, so
+that every controller documents its refusals the same way and with the body the service really
+sends: the error table in `errors.py` answers every refusal as `{"message": ...}`."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from litestar.openapi import ResponseSpec
+
+from entrypoints.http.schemas import MessageBody
+
+_MEANINGS: Mapping[int, str] = {
+    400: "A missing or invalid field, or a body that is not the expected JSON.",
+    401: "The access token is expired or not valid.",
+    403: "Not allowed: no token, or a role it lacks.",
+    404: "Not found.",
+    409: "Refused: it would break a rule of the data.",
+    413: "The request body is over the size limit.",
+    415: "The body is not JSON.",
+    429: "Too many attempts; `Retry-After` says when to try again.",
+    503: "The database or the password hashing cannot answer in time; `Retry-After` says when "
+    "to try again.",
+}
+
+
+def refusals(
+    *status_codes: int,
+    bodies: Mapping[int, type[Any]] | None = None,
+    meanings: Mapping[int, str] | None = None,
+) -> dict[int, ResponseSpec]:
+    """`responses=` for a route handler: each status code with its meaning and its body,
+    `{"message": string}` unless `bodies` names another for that code."""
+    bodies = bodies or {}
+    meanings = meanings or {}
+    return {
+        code: ResponseSpec(
+            data_container=bodies.get(code, MessageBody),
+            description=meanings.get(code) or _MEANINGS[code],
+            generate_examples=False,
+        )
+        for code in status_codes
+    }
