@@ -141,3 +141,12 @@ class Metrics(Protocol):
     def throttled(self, limit: str) -> None:
         """An attempt refused by the named rate limit."""
         ...
+
+    def hashing_wait(self, seconds: float) -> None:
+        """How long a password hashing or verification waited for a free hashing thread."""
+        ...
+
+    def unavailable(self, kind: str) -> None:
+        """A request refused as temporarily unavailable (503), by `TemporarilyUnavailable.kind`:
+        the database's timeout, pool, unreachable, error or conflict, or hashing."""
+        ...

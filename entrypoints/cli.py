@@ -2,11 +2,15 @@
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
+import multiprocessing
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from dishka import AsyncContainer, Scope
@@ -14,6 +18,7 @@ from granian.constants import Interfaces
 from granian.server import Server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.prometheus_metrics import MULTIPROCESS_DIRECTORY_VARIABLE
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from application.create_administrator import CreateAdministrator, CreateAdministratorRequest
@@ -87,16 +92,39 @@ def serve_http(settings: Settings) -> int:
         logger.warning("in-memory storage is per process: serving with one worker, not %d", workers)
         workers = 1
     asyncio.run(migrate(settings))
-    Server(
-        "entrypoints.http.app:create_app",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        factory=True,
-        log_access=False,
-    ).serve()
+    # Workers start as fresh interpreters rather than forks: this process imported
+    # prometheus_client before the metrics directory existed, and a fork would hand every worker
+    # its single-process counters instead of the shared files /metrics adds up.
+    multiprocessing.set_start_method("spawn", force=True)
+    with _metrics_directory():
+        Server(
+            "entrypoints.http.app:create_app",
+            address=settings.host,
+            port=settings.port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            factory=True,
+            log_access=False,
+        ).serve()
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """Where the workers keep their metrics for /metrics to sum (prometheus_client's
+    multiprocess mode): PROMETHEUS_MULTIPROC_DIR if set, emptied first so that a previous run's
+    counts do not come back; else a directory of this run's own, removed at exit."""
+    configured = os.environ.get(MULTIPROCESS_DIRECTORY_VARIABLE)
+    if configured:
+        directory = Path(configured)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="authgate-metrics-") as own:
+        os.environ[MULTIPROCESS_DIRECTORY_VARIABLE] = own
+        yield
 
 
 def create_admin(settings: Settings, username: str, email: str) -> int:

@@ -26,7 +26,7 @@ from adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
-from adapters.metrics import CountingMetrics
+from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.refresh_tokens import HmacRefreshTokenSuccession
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
@@ -78,14 +78,18 @@ class CoreProvider(Provider):
         return settings.retry_policy
 
     clock = provide(SystemClock, provides=Clock)
-    metrics = provide(CountingMetrics, provides=Metrics)
+    metrics = provide(PrometheusMetrics, provides=Metrics)
 
     @provide
-    def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
+    def password_hasher(self, settings: Settings, metrics: Metrics) -> Iterator[PasswordHasher]:
         threads = settings.hashing_threads
         executor = ThreadPoolExecutor(threads, thread_name_prefix="bcrypt")
         yield BcryptPasswordHasher(
-            settings.bcrypt_cost, executor, slots=threads, queue_timeout=settings.hash_queue_timeout
+            settings.bcrypt_cost,
+            executor,
+            slots=threads,
+            queue_timeout=settings.hash_queue_timeout,
+            metrics=metrics,
         )
         executor.shutdown(wait=True)
 

@@ -60,6 +60,9 @@ class Settings:
     cookie_secure: bool = _setting(False, "COOKIE_SECURE")
     trusted_proxies: tuple[str, ...] = _setting((), "TRUSTED_PROXIES")
     """Addresses or CIDR ranges of the proxies whose X-Forwarded-For is believed."""
+    metrics_allow: tuple[str, ...] = _setting(("127.0.0.1", "::1"), "METRICS_ALLOW")
+    """Addresses or CIDR ranges that may read GET /metrics (the client address, as for rate
+    limits); others get 403. `0.0.0.0/0,::/0` lets every address read it."""
     db_pool_size: int = _setting(10, "DB_POOL_SIZE", low=1)
     db_deadline: float = _setting(5.0, "DB_DEADLINE", low=0.05, high=300)
     db_retry_attempts: int = _setting(4, "DB_RETRY_ATTEMPTS", low=1, high=20)
@@ -96,6 +99,10 @@ class Settings:
         return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in self.trusted_proxies)
 
     @property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(source, strict=False) for source in self.metrics_allow)
+
+    @property
     def access_token_lifetime(self) -> timedelta:
         return timedelta(seconds=self.access_token_ttl)
 
@@ -115,7 +122,8 @@ class Settings:
             or f"sqlite+aiosqlite:///{(settings.data_dir / 'authgate.sqlite3').as_posix()}",
             jwt_secret=_jwt_secret(env.get("JWT_SECRET"), settings.data_dir),
             cors_origins=_origins(settings.cors_origins),
-            trusted_proxies=_networks(settings.trusted_proxies),
+            trusted_proxies=_networks("TRUSTED_PROXIES", settings.trusted_proxies),
+            metrics_allow=_networks("METRICS_ALLOW", settings.metrics_allow),
         )
 
 
@@ -159,13 +167,13 @@ def _origins(configured: tuple[str, ...]) -> tuple[str, ...]:
     return origins
 
 
-def _networks(configured: tuple[str, ...]) -> tuple[str, ...]:
-    for proxy in configured:
+def _networks(name: str, configured: tuple[str, ...]) -> tuple[str, ...]:
+    for network in configured:
         try:
-            ipaddress.ip_network(proxy, strict=False)
+            ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise SettingsError(
-                f"TRUSTED_PROXIES must list addresses or CIDR ranges, not {proxy!r}"
+                f"{name} must list addresses or CIDR ranges, not {network!r}"
             ) from None
     return configured
 

@@ -12,12 +12,15 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from adapters.prometheus_metrics import RequestMetrics
+from application.ports import Metrics
 from application.purge_sessions import PurgeSessions
 from entrypoints.container import build_container
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
 from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.observe import observed
 from entrypoints.http.operations import OperationsController
 from entrypoints.settings import Settings
 
@@ -33,7 +36,9 @@ def create_app(
     container = container or build_container(settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # The error table counts 503s; exception handlers cannot ask the container themselves.
+        app.state.metrics = await container.get(Metrics)
         purger = None
         if settings.session_purge_interval:
             purger = asyncio.create_task(
@@ -70,7 +75,7 @@ def create_app(
         ),
     )
     setup_dishka(container, app)
-    app.asgi_handler = json_preflight_refusals(app.asgi_handler)
+    app.asgi_handler = observed(json_preflight_refusals(app.asgi_handler), RequestMetrics())
     return app
 
 
