@@ -25,6 +25,7 @@ from application.create_administrator import CreateAdministrator, CreateAdminist
 from application.purge_sessions import PurgeSessions
 from domain.errors import DomainError
 from entrypoints.container import build_container
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
 
 ADMIN_PASSWORD_VARIABLE = "AUTHGATE_ADMIN_PASSWORD"  # noqa: S105 - a name, not a secret
@@ -51,7 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("purge-sessions", help="delete ended sessions and expired refresh tokens")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for option in ("host", "port", "workers"):
         if getattr(args, option, None) is not None:
             os.environ[option.upper()] = str(getattr(args, option))
@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"authgate: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format)
 
     if args.command == "serve":
         return serve_http(settings)
@@ -98,7 +99,7 @@ def serve_http(settings: Settings) -> int:
     multiprocessing.set_start_method("spawn", force=True)
     with _metrics_directory():
         Server(
-            "entrypoints.http.app:create_app",
+            "entrypoints.http.app:create_served_app",
             address=settings.host,
             port=settings.port,
             interface=Interfaces.ASGI,

@@ -18,6 +18,7 @@ from typing import Any
 from adapters.jwt_tokens import MIN_SECRET_BYTES
 from application.session_policy import SessionPolicy
 from application.transactions import RetryPolicy
+from entrypoints.logs import LOG_FORMATS
 
 MEMORY_DATABASE_URL = "memory://"
 _SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
@@ -69,6 +70,8 @@ class Settings:
     db_retry_backoff: float = _setting(0.02, "DB_RETRY_BACKOFF", low=0, high=5)
     max_body_size: int = _setting(64 * 1024, "MAX_BODY_SIZE", low=1024)
     session_purge_interval: int = _setting(3600, "SESSION_PURGE_INTERVAL", low=0)
+    log_format: str = _setting("text", "LOG_FORMAT")
+    """`text` for a person at a terminal, `json` (one object a line) for a log pipeline."""
 
     @property
     def uses_memory_storage(self) -> bool:
@@ -124,6 +127,7 @@ class Settings:
             cors_origins=_origins(settings.cors_origins),
             trusted_proxies=_networks("TRUSTED_PROXIES", settings.trusted_proxies),
             metrics_allow=_networks("METRICS_ALLOW", settings.metrics_allow),
+            log_format=_log_format(settings.log_format),
         )
 
 
@@ -176,6 +180,12 @@ def _networks(name: str, configured: tuple[str, ...]) -> tuple[str, ...]:
                 f"{name} must list addresses or CIDR ranges, not {network!r}"
             ) from None
     return configured
+
+
+def _log_format(configured: str) -> str:
+    if configured.lower() not in LOG_FORMATS:
+        raise SettingsError(f"LOG_FORMAT must be text or json, not {configured!r}")
+    return configured.lower()
 
 
 def _jwt_secret(configured: str | None, data_dir: Path) -> bytes:

@@ -22,6 +22,7 @@ from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.observe import observed
 from entrypoints.http.operations import OperationsController
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
@@ -65,6 +66,8 @@ def create_app(
             allow_credentials=True,
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        # Logging is configured once per process (entrypoints/logs.py), not by Litestar.
+        logging_config=None,
         request_max_body_size=settings.max_body_size,
         openapi_config=OpenAPIConfig(
             title="Authgate",
@@ -75,8 +78,19 @@ def create_app(
         ),
     )
     setup_dishka(container, app)
-    app.asgi_handler = observed(json_preflight_refusals(app.asgi_handler), RequestMetrics())
+    app.asgi_handler = observed(
+        json_preflight_refusals(app.asgi_handler),
+        RequestMetrics(),
+        settings.trusted_proxy_networks,
+    )
     return app
+
+
+def create_served_app() -> Litestar:
+    """What granian builds in each worker process: the app, logging as configured."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    return create_app(settings)
 
 
 async def _purge_periodically(container: AsyncContainer, interval: int) -> None:

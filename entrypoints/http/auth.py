@@ -21,6 +21,7 @@ from entrypoints.http.schemas import (
     SignupBody,
 )
 from entrypoints.http.tokens import ACCESS_TOKEN_COOKIE, COOKIE_PATH, presented_access_token
+from entrypoints.logs import note_user
 from entrypoints.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
@@ -66,6 +67,7 @@ class AuthController(Controller):
             AuthenticateUserRequest(data.username, data.password, client)
         )
         user, access = result.user, result.access_token
+        note_user(user.id)
         answer = SigninAnswer(
             id=user.id,
             username=user.username.value,

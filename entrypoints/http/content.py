@@ -5,6 +5,7 @@ from litestar import Controller, MediaType, Request, get
 
 from application.authorize_access import AuthorizeAccess, AuthorizeAccessRequest, Resource
 from entrypoints.http.tokens import presented_access_token
+from entrypoints.logs import note_user
 
 AnyRequest = Request[Any, Any, Any]
 _TEXT = MediaType.TEXT  # Litestar adds "; charset=utf-8"
@@ -37,4 +38,7 @@ class ContentController(Controller):
 
 
 async def _authorize(request: AnyRequest, authorize: AuthorizeAccess, resource: Resource) -> None:
-    await authorize.execute(AuthorizeAccessRequest(presented_access_token(request), resource))
+    principal = await authorize.execute(
+        AuthorizeAccessRequest(presented_access_token(request), resource)
+    )
+    note_user(principal.user_id)

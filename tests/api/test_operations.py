@@ -1,7 +1,11 @@
 """What operators ask of a running process: alive, ready, and (below) its metrics and logs."""
 
+import io
+import json
+import logging
+import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +15,7 @@ from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
 
 from entrypoints.http.app import create_app
+from entrypoints.logs import JsonFormatter, RequestIdFilter
 from entrypoints.settings import Settings
 from tests.conftest import STORAGES, TEST_SECRET
 from tests.support import DEFAULT_PASSWORD, Service
@@ -167,3 +172,144 @@ async def test_database_failures_are_counted_by_kind(
     await client.get("/readyz")
 
     assert await _sample(client, series, kind="unreachable") == before + 1
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Every log line of the test, formatted as LOG_FORMAT=json writes it."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    """The service's own lines (not the test client's)."""
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    return [line for line in lines if line["logger"].startswith("authgate")]
+
+
+def _access_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [line for line in _lines(stream) if line["logger"] == "authgate.access"]
+
+
+@storages
+async def test_a_plausible_request_id_is_echoed_and_on_the_access_line(
+    service: Service, log_lines: io.StringIO
+) -> None:
+    response = await service.client.get(
+        "/api/test/all", headers={"X-Request-ID": "client-id_1.2:3"}
+    )
+
+    assert response.headers["x-request-id"] == "client-id_1.2:3"
+    [line] = _access_lines(log_lines)
+    assert line["request_id"] == "client-id_1.2:3"
+    assert line["method"] == "GET"
+    assert line["route"] == "/api/test/all"
+    assert line["status"] == 200
+    assert line["duration_ms"] >= 0
+    assert line["client"] == "127.0.0.1"
+    assert line["user_id"] is None
+
+
+@storages
+@pytest.mark.parametrize("given", [None, "x" * 65, "has space", "semi;colon", ""])
+async def test_a_missing_or_implausible_request_id_is_replaced_by_a_new_one(
+    service: Service, log_lines: io.StringIO, given: str | None
+) -> None:
+    headers = {} if given is None else {"X-Request-ID": given}
+
+    first = await service.client.get("/api/test/all", headers=headers)
+    second = await service.client.get("/api/test/all", headers=headers)
+
+    generated = [first.headers["x-request-id"], second.headers["x-request-id"]]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", rid) for rid in generated)
+    assert generated[0] != generated[1]
+    assert [line["request_id"] for line in _access_lines(log_lines)] == generated
+
+
+@storages
+async def test_the_access_line_names_the_signed_in_user(
+    service: Service, log_lines: io.StringIO
+) -> None:
+    user = await service.signed_in("alice")
+    user_id = await service.backdoor.user_id("alice")
+
+    await service.get("/api/test/user", user["accessToken"])
+
+    signin, read = _access_lines(log_lines)[-2:]
+    assert (signin["route"], signin["user_id"]) == ("/api/auth/signin", user_id)
+    assert (read["route"], read["user_id"]) == ("/api/test/user", user_id)
+
+
+async def test_every_line_of_a_request_carries_its_request_id(
+    service_without_database: httpx.AsyncClient, log_lines: io.StringIO
+) -> None:
+    response = await service_without_database.get("/readyz", headers={"X-Request-ID": "ready-1"})
+
+    assert response.status_code == 503
+    lines = _lines(log_lines)
+    assert [line["logger"] for line in lines] == ["authgate", "authgate.access"]
+    assert {line["request_id"] for line in lines} == {"ready-1"}
+    assert "service unavailable" in lines[0]["message"]
+
+
+@storages
+async def test_no_password_token_or_hash_reaches_a_log_line(
+    service: Service, log_lines: io.StringIO
+) -> None:
+    client = service.client
+    password, wrong = "s3cret passphrase!", "wrong passphrase?"
+    assert (await service.signup("alice", password=password)).status_code == 200
+    assert (await service.signup("bob", password="tiny")).status_code == 400
+    assert (await service.signin("alice", wrong)).status_code == 401
+    signin = (await service.signin("alice", password)).json()
+    client.cookies.clear()
+    await service.get("/api/test/user", signin["accessToken"])
+    await service.get("/api/test/admin", signin["accessToken"])
+    await client.get("/api/test/user", headers={"Authorization": f"Bearer {signin['accessToken']}"})
+    refreshed = (
+        await client.post("/api/auth/refreshtoken", json={"refreshToken": signin["refreshToken"]})
+    ).json()
+    reused = await client.post("/api/auth/refreshtoken", json={"refreshToken": "not-a-token"})
+    forged = signin["accessToken"][:-4] + "AAAA"
+    await service.get("/api/test/user", forged)
+    await client.post(
+        "/api/auth/signout",
+        json={"refreshToken": refreshed["refreshToken"]},
+        headers={"x-access-token": refreshed["accessToken"]},
+    )
+    truncated = f'{{"username": "alice", "password": "{password}"'
+    await client.post("/api/auth/signin", content=truncated)
+    user_id = await service.backdoor.user_id("alice")
+    assert user_id is not None
+    stored_hash = await service.backdoor.password_hash(user_id)
+
+    text = log_lines.getvalue()
+    assert reused.status_code == 403
+    assert len(_access_lines(log_lines)) == 12
+    secrets = [
+        password,
+        wrong,
+        "tiny",
+        signin["accessToken"],
+        signin["refreshToken"],
+        refreshed["accessToken"],
+        refreshed["refreshToken"],
+        "not-a-token",
+        forged,
+        stored_hash,
+    ]
+    # The signature alone, too: a log that cut a token short would still leak it.
+    secrets += [token.rsplit(".", 1)[-1] for token in (signin["accessToken"], forged)]
+    leaked = [secret for secret in secrets if secret in text]
+    assert not leaked

@@ -1,5 +1,7 @@
-"""GET /metrics answers for every worker of a server, whichever worker the scrape lands on."""
+"""GET /metrics answers for every worker of a server, whichever worker the scrape lands on; and
+the server's log is one JSON object a line when asked."""
 
+import json
 import os
 import re
 import socket
@@ -44,6 +46,7 @@ def two_workers(tmp_path: Path, metrics_directory: Path) -> Iterator[str]:
         "PORT": str(port),
         "WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory),
+        "LOG_FORMAT": "json",
     }
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
@@ -102,3 +105,19 @@ def test_every_scrape_counts_the_requests_of_both_workers(
     assert len(writers) == 2, "both workers served and wrote their counts"
     assert [_public_requests(scrape) for scrape in scrapes] == [REQUESTS] * len(scrapes)
     assert "_created" not in scrapes[0]
+
+
+def test_the_server_logs_one_json_object_a_line(two_workers: str, tmp_path: Path) -> None:
+    with httpx.Client(base_url=two_workers) as client:
+        answer = client.get("/api/test/all", headers={"X-Request-ID": "json-line-1"})
+    assert answer.headers["x-request-id"] == "json-line-1"
+
+    deadline = time.monotonic() + 5
+    while "json-line-1" not in (log := (tmp_path / "server.log").read_text()):
+        assert time.monotonic() < deadline, log
+        time.sleep(0.05)
+    ours = [line for line in log.splitlines() if line.startswith("{")]
+    access = [json.loads(line) for line in ours if "json-line-1" in line]
+    assert access[0]["route"] == "/api/test/all"
+    assert access[0]["status"] == 200
+    assert all(isinstance(json.loads(line), dict) for line in ours)
