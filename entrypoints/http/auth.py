@@ -11,12 +11,14 @@ from application.refresh_session import RefreshSession, RefreshSessionRequest
 from application.register_user import RegisterUser, RegisterUserRequest
 from application.sign_out import SignOut, SignOutRequest
 from entrypoints.http.client import client_of
+from entrypoints.http.openapi import OptionalBodyOperation, refusals
 from entrypoints.http.schemas import (
     MessageBody,
     RefreshAnswer,
     RefreshBody,
     SigninAnswer,
     SigninBody,
+    SigninRefusal,
     SignoutBody,
     SignupBody,
 )
@@ -32,7 +34,21 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/signup", status_code=HTTP_200_OK)
+    @post(
+        "/signup",
+        status_code=HTTP_200_OK,
+        responses=refusals(
+            400,
+            403,
+            413,
+            503,
+            meanings={
+                400: "A missing or invalid field (the message names it), a username or email "
+                "already in use, or an unknown role.",
+                403: "moderator or admin asked for without an administrator's token.",
+            },
+        ),
+    )
     async def signup(
         self,
         request: AnyRequest,
@@ -53,7 +69,18 @@ class AuthController(Controller):
         )
         return MessageBody("User registered successfully!")
 
-    @post("/signin", status_code=HTTP_200_OK)
+    @post(
+        "/signin",
+        status_code=HTTP_200_OK,
+        responses=refusals(
+            400,
+            401,
+            413,
+            503,
+            bodies={401: SigninRefusal},
+            meanings={401: "Unknown user or wrong password: the same answer for both."},
+        ),
+    )
     async def signin(
         self,
         request: AnyRequest,
@@ -80,7 +107,21 @@ class AuthController(Controller):
         )
         return Response(answer, cookies=[_access_cookie(access.value, access.expires_in, settings)])
 
-    @post("/refreshtoken", status_code=HTTP_200_OK)
+    @post(
+        "/refreshtoken",
+        status_code=HTTP_200_OK,
+        operation_class=OptionalBodyOperation,
+        responses=refusals(
+            400,
+            403,
+            413,
+            503,
+            meanings={
+                403: "The refresh token is missing, unknown, expired, or was already used (then "
+                "its whole session is revoked)."
+            },
+        ),
+    )
     async def refresh_token(
         self,
         request: AnyRequest,
@@ -101,7 +142,12 @@ class AuthController(Controller):
             expiresIn=result.access_token.expires_in,
         )
 
-    @post("/signout", status_code=HTTP_200_OK)
+    @post(
+        "/signout",
+        status_code=HTTP_200_OK,
+        operation_class=OptionalBodyOperation,
+        responses=refusals(400, 413, 503),
+    )
     async def signout(
         self,
         request: AnyRequest,

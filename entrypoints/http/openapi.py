@@ -3,9 +3,11 @@ that every controller documents its refusals the same way and with the body the 
 sends: the error table in `errors.py` answers every refusal as `{"message": ...}`."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Operation, RequestBody
 
 from entrypoints.http.schemas import MessageBody
 
@@ -40,3 +42,13 @@ def refusals(
         )
         for code in status_codes
     }
+
+
+@dataclass
+class OptionalBodyOperation(Operation):
+    """`operation_class=` for a route whose body may be left out: Litestar documents every body
+    as required, even one declared `... | None = None`."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            self.request_body.required = False
