@@ -21,6 +21,7 @@ from entrypoints.http.content import ContentController
 from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.observe import observed
+from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.operations import OperationsController
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
@@ -74,6 +75,7 @@ def create_app(
             version="1.0.0",
             description="Signup, signin, sessions and role-based access.",
             path="/docs",
+            components=COMPONENTS,
             render_plugins=[SwaggerRenderPlugin()],
         ),
     )

@@ -11,7 +11,7 @@ from application.refresh_session import RefreshSession, RefreshSessionRequest
 from application.register_user import RegisterUser, RegisterUserRequest
 from application.sign_out import SignOut, SignOutRequest
 from entrypoints.http.client import client_of
-from entrypoints.http.openapi import OptionalBodyOperation, refusals
+from entrypoints.http.openapi import OPTIONAL_ACCESS_TOKEN, OptionalBodyOperation, refusals
 from entrypoints.http.schemas import (
     MessageBody,
     RefreshAnswer,
@@ -37,6 +37,7 @@ class AuthController(Controller):
     @post(
         "/signup",
         status_code=HTTP_200_OK,
+        security=OPTIONAL_ACCESS_TOKEN,
         responses=refusals(
             400,
             403,
@@ -145,6 +146,7 @@ class AuthController(Controller):
     @post(
         "/signout",
         status_code=HTTP_200_OK,
+        security=OPTIONAL_ACCESS_TOKEN,
         operation_class=OptionalBodyOperation,
         responses=refusals(400, 413, 503),
     )

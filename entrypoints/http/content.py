@@ -4,7 +4,7 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, MediaType, Request, get
 
 from application.authorize_access import AuthorizeAccess, AuthorizeAccessRequest, Resource
-from entrypoints.http.openapi import refusals
+from entrypoints.http.openapi import ACCESS_TOKEN, refusals
 from entrypoints.http.tokens import presented_access_token
 from entrypoints.logs import note_user
 
@@ -32,17 +32,17 @@ class ContentController(Controller):
     async def public(self) -> str:
         return "Public Content."
 
-    @get("/user", media_type=_TEXT, responses=_PROTECTED)
+    @get("/user", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
     async def user(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
         await _authorize(request, authorize, Resource.USER_CONTENT)
         return "User Content."
 
-    @get("/mod", media_type=_TEXT, responses=_PROTECTED)
+    @get("/mod", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
     async def moderator(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
         await _authorize(request, authorize, Resource.MODERATOR_CONTENT)
         return "Moderator Content."
 
-    @get("/admin", media_type=_TEXT, responses=_PROTECTED)
+    @get("/admin", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
     async def admin(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
         await _authorize(request, authorize, Resource.ADMIN_CONTENT)
         return "Admin Content."

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import Operation, RequestBody
+from litestar.openapi.spec import Components, Operation, RequestBody, SecurityScheme
 
 from entrypoints.http.schemas import MessageBody
+from entrypoints.http.tokens import ACCESS_TOKEN_COOKIE
 
 _MEANINGS: Mapping[int, str] = {
     400: "A missing or invalid field, or a body that is not the expected JSON.",
@@ -52,3 +53,23 @@ class OptionalBodyOperation(Operation):
     def __post_init__(self) -> None:
         if isinstance(self.request_body, RequestBody):
             self.request_body.required = False
+
+
+# The three places an access token is taken from, in the order they are tried.
+COMPONENTS = Components(
+    security_schemes={
+        "accessTokenHeader": SecurityScheme(
+            type="apiKey", name="x-access-token", security_scheme_in="header"
+        ),
+        "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+        "accessTokenCookie": SecurityScheme(
+            type="apiKey", name=ACCESS_TOKEN_COOKIE, security_scheme_in="cookie"
+        ),
+    }
+)
+ACCESS_TOKEN: list[dict[str, list[str]]] = [
+    {name: []} for name in COMPONENTS.security_schemes or {}
+]
+"""`security=` for a route that needs an access token: any one of the three."""
+OPTIONAL_ACCESS_TOKEN: list[dict[str, list[str]]] = [{}, *ACCESS_TOKEN]
+"""`security=` for a route that reads an access token when one is sent."""
