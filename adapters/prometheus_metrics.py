@@ -58,6 +58,12 @@ _DURATION = Histogram(
 )
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
+# Every outcome is shown from the start, at 0, so that a rate over it exists before the first one.
+for _outcome in SigninOutcome:
+    _SIGNINS.labels(_outcome.value)
+for _refresh in RefreshOutcome:
+    _REFRESHES.labels(_refresh.value)
+
 
 class PrometheusMetrics(Metrics):
     """Every instance reports into the process's metric families."""
