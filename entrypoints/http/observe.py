@@ -1,7 +1,7 @@
 """Every HTTP request counted, timed and logged in one access line, under a request id.
 
 The request id is the client's X-Request-ID when it is a plausible id (1 to 64 letters, digits,
-`.`, `_`, `:` or `-`), else a new random one; it is echoed in the answer's X-Request-ID and is on
+`.`, `_`, `:` or `-`), else a new one; it is echoed in the answer's X-Request-ID and is on
 every log line of the request. Metrics and the access line name the route template, never the
 raw path: the number of series stays bounded whatever paths clients send, and a path never
 carries anything secret into a log.
@@ -9,6 +9,7 @@ carries anything secret into a log.
 Plain ASGI around the whole application, so that it sees every answer, refusals by the router
 and the CORS layer included, with one timer and one closure per request."""
 
+import itertools
 import logging
 import os
 import re
@@ -21,12 +22,17 @@ from litestar.types import ASGIApp
 
 from adapters.prometheus_metrics import RequestMetrics
 from entrypoints.http.client import Network, client_address
-from entrypoints.logs import ACCESS_LOGGER, request_id, user_id
+from entrypoints.logs import ACCESS_LOGGER, AccessRecord, request_id, user_id
 
 # The route label of a request no route matched (404, 405).
 UNMATCHED = "unmatched"
 REQUEST_ID_HEADER = b"x-request-id"
 _PLAUSIBLE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
+# A new id is this process's random prefix and a serial number: unique across processes and
+# restarts in practice, and, unlike a random id per request, no system call. Ids are for
+# following a request, not secrets.
+_ID_PREFIX = os.urandom(8).hex()
+_id_numbers = itertools.count(1)
 
 _access = logging.getLogger(ACCESS_LOGGER)
 
@@ -38,7 +44,7 @@ def observed(app: ASGIApp, metrics: RequestMetrics, trusted_proxies: Sequence[Ne
             return
         started = perf_counter()
         given = _request_id_of(scope["headers"])
-        rid = given.decode() if given else os.urandom(16).hex()
+        rid = given.decode() if given else f"{_ID_PREFIX}-{next(_id_numbers):x}"
         echoed = (REQUEST_ID_HEADER, given or rid.encode())
         request_token, user_token = request_id.set(rid), user_id.set(None)
         status = 500  # what the server answers if the application fails before it starts one
@@ -88,7 +94,7 @@ def _log_access(
         "user_id": user_id.get(),
         "client": _client(scope, trusted_proxies),
     }
-    _access.info("%s %s %d %.1fms", method, route, status, milliseconds, extra={"fields": fields})
+    _access.handle(AccessRecord(fields))
 
 
 def _client(scope: Any, trusted_proxies: Sequence[Network]) -> str:

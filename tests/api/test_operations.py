@@ -232,7 +232,7 @@ async def test_a_missing_or_implausible_request_id_is_replaced_by_a_new_one(
     second = await service.client.get("/api/test/all", headers=headers)
 
     generated = [first.headers["x-request-id"], second.headers["x-request-id"]]
-    assert all(re.fullmatch(r"[0-9a-f]{32}", rid) for rid in generated)
+    assert all(re.fullmatch(r"[0-9a-f]{16}-[0-9a-f]+", rid) for rid in generated)
     assert generated[0] != generated[1]
     assert [line["request_id"] for line in _access_lines(log_lines)] == generated
 
