@@ -21,6 +21,7 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
+    values,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -32,6 +33,12 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # A `_created` series beside every counter doubles the output and tells an operator nothing.
 disable_created_metrics()  # type: ignore[no-untyped-call]
+
+if os.environ.get(MULTIPROCESS_DIRECTORY_VARIABLE):
+    # By default every increment asks os.getpid(), a system call, to notice a fork. The workers
+    # are spawned (entrypoints/cli.py), so no process forks after this import: ask once.
+    _PID = os.getpid()
+    values.ValueClass = values.MultiProcessValue(process_identifier=lambda: _PID)  # type: ignore[no-untyped-call]
 
 _SIGNINS = Counter("authgate_signins", "Signin attempts by outcome.", ["outcome"])
 _REFRESHES = Counter("authgate_refreshes", "Refresh-token exchanges by outcome.", ["outcome"])
