@@ -72,6 +72,8 @@ class Settings:
     session_purge_interval: int = _setting(3600, "SESSION_PURGE_INTERVAL", low=0)
     log_format: str = _setting("text", "LOG_FORMAT")
     """`text` for a person at a terminal, `json` (one object a line) for a log pipeline."""
+    access_log: bool = _setting(True, "ACCESS_LOG")
+    """One line per request; off where a proxy in front already writes one."""
 
     @property
     def uses_memory_storage(self) -> bool:

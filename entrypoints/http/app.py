@@ -84,6 +84,7 @@ def create_app(
         json_preflight_refusals(app.asgi_handler),
         RequestMetrics(),
         settings.trusted_proxy_networks,
+        access_log=settings.access_log,
     )
     return app
 

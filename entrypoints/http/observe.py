@@ -37,7 +37,13 @@ _id_numbers = itertools.count(1)
 _access = logging.getLogger(ACCESS_LOGGER)
 
 
-def observed(app: ASGIApp, metrics: RequestMetrics, trusted_proxies: Sequence[Network]) -> ASGIApp:
+def observed(
+    app: ASGIApp,
+    metrics: RequestMetrics,
+    trusted_proxies: Sequence[Network],
+    *,
+    access_log: bool,
+) -> ASGIApp:
     async def middleware(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
@@ -62,7 +68,7 @@ def observed(app: ASGIApp, metrics: RequestMetrics, trusted_proxies: Sequence[Ne
             elapsed = perf_counter() - started
             method, route = scope["method"], scope.get("path_template", UNMATCHED)
             metrics.observe(method, route, status, elapsed)
-            if _access.isEnabledFor(logging.INFO):
+            if access_log and _access.isEnabledFor(logging.INFO):
                 _log_access(scope, method, route, status, elapsed, trusted_proxies)
             user_id.reset(user_token)
             request_id.reset(request_token)

@@ -313,3 +313,12 @@ async def test_no_password_token_or_hash_reaches_a_log_line(
     secrets += [token.rsplit(".", 1)[-1] for token in (signin["accessToken"], forged)]
     leaked = [secret for secret in secrets if secret in text]
     assert not leaked
+
+
+@pytest.mark.parametrize("database_url", ["memory"], indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"access_log": False}])
+async def test_the_access_log_can_be_turned_off(service: Service, log_lines: io.StringIO) -> None:
+    response = await service.client.get("/api/test/all", headers={"X-Request-ID": "quiet-1"})
+
+    assert response.headers["x-request-id"] == "quiet-1"
+    assert _access_lines(log_lines) == []
