@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from prometheus_client import REGISTRY
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
@@ -20,10 +21,19 @@ from tests.support import Service
 CONFIG = Path(__file__).parents[2] / "schemathesis.toml"
 
 
+# The protected pages answer 200 only to a signed-in user: schemathesis signs this one in.
+_SIGNED_IN = """
+[auth.dynamic.openapi.accessTokenHeader]
+path = "/api/auth/signin"
+payload = { username = "schemathesis", password = "correct horse battery" }
+extract_selector = "/accessToken"
+"""
+
+
 def _run(app: Any) -> tuple[int, Counter[str]]:
     """(cases run, failures by operation and check) of one schemathesis run, as `st run
     --checks all` would make it."""
-    config = SchemathesisConfig.from_path(CONFIG)
+    config = SchemathesisConfig.from_str(CONFIG.read_text() + _SIGNED_IN)
     schema = schemathesis.openapi.from_asgi("/docs/openapi.json", app, config=config)
     schema.config.checks.update(included_check_names=["all"])
     cases, failures = 0, Counter[str]()
@@ -43,7 +53,7 @@ def _run(app: Any) -> tuple[int, Counter[str]]:
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_schemathesis_finds_nothing_the_document_does_not_say(tmp_path: Path) -> None:
+async def test_schemathesis_finds_nothing_the_document_does_not_say(tmp_path: Path) -> None:
     settings = Settings(
         database_url=MEMORY_DATABASE_URL,
         jwt_secret=TEST_SECRET,
@@ -52,11 +62,33 @@ def test_schemathesis_finds_nothing_the_document_does_not_say(tmp_path: Path) ->
         session_purge_interval=0,
     )
 
-    cases, failures = _run(create_app(settings))
+    app: Any = create_app(settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://localhost"
+    ) as client:
+        signup = {
+            "username": "schemathesis",
+            "email": "schemathesis@example.com",
+            "password": "correct horse battery",
+        }
+        assert (await client.post("/api/auth/signup", json=signup)).status_code == 200
+
+    read_before = _user_content_read()
+
+    cases, failures = _run(app)
 
     print(f"schemathesis: {cases} cases, {sum(failures.values())} failures")
     assert not failures
     assert cases > 200
+    assert _user_content_read() > read_before, "schemathesis signed in and read a protected page"
+
+
+def _user_content_read() -> float:
+    value = REGISTRY.get_sample_value(
+        "authgate_http_requests_total",
+        {"method": "GET", "route": "/api/test/user", "status": "200"},
+    )
+    return value or 0.0
 
 
 async def _document(client: httpx.AsyncClient) -> dict[str, Any]:
