@@ -98,7 +98,7 @@ def serve_http(settings: Settings) -> int:
     # its single-process counters instead of the shared files /metrics adds up.
     multiprocessing.set_start_method("spawn", force=True)
     with _metrics_directory():
-        Server(
+        server = Server(
             "entrypoints.http.app:create_served_app",
             address=settings.host,
             port=settings.port,
@@ -106,7 +106,12 @@ def serve_http(settings: Settings) -> int:
             workers=workers,
             factory=True,
             log_access=False,
-        ).serve()
+            # granian's own lines (workers started, stopped) in the same format as ours.
+            log_dictconfig={"loggers": {"_granian": {"handlers": [], "propagate": True}}},
+        )
+        # granian's logging set-up closed every handler, ours included.
+        configure_logging(settings.log_format)
+        server.serve()
     return 0
 
 
