@@ -6,7 +6,7 @@ from typing import TypeVar
 import bcrypt
 
 from application.errors import HashingUnavailable
-from application.ports import PasswordHasher
+from application.ports import Metrics, PasswordHasher
 from domain.values import PASSWORD_MAX_BYTES, PasswordHash, RawPassword, utf8_or_none
 
 _T = TypeVar("_T")
@@ -21,7 +21,13 @@ class BcryptPasswordHasher(PasswordHasher):
     flood of signins."""
 
     def __init__(
-        self, cost: int, executor: ThreadPoolExecutor, *, slots: int, queue_timeout: float
+        self,
+        cost: int,
+        executor: ThreadPoolExecutor,
+        *,
+        slots: int,
+        queue_timeout: float,
+        metrics: Metrics | None = None,
     ) -> None:
         if not 4 <= cost <= 31:
             raise ValueError(f"bcrypt cost must be between 4 and 31, not {cost}")
@@ -29,6 +35,7 @@ class BcryptPasswordHasher(PasswordHasher):
         self._executor = executor
         self._slots = asyncio.Semaphore(slots)
         self._queue_timeout = queue_timeout
+        self._metrics = metrics
         self._decoy: bytes | None = None
 
     async def hash(self, password: RawPassword) -> PasswordHash:
@@ -61,12 +68,17 @@ class BcryptPasswordHasher(PasswordHasher):
         return self._decoy
 
     async def _run(self, function: Callable[..., _T], *args: object) -> _T:
+        loop = asyncio.get_running_loop()
+        queued_at = loop.time()
         try:
             async with asyncio.timeout(self._queue_timeout):
                 await self._slots.acquire()
         except TimeoutError:
             raise HashingUnavailable("hashing", "no hashing slot came free in time") from None
-        future = asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        finally:
+            if self._metrics is not None:
+                self._metrics.hashing_wait(loop.time() - queued_at)
+        future = loop.run_in_executor(self._executor, function, *args)
         # The slot is free when the thread is, even if the request gave up waiting for it.
         future.add_done_callback(lambda _: self._slots.release())
         return await asyncio.shield(future)

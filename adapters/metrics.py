@@ -5,7 +5,8 @@ from application.ports import Metrics
 
 
 class CountingMetrics(Metrics):
-    """Counts in this process, by name and label."""
+    """Counts in this process, by name and label: a fake for tests that assert what a use case
+    reported. The service itself reports through PrometheusMetrics."""
 
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, str]] = Counter()
@@ -18,3 +19,9 @@ class CountingMetrics(Metrics):
 
     def throttled(self, limit: str) -> None:
         self.counts["throttled", limit] += 1
+
+    def hashing_wait(self, seconds: float) -> None:
+        self.counts["hashing_wait", "observed"] += 1
+
+    def unavailable(self, kind: str) -> None:
+        self.counts["unavailable", kind] += 1

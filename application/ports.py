@@ -29,6 +29,13 @@ class UnitOfWork(Protocol):
         ...
 
 
+class StorageProbe(Protocol):
+    async def ping(self) -> None:
+        """Returns once storage answers a trivial query; raises StorageUnavailable when it cannot
+        within the request's deadline."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
@@ -197,6 +204,15 @@ class Metrics(Protocol):
 
     def throttled(self, limit: str) -> None:
         """An attempt refused by the named rate limit."""
+        ...
+
+    def hashing_wait(self, seconds: float) -> None:
+        """How long a password hashing or verification waited for a free hashing thread."""
+        ...
+
+    def unavailable(self, kind: str) -> None:
+        """A request refused as temporarily unavailable (503), by `TemporarilyUnavailable.kind`:
+        the database's timeout, pool, unreachable, error or conflict, or hashing."""
         ...
 
 

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from domain.errors import InvalidField
 
-_USERNAME = re.compile(r"[A-Za-z0-9._-]{3,20}")
+USERNAME_FORMAT = re.compile(r"[A-Za-z0-9._-]{3,20}")
 # The WHATWG rule browsers apply to <input type="email">, which the sample clients use.
-_EMAIL = re.compile(
+EMAIL_FORMAT = re.compile(
     r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+"
     r"@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
     r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*"
@@ -23,7 +23,7 @@ class Username:
     value: str
 
     def __post_init__(self) -> None:
-        if not _USERNAME.fullmatch(self.value):
+        if not USERNAME_FORMAT.fullmatch(self.value):
             raise InvalidField(
                 "username", "must be 3 to 20 characters: letters, digits, '.', '_' or '-'."
             )
@@ -39,7 +39,7 @@ class Email:
     value: str
 
     def __post_init__(self) -> None:
-        if len(self.value) > EMAIL_MAX_LENGTH or not _EMAIL.fullmatch(self.value):
+        if len(self.value) > EMAIL_MAX_LENGTH or not EMAIL_FORMAT.fullmatch(self.value):
             raise InvalidField(
                 "email", f"must be a valid email address of at most {EMAIL_MAX_LENGTH} characters."
             )

@@ -3,11 +3,15 @@
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
+import multiprocessing
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from dishka import AsyncContainer, Scope
@@ -16,6 +20,7 @@ from granian.http import HTTP1Settings
 from granian.server import Server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.prometheus_metrics import MULTIPROCESS_DIRECTORY_VARIABLE
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from application.create_administrator import CreateAdministrator, CreateAdministratorRequest
@@ -24,6 +29,7 @@ from application.purge_sessions import PurgeSessions
 from domain.errors import DomainError
 from entrypoints import cli_admin
 from entrypoints.container import build_container
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker import SERVER_PID_VARIABLE
 
@@ -55,7 +61,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli_admin.add_commands(commands)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for option in ("host", "port", "workers"):
         if getattr(args, option, None) is not None:
             os.environ[option.upper()] = str(getattr(args, option))
@@ -64,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"authgate: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format)
 
     if args.command == "serve":
         return serve_http(settings)
@@ -100,28 +106,57 @@ def serve_http(settings: Settings) -> int:
         workers = 1
     asyncio.run(migrate(settings))
     os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
-    Server(
-        "entrypoints.worker:create_worker_app",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        factory=True,
-        log_access=False,
-        # A worker that dies is replaced; the others serve on meanwhile.
-        respawn_failed_workers=True,
-        # HTTP/1 only: browsers speak HTTP/2 over TLS alone, which a proxy in front terminates,
-        # and a cleartext HTTP/2 connection has no header deadline: one that sent only the
-        # preface held its connection slot for ever.
-        http=HTTPModes.http1,
-        # granian's "backpressure" is the number of connections a worker holds open, idle and
-        # slow ones included: the slots a slow client may take, bounded by the read timeouts.
-        backpressure=settings.max_connections,
-        http1_settings=HTTP1Settings(
-            header_read_timeout=round(settings.header_read_timeout * 1000)
-        ),
-    ).serve()
+    # Workers start as fresh interpreters rather than forks: this process imported
+    # prometheus_client before the metrics directory existed, and a fork would hand every worker
+    # its single-process counters instead of the shared files /metrics adds up.
+    multiprocessing.set_start_method("spawn", force=True)
+    with _metrics_directory():
+        server = Server(
+            "entrypoints.worker:create_worker_app",
+            address=settings.host,
+            port=settings.port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            factory=True,
+            log_access=False,
+            # granian's own lines (workers started, stopped) in the same format as ours.
+            log_dictconfig={"loggers": {"_granian": {"handlers": [], "propagate": True}}},
+            # A worker that dies is replaced; the others serve on meanwhile.
+            respawn_failed_workers=True,
+            # HTTP/1 only: browsers speak HTTP/2 over TLS alone, which a proxy in front
+            # terminates, and a cleartext HTTP/2 connection has no header deadline: one that sent
+            # only the preface held its connection slot for ever.
+            http=HTTPModes.http1,
+            # granian's "backpressure" is the number of connections a worker holds open, idle
+            # and slow ones included: the slots a slow client may take, bounded by the read
+            # timeouts.
+            backpressure=settings.max_connections,
+            http1_settings=HTTP1Settings(
+                header_read_timeout=round(settings.header_read_timeout * 1000)
+            ),
+        )
+        # granian's logging set-up closed every handler, ours included.
+        configure_logging(settings.log_format)
+        server.serve()
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """Where the workers keep their metrics for /metrics to sum (prometheus_client's
+    multiprocess mode): PROMETHEUS_MULTIPROC_DIR if set, emptied first so that a previous run's
+    counts do not come back; else a directory of this run's own, removed at exit."""
+    configured = os.environ.get(MULTIPROCESS_DIRECTORY_VARIABLE)
+    if configured:
+        directory = Path(configured)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="authgate-metrics-") as own:
+        os.environ[MULTIPROCESS_DIRECTORY_VARIABLE] = own
+        yield
 
 
 def create_admin(settings: Settings, username: str, email: str) -> int:

@@ -31,10 +31,11 @@ from adapters.memory import (
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
+    InMemoryStorageProbe,
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
-from adapters.metrics import CountingMetrics
+from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.redis.attempts import RedisAttemptCounter
 from adapters.redis.client import create_redis
 from adapters.refresh_tokens import HmacRefreshTokenSuccession
@@ -52,6 +53,7 @@ from application.authenticate_user import AuthenticateUser, SigninRules
 from application.authorize_access import AuthorizeAccess
 from application.authorize_administrator import AuthorizeAdministrator
 from application.change_password import ChangePassword
+from application.check_readiness import CheckReadiness
 from application.create_administrator import CreateAdministrator
 from application.delete_own_account import DeleteOwnAccount
 from application.delete_user import DeleteUser
@@ -82,6 +84,7 @@ from application.ports import (
     PrincipalFinder,
     RefreshTokenSuccession,
     SessionStore,
+    StorageProbe,
     UnitOfWork,
     UserRepository,
 )
@@ -137,15 +140,19 @@ class CoreProvider(Provider):
         return settings.audit_policy
 
     clock = provide(SystemClock, provides=Clock)
-    metrics = provide(CountingMetrics, provides=Metrics)
+    metrics = provide(PrometheusMetrics, provides=Metrics)
     common_passwords = provide(ZxcvbnCommonPasswords, provides=CommonPasswords)
 
     @provide
-    def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
+    def password_hasher(self, settings: Settings, metrics: Metrics) -> Iterator[PasswordHasher]:
         threads = settings.hashing_threads
         executor = ThreadPoolExecutor(threads, thread_name_prefix="bcrypt")
         yield BcryptPasswordHasher(
-            settings.bcrypt_cost, executor, slots=threads, queue_timeout=settings.hash_queue_timeout
+            settings.bcrypt_cost,
+            executor,
+            slots=threads,
+            queue_timeout=settings.hash_queue_timeout,
+            metrics=metrics,
         )
         executor.shutdown(wait=True)
 
@@ -231,6 +238,7 @@ class UseCaseProvider(Provider):
     end_user_sessions = provide(EndUserSessions)
     read_audit_trail = provide(ReadAuditTrail)
     purge_audit_events = provide(PurgeAuditEvents)
+    check_readiness = provide(CheckReadiness)
 
 
 class SqlStorageProvider(Provider):
@@ -258,6 +266,7 @@ class SqlStorageProvider(Provider):
         await database.close()
 
     unit_of_work = alias(source=SqlAlchemyDatabase, provides=UnitOfWork)
+    probe = alias(source=SqlAlchemyDatabase, provides=StorageProbe)
     users = provide(SqlAlchemyUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     sessions = provide(SqlAlchemySessionStore, provides=SessionStore, scope=Scope.REQUEST)
     one_time_tokens = provide(
@@ -295,6 +304,7 @@ class InMemoryStorageProvider(Provider):
         return InMemoryStorage()
 
     unit_of_work = provide(InMemoryUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
+    probe = provide(InMemoryStorageProbe, provides=StorageProbe, scope=Scope.REQUEST)
     users = provide(InMemoryUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     principals = provide(InMemoryPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
     sessions = provide(InMemorySessionStore, provides=SessionStore, scope=Scope.REQUEST)

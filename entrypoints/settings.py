@@ -24,6 +24,7 @@ from application.rate_limits import RateLimitPolicy
 from application.session_policy import SessionPolicy
 from application.transactions import RetryPolicy
 from domain.attempts import Backoff, Limit
+from entrypoints.logs import LOG_FORMATS
 
 MEMORY_DATABASE_URL = "memory://"
 _SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
@@ -74,6 +75,9 @@ class Settings:
     cookie_secure: bool = _setting(False, "COOKIE_SECURE")
     trusted_proxies: tuple[str, ...] = _setting((), "TRUSTED_PROXIES")
     """Addresses or CIDR ranges of the proxies whose X-Forwarded-For is believed."""
+    metrics_allow: tuple[str, ...] = _setting(("127.0.0.1", "::1"), "METRICS_ALLOW")
+    """Addresses or CIDR ranges that may read GET /metrics (the client address, as for rate
+    limits); others get 403. `0.0.0.0/0,::/0` lets every address read it."""
     db_pool_size: int = _setting(10, "DB_POOL_SIZE", low=1)
     db_deadline: float = _setting(5.0, "DB_DEADLINE", low=0.05, high=300)
     db_retry_attempts: int = _setting(4, "DB_RETRY_ATTEMPTS", low=1, high=20)
@@ -137,6 +141,10 @@ class Settings:
     hsts_max_age: int = _setting(0, "HSTS_MAX_AGE", low=0)
     """Seconds for Strict-Transport-Security; 0 sends no such header (serve over HTTPS first)."""
     docs_enabled: bool = _setting(True, "DOCS_ENABLED")
+    log_format: str = _setting("text", "LOG_FORMAT")
+    """`text` for a person at a terminal, `json` (one object a line) for a log pipeline."""
+    access_log: bool = _setting(True, "ACCESS_LOG")
+    """One line per request; off where a proxy in front already writes one."""
 
     @property
     def uses_memory_storage(self) -> bool:
@@ -218,6 +226,10 @@ class Settings:
         )
 
     @property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(source, strict=False) for source in self.metrics_allow)
+
+    @property
     def access_token_lifetime(self) -> timedelta:
         return timedelta(seconds=self.access_token_ttl)
 
@@ -237,11 +249,13 @@ class Settings:
             or f"sqlite+aiosqlite:///{(settings.data_dir / 'authgate.sqlite3').as_posix()}",
             jwt_secret=_jwt_secret(env.get("JWT_SECRET"), settings.data_dir),
             cors_origins=_origins(settings.cors_origins),
-            trusted_proxies=_networks(settings.trusted_proxies),
             smtp_url=_smtp_url(settings.smtp_url),
             mail_from=_sender(settings.mail_from),
             password_reset_url=_link_template("PASSWORD_RESET_URL", settings.password_reset_url),
             email_verify_url=_link_template("EMAIL_VERIFY_URL", settings.email_verify_url),
+            trusted_proxies=_networks("TRUSTED_PROXIES", settings.trusted_proxies),
+            metrics_allow=_networks("METRICS_ALLOW", settings.metrics_allow),
+            log_format=_log_format(settings.log_format),
         )
 
 
@@ -285,13 +299,13 @@ def _origins(configured: tuple[str, ...]) -> tuple[str, ...]:
     return origins
 
 
-def _networks(configured: tuple[str, ...]) -> tuple[str, ...]:
-    for proxy in configured:
+def _networks(name: str, configured: tuple[str, ...]) -> tuple[str, ...]:
+    for network in configured:
         try:
-            ipaddress.ip_network(proxy, strict=False)
+            ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise SettingsError(
-                f"TRUSTED_PROXIES must list addresses or CIDR ranges, not {proxy!r}"
+                f"{name} must list addresses or CIDR ranges, not {network!r}"
             ) from None
     return configured
 
@@ -322,6 +336,12 @@ def _link_template(name: str, template: str) -> str:
     if not template.startswith(("http://", "https://")):
         raise SettingsError(f"{name} must be an http:// or https:// URL")
     return template
+
+
+def _log_format(configured: str) -> str:
+    if configured.lower() not in LOG_FORMATS:
+        raise SettingsError(f"LOG_FORMAT must be text or json, not {configured!r}")
+    return configured.lower()
 
 
 def _jwt_secret(configured: str | None, data_dir: Path) -> bytes:

@@ -16,7 +16,7 @@ import sys
 
 from litestar import Litestar
 
-from entrypoints.http.app import create_app
+from entrypoints.http.app import create_served_app
 
 SERVER_PID_VARIABLE = "AUTHGATE_SERVER_PID"
 _PR_SET_PDEATHSIG = 1
@@ -24,7 +24,7 @@ _PR_SET_PDEATHSIG = 1
 
 def create_worker_app() -> Litestar:
     _end_with_server()
-    return create_app()
+    return create_served_app()
 
 
 def _end_with_server() -> None:

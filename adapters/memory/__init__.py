@@ -8,6 +8,7 @@ from adapters.memory.storage import (
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
+    InMemoryStorageProbe,
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "InMemoryPrincipalFinder",
     "InMemorySessionStore",
     "InMemoryStorage",
+    "InMemoryStorageProbe",
     "InMemoryUnitOfWork",
     "InMemoryUserRepository",
 ]

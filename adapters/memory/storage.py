@@ -12,6 +12,7 @@ from application.ports import (
     OneTimeTokenStore,
     PrincipalFinder,
     SessionStore,
+    StorageProbe,
     UnitOfWork,
     UserRepository,
     UserSearch,
@@ -64,6 +65,13 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     async def rollback(self) -> None:
         self.rollbacks += 1
+
+
+class InMemoryStorageProbe(StorageProbe):
+    """Memory answers as long as the process does."""
+
+    async def ping(self) -> None:
+        return None
 
 
 class InMemoryUserRepository(UserRepository):

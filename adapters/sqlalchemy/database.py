@@ -12,21 +12,22 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable
+from sqlalchemy import CursorResult, Executable, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
 from application.errors import StorageUnavailable
-from application.ports import UnitOfWork
+from application.ports import StorageProbe, UnitOfWork
 
 Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 # Closing a connection that is already in doubt gets this long, whatever is left of the deadline.
 _CLOSE_GRACE = 0.5
+_PING = select(1)
 
 
-class SqlAlchemyDatabase(UnitOfWork):
+class SqlAlchemyDatabase(UnitOfWork, StorageProbe):
     """Opened on first use; the repositories of one request share it, and its transaction."""
 
     def __init__(self, engine: AsyncEngine, deadline: float) -> None:
@@ -56,6 +57,9 @@ class SqlAlchemyDatabase(UnitOfWork):
         async with self._guarded():
             connection = await self._connected()
             return await connection.execute(statement, parameters)
+
+    async def ping(self) -> None:
+        await self.execute(_PING)
 
     async def commit(self) -> None:
         if self._connection is not None:

@@ -10,7 +10,8 @@ from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 
-from application.ports import OutgoingMail, PasswordResetRequests
+from adapters.prometheus_metrics import RequestMetrics
+from application.ports import Metrics, OutgoingMail, PasswordResetRequests
 from application.purge_audit_events import PurgeAuditEvents
 from application.purge_sessions import PurgeSessions
 from entrypoints.container import build_container
@@ -22,8 +23,12 @@ from entrypoints.http.cors import json_preflight_refusals
 from entrypoints.http.docs import openapi_config
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.headers import security_headers
+from entrypoints.http.observe import observed
+from entrypoints.http.openapi import COMPONENTS
+from entrypoints.http.operations import OperationsController
 from entrypoints.http.recovery import RecoveryController
 from entrypoints.http.request import request_class
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
@@ -38,7 +43,9 @@ def create_app(
     container = container or build_container(settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # The error table counts 503s; exception handlers cannot ask the container themselves.
+        app.state.metrics = await container.get(Metrics)
         # Mail delivery starts with the app, so that closing the container at the end always
         # flushes it, or logs what it drops.
         await container.get(OutgoingMail)
@@ -65,6 +72,7 @@ def create_app(
                     ContentController,
                     AccountController,
                     AdminController,
+                    OperationsController,
                 ],
             ),
         ],
@@ -78,14 +86,28 @@ def create_app(
             expose_headers=["Retry-After"],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        # Logging is configured once per process (entrypoints/logs.py), not by Litestar.
+        logging_config=None,
         request_max_body_size=settings.max_body_size,
         request_class=request_class(settings.body_read_timeout),
         before_send=[security_headers(settings.hsts_max_age)],
-        openapi_config=openapi_config() if settings.docs_enabled else None,
+        openapi_config=openapi_config(COMPONENTS) if settings.docs_enabled else None,
     )
     setup_dishka(container, app)
-    app.asgi_handler = json_preflight_refusals(app.asgi_handler)
+    app.asgi_handler = observed(
+        json_preflight_refusals(app.asgi_handler),
+        RequestMetrics(),
+        settings.trusted_proxy_networks,
+        access_log=settings.access_log,
+    )
     return app
+
+
+def create_served_app() -> Litestar:
+    """What granian builds in each worker process: the app, logging as configured."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    return create_app(settings)
 
 
 async def _purge_periodically(container: AsyncContainer, interval: int) -> None:

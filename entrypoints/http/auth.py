@@ -11,16 +11,19 @@ from application.refresh_session import RefreshSession, RefreshSessionRequest
 from application.register_user import RegisterUser, RegisterUserRequest
 from application.sign_out import SignOut, SignOutRequest
 from entrypoints.http.client import client_of
+from entrypoints.http.openapi import OPTIONAL_ACCESS_TOKEN, OptionalBodyOperation, refusals
 from entrypoints.http.schemas import (
     MessageBody,
     RefreshAnswer,
     RefreshBody,
     SigninAnswer,
     SigninBody,
+    SigninRefusal,
     SignoutBody,
     SignupBody,
 )
 from entrypoints.http.tokens import ACCESS_TOKEN_COOKIE, COOKIE_PATH, presented_access_token
+from entrypoints.logs import note_user
 from entrypoints.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
@@ -33,7 +36,22 @@ class AuthController(Controller):
     # Answers here carry tokens or end a session: no cache or proxy may keep a copy.
     cache_control = CacheControlHeader(no_store=True)
 
-    @post("/signup", status_code=HTTP_200_OK)
+    @post(
+        "/signup",
+        status_code=HTTP_200_OK,
+        security=OPTIONAL_ACCESS_TOKEN,
+        responses=refusals(
+            400,
+            403,
+            413,
+            503,
+            meanings={
+                400: "A missing or invalid field (the message names it), a username or email "
+                "already in use, or an unknown role.",
+                403: "moderator or admin asked for without an administrator's token.",
+            },
+        ),
+    )
     async def signup(
         self,
         request: AnyRequest,
@@ -54,7 +72,18 @@ class AuthController(Controller):
         )
         return MessageBody("User registered successfully!")
 
-    @post("/signin", status_code=HTTP_200_OK)
+    @post(
+        "/signin",
+        status_code=HTTP_200_OK,
+        responses=refusals(
+            400,
+            401,
+            413,
+            503,
+            bodies={401: SigninRefusal},
+            meanings={401: "Unknown user or wrong password: the same answer for both."},
+        ),
+    )
     async def signin(
         self,
         request: AnyRequest,
@@ -68,6 +97,7 @@ class AuthController(Controller):
             AuthenticateUserRequest(data.username, data.password, client)
         )
         user, access = result.user, result.access_token
+        note_user(user.id)
         answer = SigninAnswer(
             id=user.id,
             username=user.username.value,
@@ -80,7 +110,21 @@ class AuthController(Controller):
         )
         return Response(answer, cookies=[_access_cookie(access.value, access.expires_in, settings)])
 
-    @post("/refreshtoken", status_code=HTTP_200_OK)
+    @post(
+        "/refreshtoken",
+        status_code=HTTP_200_OK,
+        operation_class=OptionalBodyOperation,
+        responses=refusals(
+            400,
+            403,
+            413,
+            503,
+            meanings={
+                403: "The refresh token is missing, unknown, expired, or was already used (then "
+                "its whole session is revoked)."
+            },
+        ),
+    )
     async def refresh_token(
         self,
         request: AnyRequest,
@@ -101,7 +145,13 @@ class AuthController(Controller):
             expiresIn=result.access_token.expires_in,
         )
 
-    @post("/signout", status_code=HTTP_200_OK)
+    @post(
+        "/signout",
+        status_code=HTTP_200_OK,
+        security=OPTIONAL_ACCESS_TOKEN,
+        operation_class=OptionalBodyOperation,
+        responses=refusals(400, 413, 503),
+    )
     async def signout(
         self,
         request: AnyRequest,

@@ -22,7 +22,7 @@ def client_of(request: Request[Any, Any, Any], trusted_proxies: Sequence[Network
 
 def client_address(request: Request[Any, Any, Any], trusted_proxies: Sequence[Network]) -> str:
     peer = request.client.host if request.client else "unknown"
-    if not trusted_proxies or not _is_trusted(peer, trusted_proxies):
+    if not trusted_proxies or not address_within(peer, trusted_proxies):
         return peer
     hops = [
         hop.strip()
@@ -30,17 +30,17 @@ def client_address(request: Request[Any, Any, Any], trusted_proxies: Sequence[Ne
         for hop in header.split(",")
     ]
     for hop in reversed(hops):
-        if not _is_trusted(hop, trusted_proxies):
+        if not address_within(hop, trusted_proxies):
             return hop if _is_address(hop) else peer
     return peer
 
 
-def _is_trusted(address: str, trusted_proxies: Sequence[Network]) -> bool:
+def address_within(address: str, networks: Sequence[Network]) -> bool:
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(parsed in network for network in trusted_proxies)
+    return any(parsed in network for network in networks)
 
 
 def _is_address(text: str) -> bool:

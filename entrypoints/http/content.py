@@ -4,10 +4,22 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, MediaType, Request, get
 
 from application.authorize_access import AuthorizeAccess, AuthorizeAccessRequest, Resource
+from entrypoints.http.openapi import ACCESS_TOKEN, refusals
 from entrypoints.http.tokens import presented_access_token
+from entrypoints.logs import note_user
 
 AnyRequest = Request[Any, Any, Any]
 _TEXT = MediaType.TEXT  # Litestar adds "; charset=utf-8"
+_PROTECTED = refusals(
+    401,
+    403,
+    503,
+    meanings={
+        401: "The access token is expired (`Unauthorized! Access Token was expired!`: refresh "
+        "it) or not valid.",
+        403: "No token was sent, or its user lacks the role.",
+    },
+)
 
 
 class ContentController(Controller):
@@ -20,21 +32,24 @@ class ContentController(Controller):
     async def public(self) -> str:
         return "Public Content."
 
-    @get("/user", media_type=_TEXT)
+    @get("/user", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
     async def user(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
         await _authorize(request, authorize, Resource.USER_CONTENT)
         return "User Content."
 
-    @get("/mod", media_type=_TEXT)
+    @get("/mod", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
     async def moderator(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
         await _authorize(request, authorize, Resource.MODERATOR_CONTENT)
         return "Moderator Content."
 
-    @get("/admin", media_type=_TEXT)
+    @get("/admin", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
     async def admin(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
         await _authorize(request, authorize, Resource.ADMIN_CONTENT)
         return "Admin Content."
 
 
 async def _authorize(request: AnyRequest, authorize: AuthorizeAccess, resource: Resource) -> None:
-    await authorize.execute(AuthorizeAccessRequest(presented_access_token(request), resource))
+    principal = await authorize.execute(
+        AuthorizeAccessRequest(presented_access_token(request), resource)
+    )
+    note_user(principal.user_id)

@@ -14,6 +14,7 @@ from litestar import Request, Response, Router
 from litestar.datastructures import ResponseHeader
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import OpenAPIRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_404_NOT_FOUND
 from swagger_ui_bundle import swagger_ui_path
@@ -70,11 +71,12 @@ async def _json_not_found(response: Response[Any]) -> Response[Any]:
     return response
 
 
-def openapi_config() -> OpenAPIConfig:
+def openapi_config(components: Components) -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Authgate",
         version="1.0.0",
         description="Signup, signin, sessions and role-based access.",
+        components=components,
         render_plugins=[PackagedSwagger()],
         openapi_router=Router(
             DOCS_PATH,

@@ -45,6 +45,7 @@ from application.errors import (
     TooManyAttempts,
     UserNotFound,
 )
+from application.ports import Metrics
 from domain.errors import (
     DomainError,
     EmailAlreadyExists,
@@ -156,7 +157,9 @@ def message_response(
     )
 
 
-def refusal_to_response(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, object]]:
+def refusal_to_response(
+    request: Request[Any, Any, Any], error: Exception
+) -> Response[dict[str, object]]:
     for kind in type(error).__mro__:
         answer = _ANSWERS.get(kind)
         if answer is not None:
@@ -170,11 +173,12 @@ def refusal_to_response(_: Request[Any, Any, Any], error: Exception) -> Response
                 return response
             if isinstance(error, TemporarilyUnavailable):
                 _log_unavailable(error)
+                _count_unavailable(request, error)
                 response = message_response(status_code, message(error))
                 response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
                 return response
             return message_response(status_code, message(error))
-    return unexpected_error_to_response(_, error)
+    return unexpected_error_to_response(request, error)
 
 
 def _log_unavailable(error: TemporarilyUnavailable) -> None:
@@ -190,6 +194,12 @@ def _log_unavailable(error: TemporarilyUnavailable) -> None:
         error.detail or "-",
         exc_info=error if with_traceback else None,
     )
+
+
+def _count_unavailable(request: Request[Any, Any, Any], error: TemporarilyUnavailable) -> None:
+    metrics: Metrics | None = request.app.state.get("metrics")
+    if metrics is not None:  # None only in an app whose lifespan has not started
+        metrics.unavailable(error.kind)
 
 
 def validation_to_response(

@@ -1,0 +1,124 @@
+"""The Metrics port on prometheus_client, and the HTTP layer's request metrics beside it.
+
+prometheus_client keeps one set of metric families per process. Under several worker processes
+it must run in its multiprocess mode: PROMETHEUS_MULTIPROC_DIR set before it is first imported
+(`authgate serve` does that), each worker then writes its values to files there, and
+`exposition()` adds up the files of every worker, so whichever worker answers GET /metrics
+answers for all of them, and counts survive a worker's restart. Without the variable (tests, a
+single process) the values live in this process.
+
+Label values come from small closed sets only (outcomes, route templates, status codes,
+methods), so the number of series stays bounded whatever clients send.
+"""
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    values,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from application.outcomes import RefreshOutcome, SigninOutcome
+from application.ports import Metrics
+
+MULTIPROCESS_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# A `_created` series beside every counter doubles the output and tells an operator nothing.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+if os.environ.get(MULTIPROCESS_DIRECTORY_VARIABLE):
+    # By default every increment asks os.getpid(), a system call, to notice a fork. The workers
+    # are spawned (entrypoints/cli.py), so no process forks after this import: ask once.
+    _PID = os.getpid()
+    values.ValueClass = values.MultiProcessValue(process_identifier=lambda: _PID)  # type: ignore[no-untyped-call]
+
+_SIGNINS = Counter("authgate_signins", "Signin attempts by outcome.", ["outcome"])
+_REFRESHES = Counter("authgate_refreshes", "Refresh-token exchanges by outcome.", ["outcome"])
+_THROTTLED = Counter("authgate_throttled", "Attempts refused by a rate limit.", ["limit"])
+_UNAVAILABLE = Counter(
+    "authgate_unavailable",
+    "Requests answered 503, by cause: the database's timeout, pool, unreachable, error or "
+    "conflict (retries exhausted), or hashing (no hashing thread came free).",
+    ["kind"],
+)
+_HASHING_WAIT = Histogram(
+    "authgate_hashing_wait_seconds",
+    "Time a password hashing or verification waited for a free hashing thread.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0),
+)
+_REQUESTS = Counter(
+    "authgate_http_requests", "HTTP requests answered.", ["method", "route", "status"]
+)
+_DURATION = Histogram(
+    "authgate_http_request_duration_seconds",
+    "Time from a request's arrival to the end of its answer.",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+# Every outcome is shown from the start, at 0, so that a rate over it exists before the first one.
+for _outcome in SigninOutcome:
+    _SIGNINS.labels(_outcome.value)
+for _refresh in RefreshOutcome:
+    _REFRESHES.labels(_refresh.value)
+
+
+class PrometheusMetrics(Metrics):
+    """Every instance reports into the process's metric families."""
+
+    def signin(self, outcome: SigninOutcome) -> None:
+        _SIGNINS.labels(outcome.value).inc()
+
+    def refresh(self, outcome: RefreshOutcome) -> None:
+        _REFRESHES.labels(outcome.value).inc()
+
+    def throttled(self, limit: str) -> None:
+        _THROTTLED.labels(limit).inc()
+
+    def hashing_wait(self, seconds: float) -> None:
+        _HASHING_WAIT.observe(seconds)
+
+    def unavailable(self, kind: str) -> None:
+        _UNAVAILABLE.labels(kind).inc()
+
+
+class RequestMetrics:
+    """Counts and times HTTP requests. Called once per request on the hot path: the labelled
+    series are looked up once and then kept, since prometheus_client's `labels()` takes a lock
+    and builds a key every time."""
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in _METHODS:
+            method = "OTHER"
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = self._series[method, route, status] = self._new_series(method, route, status)
+        count, duration = series
+        count.inc()
+        duration.observe(seconds)
+
+    @staticmethod
+    def _new_series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+        return _REQUESTS.labels(method, route, str(status)), _DURATION.labels(method, route)
+
+
+def exposition() -> bytes:
+    """Every metric in Prometheus's text format: the sum over all worker processes in
+    multiprocess mode, this process's own otherwise."""
+    if os.environ.get(MULTIPROCESS_DIRECTORY_VARIABLE):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)

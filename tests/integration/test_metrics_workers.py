@@ -1,0 +1,123 @@
+"""GET /metrics answers for every worker of a server, whichever worker the scrape lands on; and
+the server's log is one JSON object a line when asked."""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.tokens import TEST_SECRET
+
+REQUESTS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def metrics_directory(tmp_path: Path) -> Path:
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    # A count left by an earlier run must not come back.
+    (directory / "counter_1.db").write_bytes(b"stale")
+    return directory
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path, metrics_directory: Path) -> Iterator[str]:
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'authgate.sqlite3'}",
+        "JWT_SECRET": TEST_SECRET.decode(),
+        "BCRYPT_COST": "4",
+        "DATA_DIR": str(tmp_path / "data"),
+        "PORT": str(port),
+        "WORKERS": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory),
+        "LOG_FORMAT": "json",
+    }
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints", "serve"],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(base_url, server)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def _wait_until_serving(base_url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}")
+        try:
+            httpx.get(f"{base_url}/healthz", timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.1)
+        else:
+            return
+    raise TimeoutError(f"nothing answered on {base_url}")
+
+
+def _public_requests(text: str) -> float:
+    found = re.search(
+        r'^authgate_http_requests_total\{method="GET",route="/api/test/all",status="200"\} (\S+)$',
+        text,
+        re.MULTILINE,
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+def test_every_scrape_counts_the_requests_of_both_workers(
+    two_workers: str, metrics_directory: Path
+) -> None:
+    for _ in range(REQUESTS):
+        # A connection each, so that the kernel spreads them over both workers.
+        with httpx.Client(base_url=two_workers) as client:
+            assert client.get("/api/test/all").status_code == 200
+
+    scrapes = []
+    for _ in range(6):
+        with httpx.Client(base_url=two_workers) as client:
+            scrapes.append(client.get("/metrics").text)
+
+    writers = {path.name.rsplit("_", 1)[1] for path in metrics_directory.glob("counter_*.db")}
+    assert len(writers) == 2, "both workers served and wrote their counts"
+    assert [_public_requests(scrape) for scrape in scrapes] == [REQUESTS] * len(scrapes)
+    assert "_created" not in scrapes[0]
+
+
+def test_the_server_logs_one_json_object_a_line(two_workers: str, tmp_path: Path) -> None:
+    with httpx.Client(base_url=two_workers) as client:
+        answer = client.get("/api/test/all", headers={"X-Request-ID": "json-line-1"})
+    assert answer.headers["x-request-id"] == "json-line-1"
+
+    deadline = time.monotonic() + 5
+    while "json-line-1" not in (log := (tmp_path / "server.log").read_text()):
+        assert time.monotonic() < deadline, log
+        time.sleep(0.05)
+    lines = [json.loads(line) for line in log.splitlines()]
+    assert all(isinstance(line, dict) for line in lines), "granian's lines too"
+    [access] = [line for line in lines if line.get("request_id") == "json-line-1"]
+    assert access["route"] == "/api/test/all"
+    assert access["status"] == 200
