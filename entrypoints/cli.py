@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"authgate: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_format)
+    if args.command not in ("serve", "migrate"):
+        # A command a person reads: Alembic's notes on every start would bury its answer.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
     if args.command == "serve":
         return serve_http(settings)

@@ -99,8 +99,13 @@ class _BatchedWriter(logging.Handler):
         with self.lock:  # type: ignore[union-attr]  # made in Handler.__init__
             pending, self._pending = self._pending, []
         if pending:
-            self._stream.write("\n".join(pending) + "\n")
-            self._stream.flush()
+            try:
+                self._stream.write("\n".join(pending) + "\n")
+                self._stream.flush()
+            except (OSError, ValueError):
+                # The stream is gone (closed at exit, a pipe whose reader left): nothing left
+                # to write to, and a log line must never take the process down.
+                return
 
     def close(self) -> None:
         self._closed.set()
