@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from dishka import Provider
 from sqlalchemy import delete
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -95,8 +96,17 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def service(settings: Settings, clock: FakeClock) -> AsyncIterator[Service]:
-    container = build_container(settings, ClockProvider(clock))
+def providers() -> list[Provider]:
+    """Providers that override production ones in the service under test; a test module
+    redefines this fixture to swap one (a counting Metrics, say)."""
+    return []
+
+
+@pytest.fixture
+async def service(
+    settings: Settings, clock: FakeClock, providers: list[Provider]
+) -> AsyncIterator[Service]:
+    container = build_container(settings, ClockProvider(clock), *providers)
     app = create_app(settings, container)
     # httpx on the test's own loop, not Litestar's TestClient (which serves from a thread of its
     # own, one request at a time): concurrent requests in a test must really be concurrent.

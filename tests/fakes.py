@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from dishka import Provider, Scope, provide
 
-from application.ports import Clock, PasswordHasher, SessionStore
+from adapters.metrics import CountingMetrics
+from application.ports import Clock, Metrics, PasswordHasher, SessionStore
 from domain.session import IssuedRefreshToken, Session
 from domain.values import PasswordHash, RawPassword
 
@@ -99,3 +100,12 @@ class YieldingSessionStore(SessionStore):
     async def purge(self, now: datetime) -> int:
         await asyncio.sleep(0)
         return await self._inner.purge(now)
+
+
+class CountingMetricsProvider(Provider):
+    """Metrics counted in the test's own object, instead of Prometheus's process-wide registry
+    that every test of the run adds to."""
+
+    @provide(scope=Scope.APP)
+    def metrics(self) -> Metrics:
+        return CountingMetrics()

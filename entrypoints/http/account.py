@@ -102,7 +102,7 @@ class AccountController(Controller):
             for session in own.sessions
         ]
 
-    @delete("/sessions/{session_id:str}", status_code=HTTP_200_OK, responses=refusals(404))
+    @delete("/sessions/{session_id:str}", status_code=HTTP_200_OK, responses=refusals(400, 404))
     async def end_session(
         self,
         request: AnyRequest,

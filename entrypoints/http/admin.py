@@ -62,7 +62,7 @@ class AdminController(Controller):
             items=[user_answer(user) for user in page.items], next_cursor=page.next_cursor
         )
 
-    @get("/users/{user_id:int}", responses=refusals(404))
+    @get("/users/{user_id:int}", responses=refusals(400, 404))
     async def get_user(
         self,
         request: AnyRequest,
@@ -89,7 +89,9 @@ class AdminController(Controller):
         user = await set_roles.execute(SetUserRolesRequest(administrator, user_id, data.roles))
         return user_answer(user)
 
-    @post("/users/{user_id:int}/disable", status_code=HTTP_200_OK, responses=refusals(404, 409))
+    @post(
+        "/users/{user_id:int}/disable", status_code=HTTP_200_OK, responses=refusals(400, 404, 409)
+    )
     async def disable(
         self,
         request: AnyRequest,
@@ -102,7 +104,7 @@ class AdminController(Controller):
         administrator = await _administrator(request, authorize, settings)
         return user_answer(await disable.execute(administrator, user_id))
 
-    @post("/users/{user_id:int}/enable", status_code=HTTP_200_OK, responses=refusals(404))
+    @post("/users/{user_id:int}/enable", status_code=HTTP_200_OK, responses=refusals(400, 404))
     async def enable(
         self,
         request: AnyRequest,
@@ -114,7 +116,7 @@ class AdminController(Controller):
         administrator = await _administrator(request, authorize, settings)
         return user_answer(await enable.execute(administrator, user_id))
 
-    @delete("/users/{user_id:int}", status_code=HTTP_200_OK, responses=refusals(404, 409))
+    @delete("/users/{user_id:int}", status_code=HTTP_200_OK, responses=refusals(400, 404, 409))
     async def delete_user(
         self,
         request: AnyRequest,
@@ -127,7 +129,7 @@ class AdminController(Controller):
         await delete_user.execute(administrator, user_id)
         return MessageBody("User deleted.")
 
-    @delete("/users/{user_id:int}/sessions", status_code=HTTP_200_OK, responses=refusals(404))
+    @delete("/users/{user_id:int}/sessions", status_code=HTTP_200_OK, responses=refusals(400, 404))
     async def end_sessions(
         self,
         request: AnyRequest,

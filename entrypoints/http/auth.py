@@ -44,6 +44,8 @@ class AuthController(Controller):
             400,
             403,
             413,
+            415,
+            429,
             503,
             meanings={
                 400: "A missing or invalid field (the message names it), a username or email "
@@ -78,10 +80,17 @@ class AuthController(Controller):
         responses=refusals(
             400,
             401,
+            403,
             413,
+            415,
+            429,
             503,
             bodies={401: SigninRefusal},
-            meanings={401: "Unknown user or wrong password: the same answer for both."},
+            meanings={
+                401: "Unknown user or wrong password: the same answer for both.",
+                403: "The right password for a disabled account, or for an unverified address "
+                "where signin requires a verified one.",
+            },
         ),
     )
     async def signin(
@@ -118,6 +127,8 @@ class AuthController(Controller):
             400,
             403,
             413,
+            415,
+            429,
             503,
             meanings={
                 403: "The refresh token is missing, unknown, expired, or was already used (then "
@@ -150,7 +161,7 @@ class AuthController(Controller):
         status_code=HTTP_200_OK,
         security=OPTIONAL_ACCESS_TOKEN,
         operation_class=OptionalBodyOperation,
-        responses=refusals(400, 413, 503),
+        responses=refusals(400, 413, 415, 503),
     )
     async def signout(
         self,

@@ -35,11 +35,19 @@ class RealServer:
         for task in Path(f"/proc/{self.process.pid}/task").glob("*"):
             with contextlib.suppress(OSError):
                 children |= {int(pid) for pid in (task / "children").read_text().split()}
-        return {pid for pid in children if is_running(pid)}
+        # Spawned workers come with multiprocessing's resource tracker, a child that serves nothing.
+        return {pid for pid in children if is_running(pid) and not _is_resource_tracker(pid)}
 
     def started_workers(self) -> int:
         """How many times a worker has started serving, respawns included."""
         return self.log.read_text(errors="replace").count("Started worker-")
+
+
+def _is_resource_tracker(pid: int) -> bool:
+    try:
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def is_running(pid: int) -> bool:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from dishka import Provider
 from httpx import Response
 from redis.asyncio import Redis
 from sqlalchemy import delete
@@ -18,6 +19,7 @@ from adapters.redis.attempts import KEY_PREFIX
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.tables import attempt_counters
 from application.ports import Metrics
+from tests.fakes import CountingMetricsProvider
 from tests.integration.test_limiter_storage import DEFAULT_TEST_REDIS_URL, redis_or_skip
 from tests.service import DEFAULT_PASSWORD, Service
 from tests.storages import STORAGES
@@ -60,6 +62,11 @@ async def fail(service: Service, username: str, times: int, address: str | None 
     for _ in range(times):
         response = await signin(service, username, address=address)
         assert response.status_code == 401, response.text
+
+
+@pytest.fixture
+def providers() -> list[Provider]:
+    return [CountingMetricsProvider()]
 
 
 async def counted(service: Service) -> CountingMetrics:

@@ -48,7 +48,7 @@ from domain.user import User
 from domain.values import Email, PasswordHash, Username
 from entrypoints.container import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
-from tests.fakes import ClockProvider, FakeClock
+from tests.fakes import ClockProvider, CountingMetricsProvider, FakeClock
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -177,7 +177,7 @@ async def authgate(tmp_path: Path) -> AsyncIterator[Authgate]:
         session_purge_interval=0,
     )
     clock = FakeClock(NOW)
-    container = build_container(settings, ClockProvider(clock))
+    container = build_container(settings, ClockProvider(clock), CountingMetricsProvider())
     yield Authgate(container, clock)
     await container.close()
 
