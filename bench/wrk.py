@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.api import HOST
+from testkit.servers import HOST
 from bench.errors import BenchError
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"

@@ -18,7 +18,8 @@ from adapters.sqlalchemy.tables import sessions, users
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
-from tests.databases import mysql_server, throwaway_database
+from testkit.databases import throwaway_database
+from tests.databases import mysql_server
 from tests.support import Backdoor, ClockProvider, FakeClock, MemoryBackdoor, Service, SqlBackdoor
 
 _T = TypeVar("_T")
