@@ -86,7 +86,7 @@ def serve_http(settings: Settings) -> int:
         workers = 1
     asyncio.run(migrate(settings))
     Server(
-        "entrypoints.http.app:create_app",
+        "entrypoints.http.app:create_worker_app",
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,

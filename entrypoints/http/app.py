@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -68,6 +69,22 @@ def create_app(
     )
     setup_dishka(container, app)
     app.asgi_handler = json_preflight_refusals(app.asgi_handler)
+    return app
+
+
+def create_worker_app() -> Litestar:
+    """The app as each granian worker serves it: built, then its start-up heap frozen.
+
+    Start-up leaves some 120,000 long-lived objects (modules, routes, schemas) that the cyclic
+    collector walked on every full collection, and requests leave enough reference cycles behind
+    that a full collection ran every few seconds under load: 35-50 ms each on this kind of
+    machine, with the worker answering nothing meanwhile, which was the p99 of every endpoint.
+    Frozen, they are still freed by reference counting but never walked, and a full collection
+    takes about a millisecond.
+    """
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app
 
 
