@@ -39,6 +39,9 @@ class Report:
     limit: BcryptLimit
     phases: list[PhaseResult]
     hello: WrkResult
+    load_averages: tuple[tuple[float, float, float], tuple[float, float, float]]
+    """The machine's load averages before and after the scenarios: the cores are shared, and a
+    busy machine shows in the tails first."""
 
     @property
     def targets(self) -> Targets:
@@ -106,6 +109,9 @@ class Report:
             f"GET /api/test/all reaches {self._hello_share():.0%} of the bare Litestar app's "
             f"{self.hello.requests_per_second:.0f} req/s",
             "",
+            "load average (1, 5, 15 min) before: {}, after: {}".format(
+                *(", ".join(f"{value:.2f}" for value in load) for load in self.load_averages)
+            ),
             f"bcrypt: one cost-{self.limit.cost} hash takes {self.limit.hash_seconds * 1e3:.2f} ms"
             f", so {self.limit.cores} cores allow {self.limit.signins_per_second:.0f} signins/s",
             "worker peak RSS (VmHWM, after each server's scenarios):",
@@ -117,6 +123,7 @@ class Report:
     def as_json(self) -> dict[str, object]:
         return {
             "started": self.started,
+            "load_averages": {"before": self.load_averages[0], "after": self.load_averages[1]},
             "config": {
                 "database_server": self.config.server_url.render_as_string(hide_password=True),
                 "workers": self.config.workers,
