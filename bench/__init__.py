@@ -1,9 +1,11 @@
-"""The load benchmark of Authgate (issue 4): `make bench`, or `python -m bench`.
+"""The load benchmark of Authgate: `make bench`, or `python -m bench`.
 
 It serves Authgate the way production does (`authgate serve`: granian, several worker processes)
 against a throwaway MySQL/MariaDB database, seeds users of every role, drives each scenario with
-wrk on 127.0.0.1 (installed with apt-get when missing), prints a table and writes it as JSON,
-beside the servers' logs, under bench/results/.
+wrk on 127.0.0.1 (installed with apt-get when missing), runs the two reads again open-loop at a
+fixed rate (bench/fixed_rate.py, which wrk cannot do), measures a bare Litestar app on the same
+server settings (bench/hello.py), prints the tables and the targets of bench/config.py, and writes
+them as JSON, beside the servers' logs, under bench/results/.
 
 Settings, from the environment:
 - BENCH_DATABASE_URL  the MySQL server (default mysql+asyncmy://root@127.0.0.1:3306/); the bench
@@ -11,11 +13,12 @@ Settings, from the environment:
 - BENCH_WORKERS       granian worker processes (default 2)
 - BENCH_DURATION      seconds each scenario is measured (default 10)
 - BENCH_WARMUP        seconds each scenario runs unmeasured first (default 2, 0 for none)
-- BENCH_CONNECTIONS   connections of the read and refresh scenarios (default 32)
+- BENCH_CONNECTIONS   connections of the read and refresh scenarios (default 16)
 - BENCH_THREADS       wrk threads per wrk process (default 1)
 Any other service setting (DB_POOL_SIZE, BCRYPT_THREADS, ...) passes through to the server.
 
-Exit status: 0 when every request got a 2xx answer, 1 when any had a socket error or another
-status, 2 when the bench itself could not run, 130 on Ctrl-C and 143 on SIGTERM (after the
-same clean-up: server stopped, database dropped).
+Exit status: 0 when every request got a 2xx answer and no fixed-rate run stalled; 1 when any had
+a socket error or another status, or a fixed-rate run's p99.9 was over the stall guard
+(Targets.stall_ms); 2 when the bench itself could not run; 130 on Ctrl-C and 143 on SIGTERM
+(after the same clean-up: server stopped, database dropped).
 """

@@ -1,8 +1,9 @@
 """`python -m bench`: runs every scenario, prints the report, writes it as JSON under
-bench/results/, and exits 1 when any request failed (socket error or non-2xx status), 2 when the
-bench itself could not run."""
+bench/results/, and exits 1 when any request failed (socket error or non-2xx status) or a
+fixed-rate run stalled, 2 when the bench itself could not run."""
 
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -47,7 +48,9 @@ def _bench(config: BenchConfig) -> int:
     ):
         print(f"database: {database_url.database} (dropped at the end)", flush=True)
         bench = Bench(config, wrk, database_url, Path(scratch), str(RESULTS_DIR / started))
-        report = Report(started, config, limit, bench.run())
+        load_before = os.getloadavg()
+        phases, hello = bench.run(), bench.hello()
+        report = Report(started, config, limit, phases, hello, (load_before, os.getloadavg()))
     print()
     print("\n".join(report.lines()))
     path = RESULTS_DIR / f"{started}.json"

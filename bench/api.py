@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench.errors import BenchError
+from testkit.servers import HOST, get_status
 
-HOST = "127.0.0.1"
 PASSWORD = "bench-password-1"  # noqa: S105 - every bench account's, in a throwaway database
 
 
@@ -21,18 +21,8 @@ class SignedIn:
 class Api:
     port: int
 
-    def status(self, path: str, access_token: str | None = None) -> int:
-        """The status of a GET; raises OSError while nothing listens."""
-        headers = {"x-access-token": access_token} if access_token else {}
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=30)
-        try:
-            connection.request("GET", path, headers=headers)
-            return connection.getresponse().status
-        finally:
-            connection.close()
-
     def expect_ok(self, path: str, access_token: str) -> None:
-        status = self.status(path, access_token)
+        status = get_status(self.port, path, {"x-access-token": access_token})
         if status != 200:
             raise BenchError(f"GET {path} answered {status} to a seeded token, not 200")
 

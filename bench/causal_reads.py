@@ -1,5 +1,5 @@
 """What DB_CAUSAL_READS costs: GET /api/test/user (one authorization read) driven by wrk against one
-`authgate serve` on node 1 of a 3-node loopback Galera cluster (tests.cluster.galera), with causal
+`authgate serve` on node 1 of a 3-node loopback Galera cluster (testkit.galera), with causal
 reads off, then on, alternately BENCH_ROUNDS times (default 2; the machine may be shared, and
 alternating spreads its noise over both). `python -m bench.causal_reads`; BENCH_DURATION seconds
 each run (default 10).
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.cluster.galera import galera_cluster
-from tests.cluster.servers import authgate_servers, signed_in
+from testkit.cluster import authgate_servers, signed_in
+from testkit.galera import galera_cluster
 
 _CONNECTIONS = 16
 

@@ -7,7 +7,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench.errors import BenchError
-from tests.databases import throwaway_database
+from testkit.databases import throwaway_database
 
 _START_HINT = (
     "is MariaDB running? Start the local one with "

@@ -3,7 +3,7 @@ node it talks to, and in each other node (which applies every write set it did n
 capacity model in deploy/README.md is built on these and on `make bench`.
 
 `python -m bench.galera_costs`: one `authgate serve` (one worker, bcrypt cost 4, causal reads on
-unless DB_CAUSAL_READS=false) on node 1 of a loopback cluster (tests.cluster.galera); a fixed
+unless DB_CAUSAL_READS=false) on node 1 of a loopback cluster (testkit.galera); a fixed
 number of requests of each kind; CPU read from /proc before and after, minus what the processes
 spend idle. The client's own CPU is not counted, so the machine's speed, not the client's, sets
 the figures.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.cluster.galera import GaleraCluster, galera_cluster
-from tests.cluster.servers import PASSWORD, AuthgateServer, authgate_servers, signed_in, signup_body
+from testkit.cluster import PASSWORD, AuthgateServer, authgate_servers, signed_in, signup_body
+from testkit.galera import GaleraCluster, galera_cluster
 
 _TICK = os.sysconf("SC_CLK_TCK")
 _CONCURRENCY = 8

@@ -1,12 +1,19 @@
-"""The scenarios of issue 4, in two server runs: BCRYPT_COST is read at start-up, and a password
-hashed at another cost is re-hashed at signin, so each cost needs its own server and its own users.
+"""The scenarios, in two server runs: BCRYPT_COST is read at start-up, and a password hashed at
+another cost is re-hashed at signin, so each cost needs its own server and its own users.
 
-- cost 8: GET /api/test/all, GET /api/test/admin, POST /api/auth/refreshtoken, signin at cost 8;
-- cost 12, the default: GET /api/test/user, signin at cost 12, and the mixed scenario, measured on
-  the same server as the plain GET /api/test/user it is compared with.
+- cost 8: GET /api/test/all, then the same at a fixed rate, GET /api/test/admin,
+  POST /api/auth/refreshtoken, signin at cost 8;
+- cost 12, the default: GET /api/test/user, then the same at a fixed rate, signin at cost 12, and
+  the mixed scenario, measured on the same server as the plain GET /api/test/user it is compared
+  with.
+
+Then a bare Litestar app (bench/hello.py) on the same granian settings, as GET /api/test/all's
+ceiling.
 """
 
+import os
 import secrets
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +21,12 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from bench.config import BenchConfig
+from bench.errors import BenchError
+from bench.fixed_rate import FixedRateResult, measure
 from bench.seed import READER, reader_token, refresh_tokens, seed_roles, signin_users
 from bench.server import RunningServer, ServiceConfig, running_server
 from bench.wrk import Load, Wrk, WrkResult
+from testkit.servers import ServerError, free_port, serving
 
 SIGNIN_CLIENTS = 8
 """Signin connections, in the signin scenarios and beside the reads of the mixed one."""
@@ -36,14 +46,26 @@ def steady(*loads: Load) -> Scenario:
 
 
 @dataclass(frozen=True, slots=True)
+class FixedRate:
+    """`load`'s path and headers, sent open-loop at a share of the rate that `load` reached just
+    before on the same server: near the maximum everything queues, so that would measure the
+    queue; at half of it, a pause of the server is what shows."""
+
+    key: str
+    label: str
+    load: Load
+
+
+@dataclass(frozen=True, slots=True)
 class PhaseResult:
     bcrypt_cost: int
     results: list[WrkResult]
+    fixed_rate: list[FixedRateResult]
     worker_peak_rss_mib: dict[int, float]
     server_log: Path
 
 
-Plan = Callable[[RunningServer, BenchConfig, Path], list[Scenario]]
+Plan = Callable[[RunningServer, BenchConfig, Path], list[Scenario | FixedRate]]
 """Seeds a fresh server and returns its scenarios; the Path is a folder for the scripts' files."""
 
 
@@ -72,16 +94,61 @@ class Bench:
         files.mkdir()
         print(f"server: {self.config.workers} workers, BCRYPT_COST={cost}, log {log}", flush=True)
         with running_server(service, log) as server:
-            scenarios = plan(server, self.config, files)
-            results = [
-                result for scenario in scenarios for result in self._measure(server, scenario)
-            ]
+            results: list[WrkResult] = []
+            fixed_rate: list[FixedRateResult] = []
+            for scenario in plan(server, self.config, files):
+                if isinstance(scenario, FixedRate):
+                    fixed_rate.append(self._fixed_rate(server.api.port, scenario, results))
+                else:
+                    results.extend(self._measure(server.api.port, scenario))
             # Read before the server stops: the workers' peaks, after every scenario of this run.
             peaks = server.worker_peak_rss_mib()
-        return PhaseResult(cost, results, peaks, log)
+        return PhaseResult(cost, results, fixed_rate, peaks, log)
 
-    def _measure(self, server: RunningServer, scenario: Scenario) -> list[WrkResult]:
-        port = server.api.port
+    def hello(self) -> WrkResult:
+        """GET / of bench/hello.py, served like Authgate, with the connections of the reads."""
+        port = free_port()
+        log = Path(f"{self.log_prefix}-server-hello.log")
+        command = (sys.executable, "-m", "bench.hello", f"--port={port}")
+        print(f"server: bare Litestar app, {self.config.workers} workers, log {log}", flush=True)
+        load = Load("hello", "GET / of a bare Litestar app", "/", self.config.connections)
+        try:
+            with serving(
+                (*command, f"--workers={self.config.workers}"),
+                os.environ,
+                port,
+                log,
+                ready_path="/",
+            ):
+                return self._measure(port, steady(load))[0]
+        except ServerError as error:
+            raise BenchError(f"{error}; see {log}") from None
+
+    def _fixed_rate(
+        self, port: int, scenario: FixedRate, measured: list[WrkResult]
+    ) -> FixedRateResult:
+        targets = self.config.targets
+        reached = next(result for result in measured if result.key == scenario.load.key)
+        rate = round(reached.requests_per_second * targets.fixed_rate_share)
+        result = measure(
+            scenario.key,
+            f"{scenario.label} at {rate}/s",
+            port,
+            scenario.load.path,
+            scenario.load.headers,
+            rate,
+            self.config.duration,
+            scenario.load.connections,
+            targets.stall_ms,
+        )
+        print(
+            f"  {result.label}: p99 {result.p99_ms:.1f} ms, p99.9 {result.p999_ms:.1f} ms, "
+            f"max {result.max_ms:.1f} ms",
+            flush=True,
+        )
+        return result
+
+    def _measure(self, port: int, scenario: Scenario) -> list[WrkResult]:
         if self.config.warmup:
             self.wrk.run(port, scenario.warmup, self.config.warmup)
         results = self.wrk.run(port, scenario.measured, self.config.duration)
@@ -94,7 +161,9 @@ class Bench:
         return results
 
 
-def fast_hash_scenarios(server: RunningServer, config: BenchConfig, files: Path) -> list[Scenario]:
+def fast_hash_scenarios(
+    server: RunningServer, config: BenchConfig, files: Path
+) -> list[Scenario | FixedRate]:
     tokens = seed_roles(server)
     signins = signin_users(server.api, "signin8_", SIGNIN_CLIENTS, files / "signin.jsonl")
     # Two sets of sessions, since the warm-up rotates the refresh tokens of its own away. Each
@@ -103,8 +172,10 @@ def fast_hash_scenarios(server: RunningServer, config: BenchConfig, files: Path)
     sessions = 2 * config.connections
     warm_tokens = refresh_tokens(server.api, READER, sessions, files / "warm.txt")
     tokens_file = refresh_tokens(server.api, READER, sessions, files / "tokens.txt")
+    public = Load("all", "GET /api/test/all", "/api/test/all", config.connections)
     return [
-        steady(Load("all", "GET /api/test/all", "/api/test/all", config.connections)),
+        steady(public),
+        FixedRate("all_fixed_rate", "GET /api/test/all", public),
         steady(
             Load(
                 "admin",
@@ -124,19 +195,15 @@ def fast_hash_scenarios(server: RunningServer, config: BenchConfig, files: Path)
 
 def default_cost_scenarios(
     server: RunningServer, config: BenchConfig, files: Path
-) -> list[Scenario]:
+) -> list[Scenario | FixedRate]:
     signins = signin_users(server.api, "signin12_", SIGNIN_CLIENTS, files / "signin.jsonl")
     reads_header = (f"x-access-token: {reader_token(server.api)}",)
+    protected = Load(
+        "user", "GET /api/test/user", "/api/test/user", config.connections, headers=reads_header
+    )
     return [
-        steady(
-            Load(
-                "user",
-                "GET /api/test/user",
-                "/api/test/user",
-                config.connections,
-                headers=reads_header,
-            )
-        ),
+        steady(protected),
+        FixedRate("user_fixed_rate", "GET /api/test/user", protected),
         steady(_signin_load("signin_cost12", DEFAULT_COST, signins)),
         steady(
             Load(

@@ -1,27 +1,18 @@
-"""`authgate serve` as production runs it (granian, WORKERS processes), in a process group of its
-own so that a Ctrl-C meant for the bench reaches the server only through the bench's clean stop."""
+"""`authgate serve` as production runs it (granian, WORKERS processes), through testkit's server
+helpers, which also start the tests' second instance."""
 
 import contextlib
-import http.client
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from bench.api import HOST, Api
+from bench.api import Api
 from bench.errors import BenchError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_SERVICE = (sys.executable, "-m", "entrypoints")
-_READY_TIMEOUT = 60.0
-_STOP_TIMEOUT = 15.0
+from testkit.servers import AUTHGATE, HOST, PROJECT_ROOT, ServerError, free_port, serving
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +50,7 @@ class RunningServer:
     def run_cli(self, *args: str, extra_env: Mapping[str, str]) -> None:
         """An `authgate` command against the same database and settings as the server."""
         done = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
-            [*_SERVICE, *args],
+            [*AUTHGATE, *args],
             env={**self.env, **extra_env},
             cwd=PROJECT_ROOT,
             capture_output=True,
@@ -82,56 +73,13 @@ class RunningServer:
 @contextlib.contextmanager
 def running_server(service: ServiceConfig, log_path: Path) -> Iterator[RunningServer]:
     """The server, answering on a free port, with its output in `log_path`; stopped on exit."""
-    port = _free_port()
+    port = free_port()
     env = service.env(port)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            [*_SERVICE, "serve"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            server = RunningServer(process, env, Api(port))
-            _wait_until_ready(server, log_path)
-            yield server
-        finally:
-            _stop(process)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(server: RunningServer, log_path: Path) -> None:
-    # The port alone is not enough: granian listens before its workers serve, and the service
-    # migrates the database before either.
-    deadline = time.monotonic() + _READY_TIMEOUT
-    while time.monotonic() < deadline:
-        code = server.process.poll()
-        if code is not None:
-            raise BenchError(f"the server exited with {code} before serving; see {log_path}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            if server.api.status("/api/test/all") == 200:
-                return
-        time.sleep(0.2)
-    raise BenchError(f"the server did not serve within {_READY_TIMEOUT:.0f} s; see {log_path}")
-
-
-def _stop(process: "subprocess.Popen[bytes]") -> None:
-    # SIGTERM is granian's graceful shutdown: it stops its workers, then itself.
-    process.terminate()
     try:
-        process.wait(timeout=_STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        # Not reaped yet, so the group id is still this server's: no stranger can be hit.
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        with serving((*AUTHGATE, "serve"), env, port, log_path) as process:
+            yield RunningServer(process, env, Api(port))
+    except ServerError as error:
+        raise BenchError(f"{error}; see {log_path}") from None
 
 
 def _process_statuses() -> Iterator[dict[str, str]]:

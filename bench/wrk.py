@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.api import HOST
 from bench.errors import BenchError
+from testkit.servers import HOST
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 _RESULT_PREFIX = "BENCH_RESULT "
@@ -42,7 +42,9 @@ class WrkResult:
     requests: int
     seconds: float
     p50_ms: float
+    p90_ms: float
     p99_ms: float
+    p999_ms: float
     socket_errors: int
     statuses: dict[int, int]
 
@@ -62,8 +64,10 @@ class WrkResult:
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "requests_per_second": round(self.requests_per_second, 1),
-            "p50_ms": round(self.p50_ms, 2),
-            "p99_ms": round(self.p99_ms, 2),
+            "p50_ms": round(self.p50_ms, 3),
+            "p90_ms": round(self.p90_ms, 3),
+            "p99_ms": round(self.p99_ms, 3),
+            "p99.9_ms": round(self.p999_ms, 3),
             "socket_errors": self.socket_errors,
             "non_2xx": self.non_2xx,
             "statuses": {str(status): count for status, count in sorted(self.statuses.items())},
@@ -143,7 +147,9 @@ def _parse(load: Load, returncode: int, stdout: str, stderr: str) -> WrkResult:
                 requests=int(data["requests"]),
                 seconds=float(data["duration_us"]) / 1e6,
                 p50_ms=float(data["p50_us"]) / 1e3,
+                p90_ms=float(data["p90_us"]) / 1e3,
                 p99_ms=float(data["p99_us"]) / 1e3,
+                p999_ms=float(data["p999_us"]) / 1e3,
                 socket_errors=int(data["socket_errors"]),
                 statuses={int(status): int(count) for status, count in data["statuses"].items()},
             )

@@ -18,8 +18,9 @@ from adapters.sqlalchemy.tables import sessions, users
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
+from testkit.databases import throwaway_database
 from tests.backdoors import Backdoor, MemoryBackdoor, SqlBackdoor
-from tests.databases import mysql_server, throwaway_database
+from tests.databases import mysql_server
 from tests.fakes import ClockProvider, FakeClock
 from tests.service import Service
 from tests.storages import TEST_DEADLINE, migrate

@@ -46,12 +46,15 @@ end
 function done(summary, latency, requests)
    local errors = summary.errors
    io.write(string.format(
-      'BENCH_RESULT {"requests":%d,"duration_us":%d,"p50_us":%.1f,"p99_us":%.1f,'
+      'BENCH_RESULT {"requests":%d,"duration_us":%d,"p50_us":%.1f,"p90_us":%.1f,"p99_us":%.1f,'
+         .. '"p999_us":%.1f,'
          .. '"socket_errors":%d,"statuses":%s}\n',
       summary.requests,
       summary.duration,
       latency:percentile(50),
+      latency:percentile(90),
       latency:percentile(99),
+      latency:percentile(99.9),
       errors.connect + errors.read + errors.write + errors.timeout,
       statuses_json(merged_statuses())
    ))

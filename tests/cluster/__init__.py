@@ -1,7 +1,7 @@
 """Checks on a real multi-primary Galera cluster (`make cluster-test`).
 
 Two checks wait for features built on other branches, and need only a few lines with `spread`
-and `tally` (tests/cluster/servers.py):
+and `tally` (testkit/cluster.py):
 - the last-admin guard across nodes: two admins, each removing the other's admin role (or
   disabling, deleting) through a different server at once: one 200, one 409, an admin left on
   every node;

@@ -11,12 +11,12 @@ import httpx
 import pytest
 from _pytest.terminal import TerminalReporter
 
-from tests.cluster.galera import GaleraCluster, GaleraUnavailable, galera_cluster
+from testkit.cluster import AuthgateServer, authgate_servers
+from testkit.galera import GaleraCluster, GaleraUnavailable, galera_cluster
 from tests.cluster.report import ClusterReport
-from tests.cluster.servers import AuthgateServer, authgate_servers
 
 # What production on Galera runs with (deploy/README.md); the deadline outlasts the cluster's
-# eviction of a dead node (evs.inactive_timeout in tests.cluster.galera), during which commits
+# eviction of a dead node (evs.inactive_timeout in testkit.galera), during which commits
 # and causal reads wait.
 SERVER_SETTINGS = {"DB_CAUSAL_READS": "true", "DB_DEADLINE": "8"}
 # A client gives up well after the deadline: an answer later than this is a hang.

@@ -8,9 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cluster.galera import GaleraCluster
-from tests.cluster.report import ClusterReport
-from tests.cluster.servers import (
+from testkit.cluster import (
     DATABASE,
     AuthgateServer,
     answer_of,
@@ -19,6 +17,8 @@ from tests.cluster.servers import (
     spread,
     tally,
 )
+from testkit.galera import GaleraCluster
+from tests.cluster.report import ClusterReport
 
 pytestmark = pytest.mark.cluster
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.cluster.galera import GaleraCluster
+from testkit.cluster import PASSWORD, Answer, answer_of, signed_in, tally
+from testkit.galera import GaleraCluster
 from tests.cluster.report import ClusterReport
-from tests.cluster.servers import PASSWORD, Answer, answer_of, signed_in, tally
 
 pytestmark = pytest.mark.cluster
 

@@ -1,10 +1,6 @@
 """Several servers on one database agree at once: what one revokes, every other refuses."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +9,7 @@ import httpx
 import pytest
 
 from entrypoints.settings import Settings
+from testkit.servers import AUTHGATE, HOST, free_port, serving
 from tests.service import Service
 from tests.storages import SQL_STORAGES
 from tests.tokens import TEST_SECRET
@@ -20,16 +17,10 @@ from tests.tokens import TEST_SECRET
 pytestmark = pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def other_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
     """`authgate serve` in a process of its own, on the same database and secret."""
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -39,35 +30,8 @@ def other_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
         "PORT": str(port),
         "WORKERS": "1",
     }
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints", "serve"],
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(base_url, server)
-        yield base_url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
-
-
-def _wait_until_serving(base_url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}")
-        try:
-            httpx.get(f"{base_url}/api/test/all", timeout=1)
-        except httpx.TransportError:
-            time.sleep(0.1)
-        else:
-            return
-    raise TimeoutError(f"nothing answered on {base_url}")
+    with serving((*AUTHGATE, "serve"), environment, port, tmp_path / "server.log", timeout=30):
+        yield f"http://{HOST}:{port}"
 
 
 async def test_a_signout_is_seen_by_another_process(service: Service, other_server: str) -> None:

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.tables import metadata
-from tests.databases import mysql_server, throwaway_database
+from testkit.databases import throwaway_database
+from tests.databases import mysql_server
 from tests.storages import TEST_DEADLINE
 
 pytestmark = pytest.mark.parametrize(

@@ -21,11 +21,11 @@ from typing import Any
 
 import httpx
 
-from tests.cluster.galera import GaleraNode, free_ports
+from testkit.galera import GaleraNode, free_ports
 
 DATABASE = "authgate"
-SECRET = "a cluster test secret, shared by every server, 48+ bytes long"
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SECRET = "a cluster test secret, shared by every server, 48+ bytes long"  # noqa: S105 - a test rig
+_PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _READY_TIMEOUT = 60.0
 _STOP_TIMEOUT = 15.0
 
@@ -178,7 +178,7 @@ def tally(answers: Sequence[tuple[Answer, httpx.Response | None]] | Sequence[Ans
     return ", ".join(f"{answer} x{n}" for answer, n in sorted(counts.items(), key=str))
 
 
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105 - a test rig
 
 
 def signup_body(username: str, email: str | None = None) -> dict[str, str]:
@@ -192,11 +192,13 @@ def signup_body(username: str, email: str | None = None) -> dict[str, str]:
 async def signed_in(client: httpx.AsyncClient, username: str) -> dict[str, Any]:
     """Registers `username` through this server, then signs in there: the signin's body."""
     signup = await client.post("/api/auth/signup", json=signup_body(username))
-    assert signup.status_code == 200, signup.text
+    if signup.status_code != 200:
+        raise RuntimeError(f"signup through {client.base_url} failed: {signup.text}")
     signin = await client.post(
         "/api/auth/signin", json={"username": username, "password": PASSWORD}
     )
-    assert signin.status_code == 200, signin.text
+    if signin.status_code != 200:
+        raise RuntimeError(f"signin through {client.base_url} failed: {signin.text}")
     client.cookies.clear()
     body: dict[str, Any] = signin.json()
     return body

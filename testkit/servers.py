@@ -1,0 +1,97 @@
+"""Servers in processes of their own: `authgate serve` (or any other HTTP server command), on a
+free port, waited for until it answers, and stopped on the way out."""
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+HOST = "127.0.0.1"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+AUTHGATE = (sys.executable, "-m", "entrypoints")
+"""The service's command line, run by this interpreter: `(*AUTHGATE, "serve")`."""
+_STOP_TIMEOUT = 15.0
+
+
+class ServerError(RuntimeError):
+    """The server exited, or never answered, before it served."""
+
+
+def free_port(host: str = HOST) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def get_status(port: int, path: str, headers: Mapping[str, str] | None = None) -> int:
+    """The status of a GET on HOST; raises OSError while nothing listens."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        connection.request("GET", path, headers=dict(headers or {}))
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def wait_until_serving(
+    process: "subprocess.Popen[bytes]", port: int, path: str, timeout: float
+) -> None:
+    """Returns once GET `path` answers 200. The port alone is not enough: granian listens before
+    its workers serve, and the service migrates the database before either."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code = process.poll()
+        if code is not None:
+            raise ServerError(f"the server exited with {code} before serving")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if get_status(port, path) == 200:
+                return
+        time.sleep(0.1)
+    raise ServerError(f"nothing served GET {path} on port {port} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def serving(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    port: int,
+    log_path: Path,
+    *,
+    ready_path: str = "/api/test/all",
+    timeout: float = 60.0,
+) -> Iterator["subprocess.Popen[bytes]"]:
+    """`command`, listening on `port` (the caller puts it in `env` or `command`), with its output
+    in `log_path`, yielded once it serves and stopped on exit. It runs in a process group of its
+    own, so that a Ctrl-C meant for the caller reaches it only through this clean stop."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - a command of our own
+            list(command),
+            env=dict(env),
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_until_serving(process, port, ready_path, timeout)
+            yield process
+        finally:
+            stop(process)
+
+
+def stop(process: "subprocess.Popen[bytes]") -> None:
+    # SIGTERM is granian's graceful shutdown: it stops its workers, then itself.
+    process.terminate()
+    try:
+        process.wait(timeout=_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        # Not reaped yet, so the group id is still this server's: no stranger can be hit.
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
