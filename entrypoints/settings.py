@@ -70,7 +70,9 @@ class Settings:
     bcrypt_cost: int = _setting(12, "BCRYPT_COST", low=4, high=31)
     bcrypt_threads: int = _setting(0, "BCRYPT_THREADS", low=0)
     """0: together the workers' hashing threads match the cores; more would only queue."""
-    hash_queue_timeout: float = _setting(2.0, "HASH_QUEUE_TIMEOUT", low=0.01, high=60)
+    hash_queue_timeout: float = _setting(5.0, "HASH_QUEUE_TIMEOUT", low=0.01, high=60)
+    """Long enough for a queue of some 15 cost-12 hashes per thread: a burst of signins waits, a
+    flood is refused."""
     cors_origins: tuple[str, ...] = _setting(("http://localhost:8081",), "CORS_ORIGINS")
     cookie_secure: bool = _setting(False, "COOKIE_SECURE")
     trusted_proxies: tuple[str, ...] = _setting((), "TRUSTED_PROXIES")

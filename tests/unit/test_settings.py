@@ -90,7 +90,7 @@ def test_defaults_rotate_refresh_tokens_and_bound_every_wait(tmp_path: Path) -> 
         rotation=True,
     )
     assert settings.db_deadline == 5
-    assert settings.hash_queue_timeout == 2
+    assert settings.hash_queue_timeout == 5
     assert settings.retry_policy.attempts == 4
 
 
