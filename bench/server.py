@@ -30,10 +30,12 @@ class ServiceConfig:
             # Every request comes from 127.0.0.1, thousands a second: the limits would answer
             # most of them 429. `RATE_LIMITS=on make bench` measures their cost instead.
             "RATE_LIMITS": "off",
-            # The mixed scenario saturates both cores on purpose, and a cost-12 signin then
-            # waits longer than the default 5 s for a hashing thread and is refused 503: the
-            # bench measures what a signin costs, so its clients wait instead.
+            # The mixed scenario saturates both cores on purpose: a cost-12 signin then waits
+            # longer than the default 5 s for a hashing thread, and its request outlives the
+            # database deadline, and is refused 503. The bench measures what a signin costs, so
+            # its clients wait instead.
             "HASH_QUEUE_TIMEOUT": "30",
+            "DB_DEADLINE": "30",
             **os.environ,
             "DATABASE_URL": self.database_url.render_as_string(hide_password=False),
             "HOST": HOST,
