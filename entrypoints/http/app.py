@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 
 from dishka import AsyncContainer, Scope
-from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 
@@ -19,10 +18,11 @@ from entrypoints.http.account import AccountController
 from entrypoints.http.admin import AdminController
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
-from entrypoints.http.cors import json_preflight_refusals
+from entrypoints.http.cors import cors_only_across_origins, json_preflight_refusals
 from entrypoints.http.docs import openapi_config
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.headers import security_headers
+from entrypoints.http.injection import InjectingRouter, use_container
 from entrypoints.http.observe import observed
 from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.operations import OperationsController
@@ -64,7 +64,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            DishkaRouter(
+            InjectingRouter(
                 "",
                 route_handlers=[
                     AuthController,
@@ -90,15 +90,15 @@ def create_app(
         logging_config=None,
         request_max_body_size=settings.max_body_size,
         request_class=request_class(settings.body_read_timeout),
-        before_send=[security_headers(settings.hsts_max_age)],
         openapi_config=openapi_config(COMPONENTS) if settings.docs_enabled else None,
     )
-    setup_dishka(container, app)
+    use_container(app, container)
     app.asgi_handler = observed(
-        json_preflight_refusals(app.asgi_handler),
+        json_preflight_refusals(cors_only_across_origins(app)),
         RequestMetrics(),
         settings.trusted_proxy_networks,
         access_log=settings.access_log,
+        headers=security_headers(settings.hsts_max_age),
     )
     return app
 

@@ -7,7 +7,9 @@ raw path: the number of series stays bounded whatever paths clients send, and a 
 carries anything secret into a log.
 
 Plain ASGI around the whole application, so that it sees every answer, refusals by the router
-and the CORS layer included, with one timer and one closure per request."""
+and the CORS layer included, with one timer and one closure per request. Being outermost, it
+also adds the headers every answer carries (entrypoints/http/headers.py), in the same copy of
+the answer's start that adds the request id."""
 
 import itertools
 import logging
@@ -22,6 +24,7 @@ from litestar.types import ASGIApp
 
 from adapters.prometheus_metrics import RequestMetrics
 from entrypoints.http.client import Network, client_address
+from entrypoints.http.headers import Header
 from entrypoints.logs import ACCESS_LOGGER, AccessRecord, request_id, user_id
 
 # The route label of a request no route matched (404, 405).
@@ -43,7 +46,10 @@ def observed(
     trusted_proxies: Sequence[Network],
     *,
     access_log: bool,
+    headers: Sequence[Header] = (),
 ) -> ASGIApp:
+    added = tuple(headers)
+
     async def middleware(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
@@ -51,7 +57,7 @@ def observed(
         started = perf_counter()
         given = _request_id_of(scope["headers"])
         rid = given.decode() if given else f"{_ID_PREFIX}-{next(_id_numbers):x}"
-        echoed = (REQUEST_ID_HEADER, given or rid.encode())
+        answer_headers = (*added, (REQUEST_ID_HEADER, given or rid.encode()))
         request_token, user_token = request_id.set(rid), user_id.set(None)
         status = 500  # what the server answers if the application fails before it starts one
 
@@ -59,7 +65,7 @@ def observed(
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), echoed]}
+                message = {**message, "headers": [*message.get("headers", ()), *answer_headers]}
             await send(message)
 
         try:
