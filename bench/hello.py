@@ -6,18 +6,17 @@ cost of its request path (middleware, dependency injection, CORS, error handling
 """
 
 import argparse
+import multiprocessing
 import sys
 from collections.abc import Sequence
 
-from granian.constants import Interfaces
-from granian.server import Server
 from litestar import Litestar, MediaType, get
 
 from testkit.servers import HOST
 
 
-@get("/", media_type=MediaType.TEXT, sync_to_thread=False)
-def hello() -> str:
+@get("/", media_type=MediaType.TEXT)
+async def hello() -> str:  # as Authgate's GET /api/test/all, a coroutine
     return "Public Content."
 
 
@@ -30,16 +29,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, required=True)
     args = parser.parse_args(argv)
-    # The same settings as entrypoints.cli.serve_http gives granian.
-    Server(
-        "bench.hello:create_app",
-        address=HOST,
-        port=args.port,
-        interface=Interfaces.ASGI,
-        workers=args.workers,
-        factory=True,
-        log_access=False,
-    ).serve()
+    # Imported here, not at the top: the workers import this module, and should hold the bare
+    # app alone, not Authgate's modules.
+    from entrypoints.cli import http_server  # noqa: PLC0415
+    from entrypoints.settings import Settings  # noqa: PLC0415
+
+    # Spawned workers and granian's settings exactly as `authgate serve` has them.
+    multiprocessing.set_start_method("spawn", force=True)
+    http_server("bench.hello:create_app", Settings(host=HOST, port=args.port), args.workers).serve()
     return 0
 
 

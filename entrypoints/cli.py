@@ -17,7 +17,7 @@ from typing import TypeVar
 from dishka import AsyncContainer, Scope
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
-from granian.server import Server
+from granian.server import MPServer, MTServer, Server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.prometheus_metrics import MULTIPROCESS_DIRECTORY_VARIABLE
@@ -114,34 +114,40 @@ def serve_http(settings: Settings) -> int:
     # its single-process counters instead of the shared files /metrics adds up.
     multiprocessing.set_start_method("spawn", force=True)
     with _metrics_directory():
-        server = Server(
-            "entrypoints.worker:create_worker_app",
-            address=settings.host,
-            port=settings.port,
-            interface=Interfaces.ASGI,
-            workers=workers,
-            factory=True,
-            log_access=False,
-            # granian's own lines (workers started, stopped) in the same format as ours.
-            log_dictconfig={"loggers": {"_granian": {"handlers": [], "propagate": True}}},
-            # A worker that dies is replaced; the others serve on meanwhile.
-            respawn_failed_workers=True,
-            # HTTP/1 only: browsers speak HTTP/2 over TLS alone, which a proxy in front
-            # terminates, and a cleartext HTTP/2 connection has no header deadline: one that sent
-            # only the preface held its connection slot for ever.
-            http=HTTPModes.http1,
-            # granian's "backpressure" is the number of connections a worker holds open, idle
-            # and slow ones included: the slots a slow client may take, bounded by the read
-            # timeouts.
-            backpressure=settings.max_connections,
-            http1_settings=HTTP1Settings(
-                header_read_timeout=round(settings.header_read_timeout * 1000)
-            ),
-        )
+        server = http_server("entrypoints.worker:create_worker_app", settings, workers)
         # granian's logging set-up closed every handler, ours included.
         configure_logging(settings.log_format)
         server.serve()
     return 0
+
+
+def http_server(app_factory: str, settings: Settings, workers: int) -> MPServer | MTServer:
+    """granian serving `app_factory` ("module:function") as Authgate is served. The bench serves
+    its bare Litestar app (bench/hello.py) through this too, so that the two differ only in the
+    application."""
+    return Server(
+        app_factory,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        log_access=False,
+        # granian's own lines (workers started, stopped) in the same format as ours.
+        log_dictconfig={"loggers": {"_granian": {"handlers": [], "propagate": True}}},
+        # A worker that dies is replaced; the others serve on meanwhile.
+        respawn_failed_workers=True,
+        # HTTP/1 only: browsers speak HTTP/2 over TLS alone, which a proxy in front terminates,
+        # and a cleartext HTTP/2 connection has no header deadline: one that sent only the
+        # preface held its connection slot for ever.
+        http=HTTPModes.http1,
+        # granian's "backpressure" is the number of connections a worker holds open, idle and
+        # slow ones included: the slots a slow client may take, bounded by the read timeouts.
+        backpressure=settings.max_connections,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=round(settings.header_read_timeout * 1000)
+        ),
+    )
 
 
 @contextlib.contextmanager
