@@ -15,6 +15,9 @@ Settings, from the environment:
 - BENCH_WARMUP        seconds each scenario runs unmeasured first (default 2, 0 for none)
 - BENCH_CONNECTIONS   connections of the read and refresh scenarios (default 16)
 - BENCH_THREADS       wrk threads per wrk process (default 1)
+- BENCH_SERVER_ROOT   the checkout that serves (default this one): another commit's checkout
+                      (`git worktree add /tmp/before <commit>`) is measured by this bench, with
+                      this environment's packages, for a before/after on equal terms
 Any other service setting (DB_POOL_SIZE, BCRYPT_THREADS, ...) passes through to the server.
 
 Exit status: 0 when every request got a 2xx answer and no fixed-rate run stalled; 1 when any had

@@ -3,11 +3,13 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bench.errors import BenchError
+from testkit.servers import PROJECT_ROOT
 
 DEFAULT_DATABASE_URL = "mysql+asyncmy://root@127.0.0.1:3306/"
 
@@ -52,6 +54,8 @@ class BenchConfig:
     """Concurrent connections of the read and refresh scenarios."""
     threads: int
     """wrk threads per wrk process: they share the cores with the server under test."""
+    server_root: Path
+    """The checkout that serves; another commit's, to measure it with this bench."""
     targets: Targets = Targets()
 
     @classmethod
@@ -64,7 +68,15 @@ class BenchConfig:
             warmup=_integer(env, "BENCH_WARMUP", 2, low=0),
             connections=_integer(env, "BENCH_CONNECTIONS", 16, low=1),
             threads=_integer(env, "BENCH_THREADS", 1, low=1),
+            server_root=_checkout(env.get("BENCH_SERVER_ROOT") or str(PROJECT_ROOT)),
         )
+
+
+def _checkout(raw: str) -> Path:
+    root = Path(raw).resolve()
+    if not (root / "entrypoints" / "__main__.py").is_file():
+        raise BenchError(f"BENCH_SERVER_ROOT is not an Authgate checkout: {root}")
+    return root
 
 
 def _url(raw: str) -> URL:

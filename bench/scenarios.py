@@ -87,7 +87,12 @@ class Bench:
 
     def _phase(self, cost: int, plan: Plan, jwt_secret: str) -> PhaseResult:
         service = ServiceConfig(
-            self.database_url, self.config.workers, cost, self.scratch / "data", jwt_secret
+            self.database_url,
+            self.config.workers,
+            cost,
+            self.scratch / "data",
+            jwt_secret,
+            self.config.server_root,
         )
         log = Path(f"{self.log_prefix}-server-cost{cost}.log")
         files = self.scratch / f"cost{cost}"

@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL
 
 from bench.api import Api
 from bench.errors import BenchError
-from testkit.servers import AUTHGATE, HOST, PROJECT_ROOT, ServerError, free_port, serving
+from testkit.servers import AUTHGATE, HOST, ServerError, free_port, serving
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,8 @@ class ServiceConfig:
     bcrypt_cost: int
     data_dir: Path
     jwt_secret: str
+    root: Path
+    """The checkout whose code serves: this one, or another commit's (BENCH_SERVER_ROOT)."""
 
     def env(self, port: int) -> dict[str, str]:
         # The rest of the environment passes through, so that a tuning variable the bench does
@@ -52,13 +54,14 @@ class RunningServer:
     process: "subprocess.Popen[bytes]"
     env: Mapping[str, str]
     api: Api
+    root: Path
 
     def run_cli(self, *args: str, extra_env: Mapping[str, str]) -> None:
         """An `authgate` command against the same database and settings as the server."""
         done = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
             [*AUTHGATE, *args],
             env={**self.env, **extra_env},
-            cwd=PROJECT_ROOT,
+            cwd=self.root,
             capture_output=True,
             check=False,
         )
@@ -82,8 +85,8 @@ def running_server(service: ServiceConfig, log_path: Path) -> Iterator[RunningSe
     port = free_port()
     env = service.env(port)
     try:
-        with serving((*AUTHGATE, "serve"), env, port, log_path) as process:
-            yield RunningServer(process, env, Api(port))
+        with serving((*AUTHGATE, "serve"), env, port, log_path, cwd=service.root) as process:
+            yield RunningServer(process, env, Api(port), service.root)
     except ServerError as error:
         raise BenchError(f"{error}; see {log_path}") from None
 

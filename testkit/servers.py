@@ -66,15 +66,17 @@ def serving(
     *,
     ready_path: str = "/api/test/all",
     timeout: float = 60.0,
+    cwd: Path = PROJECT_ROOT,
 ) -> Iterator["subprocess.Popen[bytes]"]:
     """`command`, listening on `port` (the caller puts it in `env` or `command`), with its output
     in `log_path`, yielded once it serves and stopped on exit. It runs in a process group of its
-    own, so that a Ctrl-C meant for the caller reaches it only through this clean stop."""
+    own, so that a Ctrl-C meant for the caller reaches it only through this clean stop. `python
+    -m` commands import the code of `cwd`, by default this checkout."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - a command of our own
             list(command),
             env=dict(env),
-            cwd=PROJECT_ROOT,
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
