@@ -9,7 +9,10 @@ before an attempt only reads, README "Races"); and in one burst of many at once,
 attempt that went ahead is counted, on every node, and the limit then holds on every server.
 Never a 5xx, though the burst's counts of one tally from three nodes conflict in certification.
 
-The attempts come from an address of their own, through X-Forwarded-For (the servers trust
+A fourth spread signs in to one account one attempt at a time, each from an address of its
+own: the limit on the account from all addresses holds across servers too.
+
+The attempts come from addresses of their own, through X-Forwarded-For (the servers trust
 loopback as their proxy), so no earlier check's tally on loopback's address counts, and the
 Redis keys written are known and removed afterwards."""
 
@@ -45,14 +48,15 @@ from tests.cluster.report import ClusterReport
 pytestmark = pytest.mark.cluster
 
 LIMIT = 4  # failures per account and address
+ACCOUNT_LIMIT = 2 * LIMIT  # failures per account, from all addresses
 BURST = 24
 SETTINGS = {
     **SERVER_SETTINGS,
     "RATE_LIMITS": "on",
     "SIGNIN_ACCOUNT_ADDRESS_LIMIT": str(LIMIT),
-    # The other limits out of the way: only the account+address one is counted to.
+    "SIGNIN_ACCOUNT_LIMIT": str(ACCOUNT_LIMIT),
+    # Out of the way: the checks sign in from a handful of addresses only.
     "SIGNIN_ADDRESS_LIMIT": "10000",
-    "SIGNIN_ACCOUNT_LIMIT": "10000",
     "TRUSTED_PROXIES": "127.0.0.1/32",
 }
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -67,9 +71,11 @@ Tallied = Callable[[str], list[int]]
 
 
 @pytest.fixture(scope="module")
-def address() -> str:
-    """Where this run's attempts come from, as the servers see it."""
-    return f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{1 + secrets.randbelow(254)}"
+def addresses() -> list[str]:
+    """Where this run's attempts come from, as the servers see it: the first address, and one
+    more for each attempt of the spread over many addresses."""
+    network = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
+    return [f"{network}.{1 + n}" for n in range(1 + ACCOUNT_LIMIT + 3)]
 
 
 @pytest.fixture
@@ -112,6 +118,7 @@ def redis_limited(
 async def _clients(
     servers: list[AuthgateServer], address: str
 ) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """A client per server, its requests from `address` unless one says otherwise."""
     opened = [
         httpx.AsyncClient(
             base_url=server.base_url,
@@ -131,9 +138,13 @@ def _retried(servers: list[AuthgateServer]) -> int:
     return sum(server.conflicts_retried() for server in servers)
 
 
-async def _fail(client: httpx.AsyncClient, username: str) -> httpx.Response:
+async def _fail(
+    client: httpx.AsyncClient, username: str, address: str | None = None
+) -> httpx.Response:
     return await client.post(
-        "/api/auth/signin", json={"username": username, "password": f"not {PASSWORD}"}
+        "/api/auth/signin",
+        json={"username": username, "password": f"not {PASSWORD}"},
+        headers={} if address is None else {"x-forwarded-for": address},
     )
 
 
@@ -146,9 +157,9 @@ def _statuses(answers: list[tuple[Answer, httpx.Response | None]]) -> list[Answe
     return [status for status, _ in answers]
 
 
-def _accounts(tag: str) -> tuple[str, str, str]:
-    """The accounts of the three spreads."""
-    return f"lo{tag}", f"lw{tag}", f"lb{tag}"
+def _accounts(tag: str) -> tuple[str, str, str, str]:
+    """The accounts of the four spreads."""
+    return f"lo{tag}", f"lw{tag}", f"lb{tag}", f"lm{tag}"
 
 
 async def _check_limits(
@@ -156,11 +167,12 @@ async def _check_limits(
     clients: list[httpx.AsyncClient],
     unlimited: httpx.AsyncClient,
     tag: str,
+    addresses: list[str],
     tallied: Tallied,
 ) -> str:
-    """Runs the three spreads, each on an account of its own; the report's line."""
+    """Runs the four spreads, each on an account of its own; the report's line."""
     servers = len(clients)
-    one_by_one, in_waves, burst = _accounts(tag)
+    one_by_one, in_waves, burst, many = _accounts(tag)
 
     # One at a time, round robin.
     signup = await unlimited.post("/api/auth/signup", json=signup_body(one_by_one))
@@ -197,12 +209,23 @@ async def _check_limits(
     after = _statuses([await answer_of(_fail(client, burst)) for client in clients])
     assert after == [429] * servers
 
+    # One at a time, each from an address of its own: the limit on the account from all of them.
+    spread_out = _statuses(
+        [
+            await answer_of(_fail(clients[n % servers], many, addresses[1 + n]))
+            for n in range(ACCOUNT_LIMIT + servers)
+        ]
+    )
+    assert spread_out == [401] * ACCOUNT_LIMIT + [429] * servers
+
     return (
         f"shared limits, {kind}: limit {LIMIT} failures per account and address, over "
         f"{servers} servers: one at a time {tally(in_turn)} (429 from attempt "
         f"{in_turn.index(429) + 1}), then the right password {tally(locked)}; in waves of "
         f"{servers} at once {tally(waves)}; a burst of {BURST} at once {tally(all_at_once)}, "
-        f"counted {tallied(burst)}, then {tally(after)}"
+        f"counted {tallied(burst)}, then {tally(after)}; limit {ACCOUNT_LIMIT} per account, "
+        f"one at a time from as many addresses {tally(spread_out)} (429 from attempt "
+        f"{spread_out.index(429) + 1})"
     )
 
 
@@ -210,12 +233,12 @@ async def test_signin_limits_hold_across_servers_sharing_the_cluster_database(
     database_limited: list[AuthgateServer],
     clients: list[httpx.AsyncClient],
     galera: GaleraCluster,
-    address: str,
+    addresses: list[str],
     cluster_report: ClusterReport,
 ) -> None:
     def tallied(username: str) -> list[int]:
         """On every node, once it has caught up with the cluster."""
-        key = attempt(_ACCOUNT_ADDRESS, username, address).key
+        key = attempt(_ACCOUNT_ADDRESS, username, addresses[0]).key
         query = f"SELECT attempts FROM attempt_counters WHERE counter_key = '{key}'"
         return [
             int(node.sql(f"SET SESSION wsrep_sync_wait = 1; {query}", DATABASE)[0][0])
@@ -223,8 +246,9 @@ async def test_signin_limits_hold_across_servers_sharing_the_cluster_database(
         ]
 
     retried_before = _retried(database_limited)
-    async with _clients(database_limited, address) as limited:
-        line = await _check_limits("database", limited, clients[0], secrets.token_hex(3), tallied)
+    tag = secrets.token_hex(3)
+    async with _clients(database_limited, addresses[0]) as limited:
+        line = await _check_limits("database", limited, clients[0], tag, addresses, tallied)
     cluster_report.add(
         f"{line}; tallies on nodes 1-3; conflicts retried: "
         f"{_retried(database_limited) - retried_before}"
@@ -235,28 +259,27 @@ async def test_signin_limits_hold_across_servers_sharing_one_redis(
     redis: Redis,
     redis_limited: list[AuthgateServer],
     clients: list[httpx.AsyncClient],
-    address: str,
+    addresses: list[str],
     cluster_report: ClusterReport,
 ) -> None:
     def tallied(username: str) -> list[int]:
-        key = KEY_PREFIX + attempt(_ACCOUNT_ADDRESS, username, address).key
+        key = KEY_PREFIX + attempt(_ACCOUNT_ADDRESS, username, addresses[0]).key
         return [int(redis.hget(key, "attempts") or 0)]
 
     tag = secrets.token_hex(3)
     try:
-        async with _clients(redis_limited, address) as limited:
-            line = await _check_limits("Redis", limited, clients[0], tag, tallied)
+        async with _clients(redis_limited, addresses[0]) as limited:
+            line = await _check_limits("Redis", limited, clients[0], tag, addresses, tallied)
     finally:
-        # Every tally these attempts made, and no other.
+        # Every tally these attempts can have made, and no other.
+        accounts = _accounts(tag)
         redis.delete(
-            KEY_PREFIX + attempt(_ADDRESS, address).key,
+            *(KEY_PREFIX + attempt(_ADDRESS, address).key for address in addresses),
+            *(KEY_PREFIX + attempt(_ACCOUNT, account).key for account in accounts),
             *(
-                KEY_PREFIX + attempt(limit, *subject).key
-                for username in _accounts(tag)
-                for limit, subject in (
-                    (_ACCOUNT_ADDRESS, (username, address)),
-                    (_ACCOUNT, (username,)),
-                )
+                KEY_PREFIX + attempt(_ACCOUNT_ADDRESS, account, address).key
+                for account in accounts
+                for address in addresses
             ),
         )
     cluster_report.add(f"{line}; tally in Redis ({REDIS_URL})")
