@@ -203,6 +203,8 @@ async def _check_limits(
     # One burst of many at once.
     all_at_once = _statuses(await spread(clients, BURST, lambda c, _n: _fail(c, burst)))
     assert set(all_at_once) <= {401, 429}, all_at_once
+    # As many went ahead as checked before the limit's count was committed: at least the limit,
+    # and all of them counted.
     counted = all_at_once.count(401)
     assert counted >= LIMIT
     assert set(tallied(burst)) == {counted}
@@ -222,7 +224,8 @@ async def _check_limits(
         f"shared limits, {kind}: limit {LIMIT} failures per account and address, over "
         f"{servers} servers: one at a time {tally(in_turn)} (429 from attempt "
         f"{in_turn.index(429) + 1}), then the right password {tally(locked)}; in waves of "
-        f"{servers} at once {tally(waves)}; a burst of {BURST} at once {tally(all_at_once)}, "
+        f"{servers} at once {tally(waves)}; a burst of {BURST} at once {tally(all_at_once)} "
+        f"({counted - LIMIT} past the limit), "
         f"counted {tallied(burst)}, then {tally(after)}; limit {ACCOUNT_LIMIT} per account, "
         f"one at a time from as many addresses {tally(spread_out)} (429 from attempt "
         f"{spread_out.index(429) + 1})"
