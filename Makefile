@@ -45,7 +45,8 @@ api: install
 	$(BIN)/pytest tests/api
 
 ## A 3-node Galera cluster on loopback (needs galera-4), one server per node: races, revocation
-## seen across nodes, a node's failure and return. About two minutes; `make test` skips these.
+## seen across nodes, the last-admin guard, a node's failure and return, rate limits shared by
+## servers (database and Redis). About two minutes; `make test` skips these.
 cluster-test: install
 	$(BIN)/pytest -m cluster tests/cluster
 
