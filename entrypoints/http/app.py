@@ -17,6 +17,7 @@ from application.purge_sessions import PurgeSessions
 from entrypoints.container import build_container
 from entrypoints.http.account import AccountController
 from entrypoints.http.admin import AdminController
+from entrypoints.http.allow import every_method_allowed
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
 from entrypoints.http.cors import json_preflight_refusals
@@ -95,7 +96,7 @@ def create_app(
     )
     setup_dishka(container, app)
     app.asgi_handler = observed(
-        json_preflight_refusals(app.asgi_handler),
+        json_preflight_refusals(every_method_allowed(app.asgi_handler, app.routes)),
         RequestMetrics(),
         settings.trusted_proxy_networks,
         access_log=settings.access_log,
