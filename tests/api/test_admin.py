@@ -360,7 +360,18 @@ async def test_the_openapi_document_shows_the_refusals_and_no_port(service: Serv
     paths = (await service.client.get("/docs/openapi.json")).json()["paths"]
 
     roles = paths["/api/admin/users/{user_id}/roles"]["put"]
-    assert set(roles["responses"]) == {"200", "400", "401", "403", "404", "409", "503"}
+    assert set(roles["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "415",
+        "503",
+    }
+    assert roles["security"]
     assert set(paths["/api/user/me"]["delete"]["responses"]) >= {"400", "409"}
     listing = paths["/api/admin/users"]["get"]
     assert [p["name"] for p in listing["parameters"]] == [
