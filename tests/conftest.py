@@ -122,4 +122,4 @@ async def service(
             backdoor = MemoryBackdoor(await container.get(InMemoryStorage))
         else:
             backdoor = SqlBackdoor(await container.get(AsyncEngine))
-        yield Service(client, container, settings, clock, backdoor)
+        yield Service(client, container, settings, clock, backdoor, app)

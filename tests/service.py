@@ -5,6 +5,7 @@ from typing import Any
 
 from dishka import AsyncContainer
 from httpx import AsyncClient, Response
+from litestar import Litestar
 
 from domain.roles import Role
 from entrypoints.settings import Settings
@@ -23,6 +24,7 @@ class Service:
     settings: Settings
     clock: FakeClock
     backdoor: Backdoor
+    app: Litestar
 
     async def signup(
         self,

@@ -8,6 +8,7 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import (
     ADDRESS_LENGTH,
     AUDIT_DETAIL_LENGTH,
+    STORABLE_IDS,
     USER_AGENT_LENGTH,
     audit_events,
 )
@@ -54,6 +55,8 @@ class SqlAlchemyAuditTrail(AuditTrail):
         )
 
     async def search(self, search: AuditSearch) -> list[AuditEvent]:
+        if search.user_id is not None and search.user_id not in STORABLE_IDS:
+            return []
         result = await self._database.execute(
             _SEARCH,
             {

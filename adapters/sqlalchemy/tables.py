@@ -70,6 +70,9 @@ def timestamp() -> UtcDateTime:
 USER_AGENT_LENGTH = 256
 ADDRESS_LENGTH = 45  # the longest IPv6 text
 AUDIT_DETAIL_LENGTH = 2000
+# The ids a query can name: SQLite binds at most a signed 64-bit integer, and raises on a larger
+# one (an id in a URL can be any number). An id outside names no row on any database.
+STORABLE_IDS = range(-(2**63), 2**63)
 
 metadata = MetaData()
 

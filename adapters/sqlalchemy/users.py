@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
-from adapters.sqlalchemy.tables import admin_guard, user_roles, users
+from adapters.sqlalchemy.tables import STORABLE_IDS, admin_guard, user_roles, users
 from application.ports import UserRepository, UserSearch
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.roles import Role
@@ -178,6 +178,8 @@ class SqlAlchemyUserRepository(UserRepository):
         )
 
     async def get(self, user_id: int) -> User | None:
+        if user_id not in STORABLE_IDS:
+            return None
         result = await self._database.execute(_USER_BY_ID, {"user_id": user_id})
         return _user_from(result.all())
 

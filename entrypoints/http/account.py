@@ -4,6 +4,7 @@ from typing import Any
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, delete, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
@@ -14,7 +15,7 @@ from application.end_own_sessions import EndOwnSessions, EndOwnSessionsRequest
 from application.get_own_account import GetOwnAccount
 from application.list_own_sessions import ListOwnSessions
 from entrypoints.http.client import client_of
-from entrypoints.http.refusals import refusals
+from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, refusals
 from entrypoints.http.schemas import (
     ChangePasswordBody,
     MessageBody,
@@ -26,13 +27,26 @@ from entrypoints.http.tokens import presented_access_token
 from entrypoints.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
+# Every answer here needs the caller's access token, taken as for /api/test/user.
+_SIGNED_IN = (401, 403, 503)
+_MEANINGS = {
+    400: "A missing or invalid field, or the password is not the caller's.",
+    403: "No token was sent.",
+    404: "No live session of the caller has this id.",
+    409: "The caller is the last enabled administrator.",
+}
+
+
+def _refusals(*status_codes: int) -> dict[int, ResponseSpec]:
+    return refusals(*_SIGNED_IN, *status_codes, meanings=_MEANINGS)
 
 
 class AccountController(Controller):
     path = "/api/user"
     tags = ["account"]
+    security = ACCESS_TOKEN
 
-    @get("/me", responses=refusals())
+    @get("/me", responses=_refusals())
     async def me(
         self, request: AnyRequest, get_account: FromDishka[GetOwnAccount]
     ) -> OwnAccountAnswer:
@@ -46,7 +60,12 @@ class AccountController(Controller):
             created_at=user.created_at,
         )
 
-    @post("/password", status_code=HTTP_200_OK, responses=refusals(400))
+    @post(
+        "/password",
+        status_code=HTTP_200_OK,
+        # A wrong current password counts as a failed signin, and is throttled like one.
+        responses=_refusals(400, 413, 415, 429),
+    )
     async def change_password(
         self,
         request: AnyRequest,
@@ -65,7 +84,11 @@ class AccountController(Controller):
         )
         return MessageBody("Password changed.")
 
-    @delete("/me", status_code=HTTP_200_OK, responses=refusals(400, 409))
+    @delete(
+        "/me",
+        status_code=HTTP_200_OK,
+        responses=_refusals(400, 409, 413, 415),
+    )
     async def delete_account(
         self,
         request: AnyRequest,
@@ -83,7 +106,7 @@ class AccountController(Controller):
         )
         return MessageBody("Account deleted.")
 
-    @get("/sessions", responses=refusals())
+    @get("/sessions", responses=_refusals())
     async def sessions(
         self, request: AnyRequest, list_sessions: FromDishka[ListOwnSessions]
     ) -> list[SessionAnswer]:
@@ -102,7 +125,12 @@ class AccountController(Controller):
             for session in own.sessions
         ]
 
-    @delete("/sessions/{session_id:str}", status_code=HTTP_200_OK, responses=refusals(400, 404))
+    @delete(
+        "/sessions/{session_id:str}",
+        status_code=HTTP_200_OK,
+        responses=_refusals(404),
+        operation_class=PathParameterOperation,
+    )
     async def end_session(
         self,
         request: AnyRequest,
@@ -119,7 +147,7 @@ class AccountController(Controller):
         )
         return MessageBody("Session ended.")
 
-    @delete("/sessions", status_code=HTTP_200_OK, responses=refusals())
+    @delete("/sessions", status_code=HTTP_200_OK, responses=_refusals())
     async def end_sessions(
         self,
         request: AnyRequest,

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, delete, get, post, put
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
@@ -19,7 +20,7 @@ from application.set_user_roles import SetUserRoles, SetUserRolesRequest
 from domain.audit import AuditEvent
 from domain.user import User
 from entrypoints.http.client import client_of
-from entrypoints.http.refusals import refusals
+from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, refusals
 from entrypoints.http.schemas import (
     AuditEventAnswer,
     AuditPageAnswer,
@@ -32,13 +33,26 @@ from entrypoints.http.tokens import presented_access_token
 from entrypoints.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
+# Every answer here needs an administrator's access token.
+_ADMINISTRATOR = (401, 403, 503)
+_MEANINGS = {
+    400: "A missing or invalid field or query parameter (the message names it).",
+    403: "No token was sent, or its user is not an administrator (`Require Admin Role!`).",
+    404: "No user has this id.",
+    409: "The user is the last enabled administrator.",
+}
+
+
+def _refusals(*status_codes: int) -> dict[int, ResponseSpec]:
+    return refusals(*_ADMINISTRATOR, *status_codes, meanings=_MEANINGS)
 
 
 class AdminController(Controller):
     path = "/api/admin"
     tags = ["administration"]
+    security = ACCESS_TOKEN
 
-    @get("/users", responses=refusals(400))
+    @get("/users", responses=_refusals(400))
     async def list_users(
         self,
         request: AnyRequest,
@@ -62,7 +76,7 @@ class AdminController(Controller):
             items=[user_answer(user) for user in page.items], next_cursor=page.next_cursor
         )
 
-    @get("/users/{user_id:int}", responses=refusals(400, 404))
+    @get("/users/{user_id:int}", responses=_refusals(404), operation_class=PathParameterOperation)
     async def get_user(
         self,
         request: AnyRequest,
@@ -74,7 +88,11 @@ class AdminController(Controller):
         administrator = await _administrator(request, authorize, settings)
         return user_answer(await get_user.execute(administrator, user_id))
 
-    @put("/users/{user_id:int}/roles", status_code=HTTP_200_OK, responses=refusals(400, 404, 409))
+    @put(
+        "/users/{user_id:int}/roles",
+        status_code=HTTP_200_OK,
+        responses=_refusals(400, 404, 409, 413, 415),
+    )
     async def set_roles(
         self,
         request: AnyRequest,
@@ -90,7 +108,10 @@ class AdminController(Controller):
         return user_answer(user)
 
     @post(
-        "/users/{user_id:int}/disable", status_code=HTTP_200_OK, responses=refusals(400, 404, 409)
+        "/users/{user_id:int}/disable",
+        status_code=HTTP_200_OK,
+        responses=_refusals(404, 409),
+        operation_class=PathParameterOperation,
     )
     async def disable(
         self,
@@ -104,7 +125,12 @@ class AdminController(Controller):
         administrator = await _administrator(request, authorize, settings)
         return user_answer(await disable.execute(administrator, user_id))
 
-    @post("/users/{user_id:int}/enable", status_code=HTTP_200_OK, responses=refusals(400, 404))
+    @post(
+        "/users/{user_id:int}/enable",
+        status_code=HTTP_200_OK,
+        responses=_refusals(404),
+        operation_class=PathParameterOperation,
+    )
     async def enable(
         self,
         request: AnyRequest,
@@ -116,7 +142,12 @@ class AdminController(Controller):
         administrator = await _administrator(request, authorize, settings)
         return user_answer(await enable.execute(administrator, user_id))
 
-    @delete("/users/{user_id:int}", status_code=HTTP_200_OK, responses=refusals(400, 404, 409))
+    @delete(
+        "/users/{user_id:int}",
+        status_code=HTTP_200_OK,
+        responses=_refusals(404, 409),
+        operation_class=PathParameterOperation,
+    )
     async def delete_user(
         self,
         request: AnyRequest,
@@ -129,7 +160,12 @@ class AdminController(Controller):
         await delete_user.execute(administrator, user_id)
         return MessageBody("User deleted.")
 
-    @delete("/users/{user_id:int}/sessions", status_code=HTTP_200_OK, responses=refusals(400, 404))
+    @delete(
+        "/users/{user_id:int}/sessions",
+        status_code=HTTP_200_OK,
+        responses=_refusals(404),
+        operation_class=PathParameterOperation,
+    )
     async def end_sessions(
         self,
         request: AnyRequest,
@@ -142,7 +178,7 @@ class AdminController(Controller):
         await end_sessions.execute(administrator, user_id)
         return MessageBody("Sessions ended.")
 
-    @get("/audit", responses=refusals(400))
+    @get("/audit", responses=_refusals(400))
     async def audit(
         self,
         request: AnyRequest,

@@ -16,6 +16,7 @@ from application.purge_sessions import PurgeSessions
 from entrypoints.container import build_container
 from entrypoints.http.account import AccountController
 from entrypoints.http.admin import AdminController
+from entrypoints.http.allow import every_method_allowed
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
 from entrypoints.http.cors import cors_only_across_origins, json_preflight_refusals
@@ -94,7 +95,7 @@ def create_app(
     )
     use_container(app, container)
     app.asgi_handler = observed(
-        json_preflight_refusals(cors_only_across_origins(app)),
+        json_preflight_refusals(every_method_allowed(cors_only_across_origins(app), app.routes)),
         RequestMetrics(),
         settings.trusted_proxy_networks,
         access_log=settings.access_log,

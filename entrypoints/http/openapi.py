@@ -55,6 +55,18 @@ class OptionalBodyOperation(Operation):
             self.request_body.required = False
 
 
+@dataclass
+class PathParameterOperation(Operation):
+    """`operation_class=` for a route whose only parameter is in its path and that takes no
+    body: Litestar documents a 400 with a validation-error body of its own for any route with a
+    parameter, but a path parameter that does not parse matches no route here (404), and this
+    service writes every refusal as `{"message"}` (errors.py)."""
+
+    def __post_init__(self) -> None:
+        if self.responses:
+            self.responses.pop("400", None)
+
+
 # The three places an access token is taken from, in the order they are tried.
 COMPONENTS = Components(
     security_schemes={

@@ -2,22 +2,15 @@ from typing import Any
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
-from litestar.status_codes import (
-    HTTP_200_OK,
-    HTTP_202_ACCEPTED,
-    HTTP_400_BAD_REQUEST,
-    HTTP_401_UNAUTHORIZED,
-    HTTP_403_FORBIDDEN,
-    HTTP_503_SERVICE_UNAVAILABLE,
-)
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from application.request_password_reset import RequestPasswordReset, RequestPasswordResetRequest
 from application.resend_verification import ResendVerification, ResendVerificationRequest
 from application.reset_password import ResetPassword, ResetPasswordRequest
 from application.verify_email import VerifyEmail, VerifyEmailRequest
 from entrypoints.http.client import client_of
+from entrypoints.http.openapi import ACCESS_TOKEN, refusals
 from entrypoints.http.schemas import (
     ForgotPasswordBody,
     MessageBody,
@@ -28,18 +21,13 @@ from entrypoints.http.tokens import presented_access_token
 from entrypoints.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
-
-
-def _refusal(description: str) -> ResponseSpec:
-    return ResponseSpec(MessageBody, description=description, generate_examples=False)
-
-
-_UNAVAILABLE = {HTTP_503_SERVICE_UNAVAILABLE: _refusal("The database cannot answer in time.")}
-_BAD_TOKEN = _refusal("Unknown, used or expired token, or a field that breaks its rule.")
-_SIGNED_IN = {
-    HTTP_401_UNAUTHORIZED: _refusal("A bad or expired access token."),
-    HTTP_403_FORBIDDEN: _refusal("No access token."),
-}
+_WITH_TOKEN = refusals(
+    400,
+    413,
+    415,
+    503,
+    meanings={400: "Unknown, used or expired token, or a field that breaks its rule."},
+)
 
 
 class RecoveryController(Controller):
@@ -51,7 +39,18 @@ class RecoveryController(Controller):
     @post(
         "/password/forgot",
         status_code=HTTP_202_ACCEPTED,
-        responses={HTTP_400_BAD_REQUEST: _refusal("A malformed address.")},
+        responses=refusals(
+            400,
+            413,
+            415,
+            429,
+            503,
+            meanings={
+                400: "A malformed address.",
+                429: "Too many reset requests for this address, or from this client; "
+                "`Retry-After` says when to try again.",
+            },
+        ),
     )
     async def forgot_password(
         self,
@@ -69,7 +68,7 @@ class RecoveryController(Controller):
     @post(
         "/password/reset",
         status_code=HTTP_200_OK,
-        responses={HTTP_400_BAD_REQUEST: _BAD_TOKEN, **_UNAVAILABLE},
+        responses=_WITH_TOKEN,
     )
     async def reset_password(
         self,
@@ -86,7 +85,7 @@ class RecoveryController(Controller):
     @post(
         "/email/verify",
         status_code=HTTP_200_OK,
-        responses={HTTP_400_BAD_REQUEST: _BAD_TOKEN, **_UNAVAILABLE},
+        responses=_WITH_TOKEN,
     )
     async def verify_email(
         self,
@@ -103,7 +102,13 @@ class RecoveryController(Controller):
     @post(
         "/email/resend",
         status_code=HTTP_202_ACCEPTED,
-        responses={**_SIGNED_IN, **_UNAVAILABLE},
+        security=ACCESS_TOKEN,
+        responses=refusals(
+            401,
+            403,
+            503,
+            meanings={401: "A bad or expired access token.", 403: "No access token."},
+        ),
     )
     async def resend_verification(
         self,

@@ -33,15 +33,10 @@ NewUsername = Annotated[
         maxLength=20,
     ),
 ]
-NewEmail = Annotated[
-    str,
-    _documented(
-        f"A valid address (the rule of HTML's email input), at most {EMAIL_MAX_LENGTH} "
-        "characters; unique ignoring case.",
-        pattern=f"^{EMAIL_FORMAT.pattern}$",
-        maxLength=EMAIL_MAX_LENGTH,
-    ),
-]
+_EMAIL = f"A valid address (the rule of HTML's email input), at most {EMAIL_MAX_LENGTH} characters"
+_EMAIL_RULES = {"pattern": f"^{EMAIL_FORMAT.pattern}$", "maxLength": EMAIL_MAX_LENGTH}
+NewEmail = Annotated[str, _documented(f"{_EMAIL}; unique ignoring case.", **_EMAIL_RULES)]
+AnyEmail = Annotated[str, _documented(f"{_EMAIL}.", **_EMAIL_RULES)]
 NewPassword = Annotated[
     str,
     _documented(
@@ -62,6 +57,14 @@ Roles = Annotated[
     _documented(
         "Absent, null or empty: user. moderator and admin only with an administrator's token.",
         oneOf=[_ROLE_NAMES, Schema(type=OpenAPIType.NULL)],
+    ),
+]
+AssignedRoles = Annotated[
+    list[str],
+    _documented(
+        "Every role the user is to hold, at least one.",
+        items=_ROLE_NAMES.items,
+        minItems=1,
     ),
 ]
 
@@ -87,12 +90,12 @@ class SignoutBody(msgspec.Struct):
 
 
 class ForgotPasswordBody(msgspec.Struct):
-    email: str
+    email: AnyEmail
 
 
 class ResetPasswordBody(msgspec.Struct):
     token: str
-    password: str
+    password: NewPassword
 
 
 class VerifyEmailBody(msgspec.Struct):
@@ -130,7 +133,7 @@ class RefreshAnswer(msgspec.Struct):
 
 class ChangePasswordBody(msgspec.Struct, rename="camel"):
     current_password: str
-    new_password: str
+    new_password: NewPassword
 
 
 class PasswordBody(msgspec.Struct):
@@ -138,7 +141,7 @@ class PasswordBody(msgspec.Struct):
 
 
 class RolesBody(msgspec.Struct):
-    roles: list[str]
+    roles: AssignedRoles
 
 
 class OwnAccountAnswer(msgspec.Struct, rename="camel"):

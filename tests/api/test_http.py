@@ -1,4 +1,5 @@
 import pytest
+from litestar.routes import HTTPRoute
 
 from tests.service import Service
 from tests.storages import STORAGES
@@ -21,6 +22,28 @@ async def test_wrong_method_is_a_json_405(service: Service) -> None:
 
     assert response.status_code == 405
     assert response.json()["message"]
+
+
+def _allowed(header: str) -> set[str]:
+    return {method.strip() for method in header.split(",")}
+
+
+async def test_options_and_405_allow_every_method_of_the_path(service: Service) -> None:
+    """The methods come from the app's own routes: a path with a GET and a DELETE handler
+    (/api/user/me) must be announced with both, whatever order they were registered in."""
+    routes = [route for route in service.app.routes if isinstance(route, HTTPRoute)]
+    assert any(len(route.methods - {"OPTIONS"}) > 1 for route in routes)
+
+    for route in routes:
+        path = route.path_format.format(**dict.fromkeys(route.path_parameters, "1"))
+        options = await service.client.options(path)
+        missing = min({"GET", "POST", "PUT", "PATCH", "DELETE"} - route.methods)
+        refused = await service.client.request(missing, path)
+
+        assert options.status_code == 204, path
+        assert _allowed(options.headers["allow"]) == route.methods, path
+        assert refused.status_code == 405, (path, missing)
+        assert _allowed(refused.headers["allow"]) == route.methods, (path, missing)
 
 
 @pytest.mark.parametrize(
