@@ -94,7 +94,7 @@ def _run(app: Any, own_id: int) -> _Run:
                         found = f"{info.failure.title}: {info.code_sample}"
                         run.failures[f"{event.recorder.label}: {check.name}: {found}"] += 1
         elif isinstance(event, events.NonFatalError):
-            run.failures[f"error: {event.info}"] += 1
+            run.failures[f"error: {event.phase} {event.label}: {event.info}"] += 1
         elif isinstance(event, events.FatalError):
             raise event.exception
     return run
