@@ -4,16 +4,12 @@ behaviour no in-process client can show: worker deaths, slow clients, broken HTT
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
+from testkit.servers import AUTHGATE, free_port, serving
 from tests.tokens import TEST_SECRET
 
 STARTUP_TIMEOUT = 60.0
@@ -59,12 +55,6 @@ def is_running(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def listeners(port: int) -> list[str]:
     """The processes with a socket listening on the port (pid, working directory, command),
     from the kernel's tables: connecting to find out can connect a socket to itself when the
@@ -88,7 +78,8 @@ def listeners(port: int) -> list[str]:
 
 @contextlib.contextmanager
 def running_server(directory: Path, **environment: str) -> Iterator[RealServer]:
-    """`python -m entrypoints serve` on a SQLite file of its own, until the block ends."""
+    """`python -m entrypoints serve` on a SQLite file of its own, until the block ends; then
+    any of its workers still alive (a test may have broken their tie to it) is killed too."""
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {
@@ -102,47 +93,18 @@ def running_server(directory: Path, **environment: str) -> Iterator[RealServer]:
         **environment,
     }
     log_path = directory / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints", "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        server = RealServer(process, port, log_path)
-        workers: set[int] = set()
-        try:
-            _wait_until_serving(server)
-            workers = server.workers()
-            yield server
-        finally:
-            workers |= server.workers()
-            _stop(process, workers)
-
-
-def _wait_until_serving(server: RealServer) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.process.returncode}")
-        try:
-            httpx.get(f"{server.base_url}/api/test/all", timeout=1)
-        except httpx.TransportError:
-            time.sleep(0.1)
-        else:
-            return
-    raise TimeoutError(f"nothing answered on {server.base_url}")
-
-
-def _stop(process: subprocess.Popen[bytes], workers: set[int]) -> None:
-    process.terminate()
+    workers: set[int] = set()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    for pid in workers:
-        # Only the workers this server started; they end with it, unless a test broke that.
-        if is_running(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        with serving((*AUTHGATE, "serve"), env, port, log_path, timeout=STARTUP_TIMEOUT) as process:
+            server = RealServer(process, port, log_path)
+            workers = server.workers()
+            try:
+                yield server
+            finally:
+                workers |= server.workers()
+    finally:
+        for pid in workers:
+            # Only the workers this server started; they end with it, unless a test broke that.
+            if is_running(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
