@@ -21,6 +21,7 @@ unit of work runs again and reads the count the other committed. A refused reser
 caller rolls back, placeholders and all.
 """
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -106,32 +107,43 @@ _RELEASE = (
 )
 
 
-def _rows(tallies: Mapping[str, Tally]) -> list[dict[str, Any]]:
-    return [
-        {
-            "counter_key": key,
-            "attempts": tally.count,
-            "last_at": tally.last_at,
-            "expires_at": tally.expires_at,
-        }
-        for key, tally in sorted(tallies.items())
-    ]
-
-
 _TALLY_COLUMNS = ("attempts", "last_at", "expires_at")
 
 
-def _upsert(dialect: str, rows: list[dict[str, Any]], *, overwrite: bool) -> Insert:
-    """Inserts the rows; where a key has one already, overwrites it with the new values, or
+def _values(tallies: Mapping[str, Tally]) -> dict[str, Any]:
+    """The parameters of `_upsert`'s rows, in key order."""
+    values: dict[str, Any] = {}
+    for row, (key, tally) in enumerate(sorted(tallies.items())):
+        values |= {
+            f"key_{row}": key,
+            f"attempts_{row}": tally.count,
+            f"last_at_{row}": tally.last_at,
+            f"expires_at_{row}": tally.expires_at,
+        }
+    return values
+
+
+@functools.cache
+def _upsert(dialect: str, rows: int, *, overwrite: bool) -> Insert:
+    """Inserts `rows` rows; where a key has one already, overwrites it with the new values, or
     leaves it as it is. Either way every key's row is held when it is done (on SQLite, the
-    database's write lock)."""
+    database's write lock). Built once for each dialect and number of rows."""
+    values = [
+        {
+            "counter_key": bindparam(f"key_{row}"),
+            "attempts": bindparam(f"attempts_{row}"),
+            "last_at": bindparam(f"last_at_{row}", type_=UtcDateTime()),
+            "expires_at": bindparam(f"expires_at_{row}", type_=UtcDateTime()),
+        }
+        for row in range(rows)
+    ]
     if dialect == "sqlite":
-        lite = sqlite.insert(attempt_counters).values(rows)
+        lite = sqlite.insert(attempt_counters).values(values)
         if not overwrite:
             return lite.on_conflict_do_nothing(index_elements=[_counters.counter_key])
         new = {column: lite.excluded[column] for column in _TALLY_COLUMNS}
         return lite.on_conflict_do_update(index_elements=[_counters.counter_key], set_=new)
-    my = mysql.insert(attempt_counters).values(rows)
+    my = mysql.insert(attempt_counters).values(values)
     if not overwrite:
         # Changes nothing, but locks the row like any update.
         return my.on_duplicate_key_update(counter_key=_counters.counter_key)
@@ -163,8 +175,10 @@ class SqlAlchemyAttemptCounter(AttemptCounter):
     async def reserve(self, limits: Mapping[str, Limit], now: datetime) -> AttemptsReserved:
         keys = sorted(limits)
         dialect = self._database.dialect_name
-        placeholders = _rows({key: Tally(0, now, now) for key in keys})
-        await self._database.execute(_upsert(dialect, placeholders, overwrite=False))
+        placeholders = {key: Tally(0, now, now) for key in keys}
+        await self._database.execute(
+            _upsert(dialect, len(keys), overwrite=False), _values(placeholders)
+        )
         result = await self._database.execute(_TAKEN_TALLIES, {"keys": keys})
         live = {
             row.counter_key: Tally(row.attempts, row.last_at, row.expires_at)
@@ -176,7 +190,9 @@ class SqlAlchemyAttemptCounter(AttemptCounter):
         )
         if admitted:
             counted = {key: limits[key].counted(live.get(key), now) for key in keys}
-            await self._database.execute(_upsert(dialect, _rows(counted), overwrite=True))
+            await self._database.execute(
+                _upsert(dialect, len(keys), overwrite=True), _values(counted)
+            )
         return AttemptsReserved(admitted, live)
 
     async def release(self, keys: Sequence[str], now: datetime, forget: Sequence[str] = ()) -> None:
