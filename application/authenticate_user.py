@@ -1,5 +1,3 @@
-import contextlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from application.audit_log import AuditLog
@@ -21,7 +19,7 @@ from application.ports import (
     SessionStore,
     UserRepository,
 )
-from application.rate_limits import Attempt, SigninAttempts
+from application.rate_limits import SigninAttempts
 from application.session_policy import SessionPolicy
 from application.throttle import Reservation, Throttle
 from application.transactions import Transactions
@@ -99,9 +97,8 @@ class AuthenticateUser:
             matches = await self._hasher.verify(request.password, hash_)
         except TemporarilyUnavailable:
             # No password was checked (no hashing slot came free, the database failed): the
-            # attempt was no guess, and gives its places back if the database lets it.
-            with contextlib.suppress(TemporarilyUnavailable):
-                await self._give_back(reservation, attempts.all)
+            # attempt was no guess, and gives its places back if the storage lets it.
+            await self._throttle.release_alone(reservation, self._transactions, unchecked=True)
             raise
         if user is None or not matches:
             self._metrics.signin(SigninOutcome.FAILURE)
@@ -120,7 +117,7 @@ class AuthenticateUser:
             raise AccountDisabled
         if self._rules.require_verified_email and not user.email_verified:
             self._metrics.signin(SigninOutcome.UNVERIFIED)
-            await self._give_back(reservation, attempts.all)
+            await self._throttle.release_alone(reservation, self._transactions)
             raise EmailNotVerified
         rehashed = await self._rehashed(user, request.password)
         response = await self._transactions.run(
@@ -128,10 +125,6 @@ class AuthenticateUser:
         )
         self._metrics.signin(SigninOutcome.SUCCESS)
         return response
-
-    async def _give_back(self, reservation: Reservation, attempts: Sequence[Attempt]) -> None:
-        if reservation.attempts:
-            await self._transactions.run(lambda: self._throttle.release(reservation, attempts))
 
     async def _record_guess(
         self, client: Client, user: User | None, reason: str, reservation: Reservation

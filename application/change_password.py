@@ -2,7 +2,11 @@ from dataclasses import dataclass, field
 
 from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
-from application.errors import AccessTokenInvalid, CurrentPasswordIncorrect
+from application.errors import (
+    AccessTokenInvalid,
+    CurrentPasswordIncorrect,
+    TemporarilyUnavailable,
+)
 from application.identify_caller import IdentifyCaller
 from application.outcomes import SigninOutcome
 from application.passwords import refuse_common
@@ -72,11 +76,17 @@ class ChangePassword:
         # guesses gets no further than a signin's would.
         attempts = self._throttle.policy.signin(user.username.value, request.client)
         reservation = await self._throttle.reserve(attempts.all, self._transactions)
-        if not await self._hasher.verify(request.current_password, user.password_hash):
+        try:
+            matches = await self._hasher.verify(request.current_password, user.password_hash)
+            new_hash = await self._hasher.hash(new_password) if matches else None
+        except TemporarilyUnavailable:
+            # No hashing slot came free: no guess was checked, and the places are given back.
+            await self._throttle.release_alone(reservation, self._transactions, unchecked=True)
+            raise
+        if new_hash is None:
             # Counted already, by the reservation.
             await self._transactions.run(lambda: self._wrong_password(user, request.client))
             raise CurrentPasswordIncorrect
-        new_hash = await self._hasher.hash(new_password)
         return await self._transactions.run(
             lambda: self._change(user, caller.session_id, new_hash, request.client, reservation)
         )

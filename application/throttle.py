@@ -3,7 +3,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.errors import TooManyAttempts
+from application.errors import TemporarilyUnavailable, TooManyAttempts
 from application.ports import AttemptCounter, Clock, Metrics
 from application.rate_limits import Attempt, RateLimitPolicy
 from application.transactions import Transactions
@@ -83,6 +83,21 @@ class Throttle:
         now = self._clock.now()
         keys = [a.key for a in attempts if reservation.counted(a).is_live(now)]
         await self._counter.release(keys, now, [a.key for a in forget])
+
+    async def release_alone(
+        self, reservation: Reservation, transactions: Transactions, *, unchecked: bool = False
+    ) -> None:
+        """Gives back all the reservation's places in a unit of work of their own. `unchecked`:
+        for an attempt whose password was never checked because the service failed (no hashing
+        slot, the database): the places are given back if the storage lets them, and the
+        caller's error is what the client hears."""
+        if not reservation.attempts:
+            return
+        try:
+            await transactions.run(lambda: self.release(reservation, reservation.attempts))
+        except TemporarilyUnavailable:
+            if not unchecked:
+                raise
 
     async def check(self, attempts: Sequence[Attempt]) -> Mapping[str, Tally]:
         """The attempts' live tallies by key; raises TooManyAttempts if any limit holds."""

@@ -144,6 +144,27 @@ async def test_a_burst_of_guesses_gets_no_further_than_the_limit(service: Servic
     assert metrics.counts["signin", "throttled"] == BURST - 4 + 1
 
 
+@pytest.mark.parametrize("settings_overrides", [BURST_LIMIT])
+async def test_a_burst_of_guesses_at_the_current_password_gets_no_further(
+    service: Service,
+) -> None:
+    """Through a stolen session: the signin limits hold for a password change too."""
+    user = await service.signed_in("alice")
+
+    async def change(current: str) -> int:
+        response = await service.client.post(
+            "/api/user/password",
+            json={"currentPassword": current, "newPassword": "a brand new passphrase"},
+            headers={"x-access-token": user["accessToken"]},
+        )
+        return response.status_code
+
+    statuses = await asyncio.gather(*(change(WRONG) for _ in range(BURST)))
+
+    assert sorted(statuses) == [400] * 4 + [429] * (BURST - 4)
+    assert await change(DEFAULT_PASSWORD) == 429
+
+
 @pytest.mark.parametrize("settings_overrides", [{**ON, "signin_address_limit": 4}])
 async def test_many_signins_from_one_address_are_not_taken_for_guesses(
     service: Service,
@@ -160,6 +181,31 @@ async def test_many_signins_from_one_address_are_not_taken_for_guesses(
 
     await fail(service, "dave", 4)
     assert (await signin(service, "alice", DEFAULT_PASSWORD)).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [
+        {
+            **ON,
+            "signin_account_address_limit": 3,
+            "bcrypt_cost": 12,
+            "bcrypt_threads": 1,
+            "hash_queue_timeout": 0.01,
+        }
+    ],
+)
+async def test_an_attempt_the_service_could_not_check_gives_its_place_back(
+    service: Service,
+) -> None:
+    await service.signup("alice")
+
+    # One hashing slot, held for a few hundred ms by the first: the others wait 10 ms for it.
+    at_once = await asyncio.gather(*(signin(service, "alice") for _ in range(3)))
+
+    assert sorted(answer.status_code for answer in at_once) == [401, 503, 503]
+    await fail(service, "alice", 2)
+    assert (await signin(service, "alice")).status_code == 429
 
 
 @pytest.mark.parametrize("settings_overrides", [{**ON, "bcrypt_cost": 12}])
