@@ -51,8 +51,8 @@ class AuthenticateUserResponse:
 
 
 class AuthenticateUser:
-    """Signin: checks the rate limits, then the password, and starts a session with its first
-    refresh token."""
+    """Signin: takes the attempt's places under the rate limits, then checks the password, and
+    starts a session with its first refresh token."""
 
     def __init__(
         self,
@@ -119,7 +119,11 @@ class AuthenticateUser:
             self._metrics.signin(SigninOutcome.UNVERIFIED)
             await self._throttle.release_alone(reservation, self._transactions)
             raise EmailNotVerified
-        rehashed = await self._rehashed(user, request.password)
+        try:
+            rehashed = await self._rehashed(user, request.password)
+        except TemporarilyUnavailable:
+            await self._throttle.release_alone(reservation, self._transactions, unchecked=True)
+            raise
         response = await self._transactions.run(
             lambda: self._start_session(user, rehashed, attempts, reservation, request.client)
         )
