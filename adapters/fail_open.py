@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from application.errors import TemporarilyUnavailable
-from application.ports import AttemptCounter
+from application.ports import AttemptCounter, AttemptsReserved
 from domain.attempts import Limit, Tally
 
 logger = logging.getLogger("authgate")
@@ -32,6 +32,19 @@ class FailOpenAttemptCounter(AttemptCounter):
     async def add(self, key: str, limit: Limit, now: datetime) -> None:
         try:
             await self._inner.add(key, limit, now)
+        except TemporarilyUnavailable as error:
+            self._warn(error)
+
+    async def reserve(self, limits: Mapping[str, Limit], now: datetime) -> AttemptsReserved:
+        try:
+            return await self._inner.reserve(limits, now)
+        except TemporarilyUnavailable as error:
+            self._warn(error)
+            return AttemptsReserved(admitted=True, tallies={})
+
+    async def release(self, keys: Sequence[str], now: datetime, forget: Sequence[str] = ()) -> None:
+        try:
+            await self._inner.release(keys, now, forget)
         except TemporarilyUnavailable as error:
             self._warn(error)
 

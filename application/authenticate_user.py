@@ -1,6 +1,4 @@
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
@@ -8,6 +6,7 @@ from application.errors import (
     AccountDisabled,
     EmailNotVerified,
     InvalidCredentials,
+    TemporarilyUnavailable,
     TooManyAttempts,
 )
 from application.outcomes import SigninOutcome
@@ -20,11 +19,10 @@ from application.ports import (
     SessionStore,
     UserRepository,
 )
-from application.rate_limits import Attempt
+from application.rate_limits import SigninAttempts
 from application.session_policy import SessionPolicy
-from application.throttle import Throttle
+from application.throttle import Reservation, Throttle
 from application.transactions import Transactions
-from domain.attempts import Tally
 from domain.audit import AuditEventType
 from domain.errors import InvalidField
 from domain.session import RefreshToken, Session
@@ -53,8 +51,8 @@ class AuthenticateUserResponse:
 
 
 class AuthenticateUser:
-    """Signin: checks the rate limits, then the password, and starts a session with its first
-    refresh token."""
+    """Signin: takes the attempt's places under the rate limits, then checks the password, and
+    starts a session with its first refresh token."""
 
     def __init__(
         self,
@@ -85,55 +83,61 @@ class AuthenticateUser:
     async def execute(self, request: AuthenticateUserRequest) -> AuthenticateUserResponse:
         attempts = self._throttle.policy.signin(request.username, request.client)
         try:
-            tallies = await self._throttle.check(attempts.all)
+            # Counted before the hash, committed at once: of a burst of guesses at one account,
+            # only as many as the limits allow get this far.
+            reservation = await self._throttle.reserve(attempts.all, self._transactions)
         except TooManyAttempts:
-            # No look-up, no hash, no write: a throttled attempt costs the check alone.
+            # No look-up, no hash: a throttled attempt costs the reservation's step alone.
             self._metrics.signin(SigninOutcome.THROTTLED)
             raise
-        user = await self._find(request.username)
-        # Verified even for an unknown user, so timing does not tell which accounts exist.
-        matches = await self._hasher.verify(request.password, user.password_hash if user else None)
+        try:
+            user = await self._find(request.username)
+            # Verified even for an unknown user, so timing does not tell which accounts exist.
+            hash_ = user.password_hash if user else None
+            matches = await self._hasher.verify(request.password, hash_)
+        except TemporarilyUnavailable:
+            # No password was checked (no hashing slot came free, the database failed): the
+            # attempt was no guess, and gives its places back if the storage lets it.
+            await self._throttle.release_alone(reservation, self._transactions, unchecked=True)
+            raise
         if user is None or not matches:
             self._metrics.signin(SigninOutcome.FAILURE)
             reason = "wrong password" if user else "unknown user"
             await self._transactions.run(
-                lambda: self._count_failure(request.client, user, reason, attempts.all, tallies)
+                lambda: self._record_guess(request.client, user, reason, reservation)
             )
             raise InvalidCredentials
         if user.disabled:
-            # Only now, after the right password: a guesser learns nothing from it.
+            # Only now, after the right password: a guesser learns nothing from it. Not counted,
+            # as a right password never is.
             self._metrics.signin(SigninOutcome.DISABLED)
             await self._transactions.run(
-                lambda: self._record_failure(request.client, user, "account disabled")
+                lambda: self._refused(request.client, user, "account disabled", reservation)
             )
             raise AccountDisabled
         if self._rules.require_verified_email and not user.email_verified:
             self._metrics.signin(SigninOutcome.UNVERIFIED)
+            await self._throttle.release_alone(reservation, self._transactions)
             raise EmailNotVerified
-        rehashed = await self._rehashed(user, request.password)
-        # Only a pair with failures on record has anything to forgive: most signins write nothing.
-        forgiven = attempts.account_address if attempts.account_address.key in tallies else None
+        try:
+            rehashed = await self._rehashed(user, request.password)
+        except TemporarilyUnavailable:
+            await self._throttle.release_alone(reservation, self._transactions, unchecked=True)
+            raise
         response = await self._transactions.run(
-            lambda: self._start_session(user, rehashed, forgiven, request.client)
+            lambda: self._start_session(user, rehashed, attempts, reservation, request.client)
         )
         self._metrics.signin(SigninOutcome.SUCCESS)
         return response
 
-    async def _count_failure(
-        self,
-        client: Client,
-        user: User | None,
-        reason: str,
-        attempts: Sequence[Attempt],
-        tallies: Mapping[str, Tally],
+    async def _record_guess(
+        self, client: Client, user: User | None, reason: str, reservation: Reservation
     ) -> None:
-        """The failure is counted and recorded; a limit this failure makes hold is recorded once,
-        as `signin.throttled`, so that the attempts it then refuses need write nothing."""
-        await self._throttle.count(attempts)
+        """The failure, counted when its places were reserved, is recorded; a limit this failure
+        made hold is recorded once, as `signin.throttled`, so that the attempts it then refuses
+        need write nothing."""
         await self._record_failure(client, user, reason)
-        if not self._throttle.policy.enabled:
-            return
-        for limit in _limits_now_holding(attempts, tallies, self._clock.now()):
+        for limit in reservation.now_holding():
             await self._audit.record(
                 AuditEventType.SIGNIN_THROTTLED,
                 client,
@@ -141,6 +145,12 @@ class AuthenticateUser:
                 actor_id=None,
                 detail={"limit": limit},
             )
+
+    async def _refused(
+        self, client: Client, user: User, reason: str, reservation: Reservation
+    ) -> None:
+        await self._throttle.release(reservation, reservation.attempts)
+        await self._record_failure(client, user, reason)
 
     async def _record_failure(self, client: Client, user: User | None, reason: str) -> None:
         # The name tried is not kept for an unknown user: it may be a password typed in the
@@ -157,13 +167,18 @@ class AuthenticateUser:
         self,
         user: User,
         rehashed: PasswordHash | None,
-        forgiven: Attempt | None,
+        attempts: SigninAttempts,
+        reservation: Reservation,
         client: Client,
     ) -> AuthenticateUserResponse:
         if rehashed is not None:
             await self._users.set_password_hash(user.id, rehashed)
-        if forgiven is not None:
-            await self._throttle.clear(forgiven)
+        # A success is no failure: it forgives the failures of the account from this address,
+        # and gives back its places on the address and the account, so that many signins from
+        # one address (a NAT, an office) are not taken for guessing.
+        await self._throttle.release(
+            reservation, (attempts.address, attempts.account), forget=(attempts.account_address,)
+        )
         now = self._clock.now()
         session = Session.begin(
             user.id,
@@ -206,14 +221,3 @@ class AuthenticateUser:
             # Stored before today's rules; the old hash keeps working until the user changes it.
             return None
         return await self._hasher.hash(raw)
-
-
-def _limits_now_holding(
-    attempts: Sequence[Attempt], tallies: Mapping[str, Tally], now: datetime
-) -> list[str]:
-    """The limits that did not hold before this failure and do after it."""
-    return [
-        a.limit.name
-        for a in attempts
-        if a.limit.wait(a.limit.counted(tallies.get(a.key), now), now) > timedelta(0)
-    ]

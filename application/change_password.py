@@ -2,7 +2,11 @@ from dataclasses import dataclass, field
 
 from application.audit_log import AuditLog
 from application.client import UNKNOWN_CLIENT, Client
-from application.errors import AccessTokenInvalid, CurrentPasswordIncorrect
+from application.errors import (
+    AccessTokenInvalid,
+    CurrentPasswordIncorrect,
+    TemporarilyUnavailable,
+)
 from application.identify_caller import IdentifyCaller
 from application.outcomes import SigninOutcome
 from application.passwords import refuse_common
@@ -14,7 +18,7 @@ from application.ports import (
     SessionStore,
     UserRepository,
 )
-from application.throttle import Throttle
+from application.throttle import Reservation, Throttle
 from application.transactions import Transactions
 from domain.audit import AuditEventType
 from domain.errors import InvalidField
@@ -68,21 +72,36 @@ class ChangePassword:
         if user is None:
             raise AccessTokenInvalid
         # Guessing the current password through a stolen session is guessing a password: the
-        # signin limits hold here too, before any hash.
+        # signin limits hold here too, their places taken before any hash, so that a burst of
+        # guesses gets no further than a signin's would.
         attempts = self._throttle.policy.signin(user.username.value, request.client)
-        await self._throttle.check(attempts.all)
-        if not await self._hasher.verify(request.current_password, user.password_hash):
+        reservation = await self._throttle.reserve(attempts.all, self._transactions)
+        try:
+            matches = await self._hasher.verify(request.current_password, user.password_hash)
+            new_hash = await self._hasher.hash(new_password) if matches else None
+        except TemporarilyUnavailable:
+            # No hashing slot came free: no guess was checked, and the places are given back.
+            await self._throttle.release_alone(reservation, self._transactions, unchecked=True)
+            raise
+        if new_hash is None:
+            # Counted already, by the reservation.
             await self._transactions.run(lambda: self._wrong_password(user, request.client))
-            await self._throttle.count_alone(attempts.all, self._transactions)
             raise CurrentPasswordIncorrect
-        new_hash = await self._hasher.hash(new_password)
         return await self._transactions.run(
-            lambda: self._change(user, caller.session_id, new_hash, request.client)
+            lambda: self._change(user, caller.session_id, new_hash, request.client, reservation)
         )
 
     async def _change(
-        self, user: User, current_session: str, new_hash: PasswordHash, client: Client
+        self,
+        user: User,
+        current_session: str,
+        new_hash: PasswordHash,
+        client: Client,
+        reservation: Reservation,
     ) -> int:
+        # The right password is no failure: the places are given back (the failures before it
+        # are not forgiven, as a signin's success would).
+        await self._throttle.release(reservation, reservation.attempts)
         await self._users.set_password_hash(user.id, new_hash)
         ended = await self._sessions.revoke_all_of_user(
             user.id, self._clock.now(), keep=current_session

@@ -84,8 +84,9 @@ class RegisterUser:
         if roles & PRIVILEGED_ROLES:
             actor_id = await self._require_administrator(request.access_token)
         attempts = self._throttle.policy.signup(request.client)
-        await self._throttle.check(attempts)
-        await self._throttle.count_alone(attempts, self._transactions)
+        # Counted before the hash, whatever the signup's outcome, and committed at once, so that
+        # a burst of signups gets no further than the limit.
+        await self._throttle.reserve(attempts, self._transactions)
         account = NewAccount(username, email, roles)
         verification: list[MailMessage] = []
 

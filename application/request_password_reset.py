@@ -31,8 +31,9 @@ class RequestPasswordReset:
         email = Email(request.email)
         # Per email and per address, registered or not, so a 429 tells nothing either.
         attempts = self._throttle.policy.password_reset(email.value, request.client)
-        await self._throttle.check(attempts)
-        await self._throttle.count_alone(attempts, self._transactions)
+        # Counted before the request is handed on, and committed at once: a burst of requests
+        # sends no more mails than the limits allow.
+        await self._throttle.reserve(attempts, self._transactions)
         self._requests.submit(email)
 
 

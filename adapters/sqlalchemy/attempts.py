@@ -7,19 +7,32 @@ conflicting write fails certification and is run again rather than overwriting a
 count. Every assignment reads only the row's old values, so the result is the same whether the
 server applies them left to right (MySQL, MariaDB by default) or all at once (MariaDB's
 SIMULTANEOUS_ASSIGNMENT, SQLite).
+
+A reservation (see the AttemptCounter port) decides from the tallies before it writes, so it
+takes them first: one multi-row insert of placeholder rows (no attempts, expired, so no reader
+ever sees one) that leaves existing rows as they are but locks them, all keys in one sorted
+order; then it reads them (`FOR UPDATE`: the latest committed values) and decides by
+`Limit.wait`; then, admitted, writes every key's `Limit.counted` in one upsert. Concurrent
+reservations of one key wait for each other on its row (MySQL's row lock, SQLite's write lock)
+for these three statements and the commit only, and each then decides on the count the one
+before committed. On a multi-primary cluster, where row locks are the node's own, two nodes
+reserving one key at once both write its row, and certification refuses the later commit: its
+unit of work runs again and reads the count the other committed. A refused reservation's
+caller rolls back, placeholders and all.
 """
 
+import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, func, select
+from sqlalchemy import ColumnElement, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import UtcDateTime, attempt_counters
-from application.ports import AttemptCounter
+from application.ports import AttemptCounter, AttemptsReserved
 from domain.attempts import Limit, Tally
 
 _counters = attempt_counters.c
@@ -67,6 +80,75 @@ def _sqlite_add() -> Insert:
 
 _ADD = {"mysql": _mysql_add(), "mariadb": _mysql_add(), "sqlite": _sqlite_add()}
 
+_TAKEN_TALLIES = (
+    select(_counters.counter_key, _counters.attempts, _counters.last_at, _counters.expires_at)
+    .where(_counters.counter_key.in_(bindparam("keys", expanding=True)))
+    .with_for_update()
+)
+# Far in the past on every server's clock, however far they drift apart: a forgotten tally is
+# expired for all of them at once, and the purge deletes it with the other expired ones.
+_FORGOTTEN_AT = datetime(2000, 1, 1, tzinfo=UTC)
+_FORGOTTEN = _counters.counter_key.in_(bindparam("forget", expanding=True))
+# Attempts first, and the expiry reads only the key: the same in any assignment order.
+_RELEASE = (
+    update(attempt_counters)
+    .where(
+        _counters.counter_key.in_(bindparam("keys", expanding=True)),
+        _counters.expires_at > _NOW,
+        or_(_counters.attempts > 0, _FORGOTTEN),
+    )
+    .values(
+        attempts=case((_FORGOTTEN, 0), else_=_counters.attempts - 1),
+        expires_at=case(
+            (_FORGOTTEN, bindparam("forgotten_at", type_=UtcDateTime())),
+            else_=_counters.expires_at,
+        ),
+    )
+)
+
+
+_TALLY_COLUMNS = ("attempts", "last_at", "expires_at")
+
+
+def _values(tallies: Mapping[str, Tally]) -> dict[str, Any]:
+    """The parameters of `_upsert`'s rows, in key order."""
+    values: dict[str, Any] = {}
+    for row, (key, tally) in enumerate(sorted(tallies.items())):
+        values |= {
+            f"key_{row}": key,
+            f"attempts_{row}": tally.count,
+            f"last_at_{row}": tally.last_at,
+            f"expires_at_{row}": tally.expires_at,
+        }
+    return values
+
+
+@functools.cache
+def _upsert(dialect: str, rows: int, *, overwrite: bool) -> Insert:
+    """Inserts `rows` rows; where a key has one already, overwrites it with the new values, or
+    leaves it as it is. Either way every key's row is held when it is done (on SQLite, the
+    database's write lock). Built once for each dialect and number of rows."""
+    values = [
+        {
+            "counter_key": bindparam(f"key_{row}"),
+            "attempts": bindparam(f"attempts_{row}"),
+            "last_at": bindparam(f"last_at_{row}", type_=UtcDateTime()),
+            "expires_at": bindparam(f"expires_at_{row}", type_=UtcDateTime()),
+        }
+        for row in range(rows)
+    ]
+    if dialect == "sqlite":
+        lite = sqlite.insert(attempt_counters).values(values)
+        if not overwrite:
+            return lite.on_conflict_do_nothing(index_elements=[_counters.counter_key])
+        new = {column: lite.excluded[column] for column in _TALLY_COLUMNS}
+        return lite.on_conflict_do_update(index_elements=[_counters.counter_key], set_=new)
+    my = mysql.insert(attempt_counters).values(values)
+    if not overwrite:
+        # Changes nothing, but locks the row like any update.
+        return my.on_duplicate_key_update(counter_key=_counters.counter_key)
+    return my.on_duplicate_key_update({column: my.inserted[column] for column in _TALLY_COLUMNS})
+
 
 class SqlAlchemyAttemptCounter(AttemptCounter):
     """Shares the request's transaction: its writes commit with the use case's unit of work."""
@@ -87,6 +169,42 @@ class SqlAlchemyAttemptCounter(AttemptCounter):
                 "first_expires_at": limit.counted(None, now).expires_at,
                 "window_end": now + limit.window,
                 "hold_until": now + limit.hold,
+            },
+        )
+
+    async def reserve(self, limits: Mapping[str, Limit], now: datetime) -> AttemptsReserved:
+        keys = sorted(limits)
+        dialect = self._database.dialect_name
+        placeholders = {key: Tally(0, now, now) for key in keys}
+        await self._database.execute(
+            _upsert(dialect, len(keys), overwrite=False), _values(placeholders)
+        )
+        result = await self._database.execute(_TAKEN_TALLIES, {"keys": keys})
+        live = {
+            row.counter_key: Tally(row.attempts, row.last_at, row.expires_at)
+            for row in result
+            if row.expires_at > now
+        }
+        admitted = all(
+            limit.wait(live.get(key), now) <= timedelta(0) for key, limit in limits.items()
+        )
+        if admitted:
+            counted = {key: limits[key].counted(live.get(key), now) for key in keys}
+            await self._database.execute(
+                _upsert(dialect, len(keys), overwrite=True), _values(counted)
+            )
+        return AttemptsReserved(admitted, live)
+
+    async def release(self, keys: Sequence[str], now: datetime, forget: Sequence[str] = ()) -> None:
+        if not keys and not forget:
+            return
+        await self._database.execute(
+            _RELEASE,
+            {
+                "keys": sorted({*keys, *forget}),
+                "forget": list(forget),
+                "now": now,
+                "forgotten_at": _FORGOTTEN_AT,
             },
         )
 

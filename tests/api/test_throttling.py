@@ -1,6 +1,8 @@
 """Guessing and abuse, as a client sees it, on every storage: 429 with Retry-After past a limit,
-no password hashing for a throttled attempt, and client addresses that cannot be forged."""
+no password hashing for a throttled attempt, a burst of guesses held to the limit exactly, and
+client addresses that cannot be forged."""
 
+import asyncio
 import os
 import secrets
 import statistics
@@ -117,6 +119,93 @@ async def test_each_failure_after_a_lock_doubles_the_next_one(service: Service) 
         await fail(service, "alice", 1)
 
     assert waits == [60, 120, 240, 480, 900, 900]
+
+
+BURST = 20
+BURST_LIMIT: dict[str, Any] = {**ON, "signin_account_address_limit": 4}
+
+
+async def burst_of_guesses(service: Service, username: str) -> list[int]:
+    """BURST wrong passwords for one account from one address, all at once."""
+    answers = await asyncio.gather(*(signin(service, username) for _ in range(BURST)))
+    return sorted(answer.status_code for answer in answers)
+
+
+@pytest.mark.parametrize("settings_overrides", [BURST_LIMIT])
+async def test_a_burst_of_guesses_gets_no_further_than_the_limit(service: Service) -> None:
+    await service.signup("alice")
+
+    statuses = await burst_of_guesses(service, "alice")
+
+    assert statuses == [401] * 4 + [429] * (BURST - 4)
+    assert (await signin(service, "alice", DEFAULT_PASSWORD)).status_code == 429
+    metrics = await counted(service)
+    assert metrics.counts["signin", "failure"] == 4
+    assert metrics.counts["signin", "throttled"] == BURST - 4 + 1
+
+
+@pytest.mark.parametrize("settings_overrides", [BURST_LIMIT])
+async def test_a_burst_of_guesses_at_the_current_password_gets_no_further(
+    service: Service,
+) -> None:
+    """Through a stolen session: the signin limits hold for a password change too."""
+    user = await service.signed_in("alice")
+
+    async def change(current: str) -> int:
+        response = await service.client.post(
+            "/api/user/password",
+            json={"currentPassword": current, "newPassword": "a brand new passphrase"},
+            headers={"x-access-token": user["accessToken"]},
+        )
+        return response.status_code
+
+    statuses = await asyncio.gather(*(change(WRONG) for _ in range(BURST)))
+
+    assert sorted(statuses) == [400] * 4 + [429] * (BURST - 4)
+    assert await change(DEFAULT_PASSWORD) == 429
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "signin_address_limit": 4}])
+async def test_many_signins_from_one_address_are_not_taken_for_guesses(
+    service: Service,
+) -> None:
+    """An office or a NAT behind one address: successes give their place back; failures from it
+    are still limited."""
+    for name in ("alice", "bob", "carol"):
+        await service.signup(name)
+    for round_ in range(4):
+        together = await asyncio.gather(
+            *(signin(service, name, DEFAULT_PASSWORD) for name in ("alice", "bob", "carol"))
+        )
+        assert [answer.status_code for answer in together] == [200] * 3, round_
+
+    await fail(service, "dave", 4)
+    assert (await signin(service, "alice", DEFAULT_PASSWORD)).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [
+        {
+            **ON,
+            "signin_account_address_limit": 3,
+            "bcrypt_cost": 12,
+            "bcrypt_threads": 1,
+            "hash_queue_timeout": 0.01,
+        }
+    ],
+)
+async def test_an_attempt_the_service_could_not_check_gives_its_place_back(
+    service: Service,
+) -> None:
+    await service.signup("alice")
+
+    # One hashing slot, held for a few hundred ms by the first: the others wait 10 ms for it.
+    at_once = await asyncio.gather(*(signin(service, "alice") for _ in range(3)))
+
+    assert sorted(answer.status_code for answer in at_once) == [401, 503, 503]
+    await fail(service, "alice", 2)
+    assert (await signin(service, "alice")).status_code == 429
 
 
 @pytest.mark.parametrize("settings_overrides", [{**ON, "bcrypt_cost": 12}])
@@ -276,14 +365,18 @@ def redis_url() -> str:
     return os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
 
 
-@pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": redis_url()}])
-async def test_with_redis_the_count_is_kept_there(service: Service) -> None:
-    # Redis outlives the test run: earlier runs' tallies (of this address too) are cleared.
+async def without_stale_redis_tallies() -> None:
+    """Redis outlives the test run: earlier runs' tallies (of this address too) are cleared."""
     redis = await redis_or_skip()
     stale = [key async for key in redis.scan_iter(match=f"{KEY_PREFIX}*")]
     if stale:
         await redis.delete(*stale)
     await redis.aclose()
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": redis_url()}])
+async def test_with_redis_the_count_is_kept_there(service: Service) -> None:
+    await without_stale_redis_tallies()
     username = f"u{secrets.token_hex(6)}"
     await service.signup(username)
     await fail(service, username, 5)
@@ -294,6 +387,19 @@ async def test_with_redis_the_count_is_kept_there(service: Service) -> None:
     assert refused.headers["retry-after"] == "60"
     client = await service.container.get(Redis)
     assert await client.keys(f"{KEY_PREFIX}signin_account_address:*")
+
+
+@pytest.mark.parametrize("settings_overrides", [{**BURST_LIMIT, "redis_url": redis_url()}])
+async def test_with_redis_a_burst_of_guesses_gets_no_further_than_the_limit(
+    service: Service,
+) -> None:
+    await without_stale_redis_tallies()
+    username = f"u{secrets.token_hex(6)}"
+    await service.signup(username)
+
+    statuses = await burst_of_guesses(service, username)
+
+    assert statuses == [401] * 4 + [429] * (BURST - 4)
 
 
 @pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": "redis://127.0.0.1:1/0"}])

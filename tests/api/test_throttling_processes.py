@@ -1,5 +1,6 @@
 """Rate limits hold across the processes that share a database: two workers of one server, two
-servers, and a server restarted in between. Real `python -m entrypoints serve` processes."""
+servers, and a server restarted in between, for attempts one at a time and for a burst at once.
+Real `python -m entrypoints serve` processes."""
 
 import contextlib
 import os
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -155,3 +157,20 @@ def test_servers_on_one_database_share_the_count_and_it_survives_a_restart(
     assert failures == [401] * 5
     assert refused_by_the_other == 429
     assert refused_after_restart == 429
+
+
+@pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True)
+def test_a_burst_over_two_servers_gets_no_further_than_the_limit(
+    database_url: str, tmp_path: Path
+) -> None:
+    burst = 20
+    with (
+        server(database_url, tmp_path / "one") as one,
+        server(database_url, tmp_path / "two") as two,
+    ):
+        sign_up_alice(one)
+        with ThreadPoolExecutor(max_workers=burst) as pool:
+            statuses = sorted(pool.map(lambda n: signin((one, two)[n % 2], WRONG), range(burst)))
+
+    # The default limit: five failures of one account from one address.
+    assert statuses == [401] * 5 + [429] * (burst - 5)

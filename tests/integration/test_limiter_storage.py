@@ -1,7 +1,8 @@
 """The AttemptCounter contract, run on every store: memory, SQL on SQLite and on MySQL, and Redis
 against a real server (TEST_REDIS_URL, default the local one; under CI a Redis that does not
 answer fails the run). Each operation runs as a request would: in a unit of work of its own,
-committed, with transient conflicts retried."""
+committed, with transient conflicts retried; a refused reservation's is rolled back, as the
+Throttle does."""
 
 import asyncio
 import os
@@ -23,7 +24,7 @@ from adapters.sqlalchemy.attempts import SqlAlchemyAttemptCounter
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
-from application.ports import AttemptCounter
+from application.ports import AttemptCounter, AttemptsReserved
 from application.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
 from tests.storages import migrate
@@ -82,6 +83,29 @@ class Store:
 
     async def add(self, key: str, limit: Limit, now: datetime) -> None:
         await self.run(lambda counter: counter.add(key, limit, now))
+
+    async def reserve(self, limits: dict[str, Limit], now: datetime) -> AttemptsReserved:
+        async def admitted(counter: AttemptCounter) -> AttemptsReserved:
+            reserved = await counter.reserve(limits, now)
+            if not reserved.admitted:
+                raise _Refused(reserved)
+            return reserved
+
+        try:
+            return await self.run(admitted)
+        except _Refused as refused:
+            return refused.reserved
+
+    async def release(self, keys: list[str], now: datetime, forget: tuple[str, ...] = ()) -> None:
+        await self.run(lambda counter: counter.release(keys, now, forget))
+
+
+class _Refused(Exception):
+    """Rolls a refused reservation's unit of work back."""
+
+    def __init__(self, reserved: AttemptsReserved) -> None:
+        super().__init__("refused")
+        self.reserved = reserved
 
 
 async def redis_or_skip() -> Redis:
@@ -236,3 +260,172 @@ async def test_redis_forgets_tallies_by_itself() -> None:
         assert hold - 5000 < remaining <= hold
     finally:
         await client.aclose()
+
+
+async def test_a_reservation_counts_on_every_key_when_every_limit_admits_it(store: Store) -> None:
+    hourly, backing_off, now = new_key(), new_key(), datetime.now(UTC)
+    await store.add(hourly, HOUR, now - timedelta(minutes=1))
+
+    reserved = await store.reserve({hourly: HOUR, backing_off: BACKOFF}, now)
+
+    assert reserved.admitted
+    assert set(reserved.tallies) == {hourly}
+    assert reserved.tallies[hourly].count == 1
+    first, second = await store.tally(hourly, now), await store.tally(backing_off, now)
+    assert first is not None
+    assert second is not None
+    assert first.count == 2
+    assert close(first.expires_at, now - timedelta(minutes=1) + HOUR.window)
+    assert second.count == 1
+    assert close(second.last_at, now)
+    assert close(second.expires_at, now + BACKOFF.hold)
+
+
+async def test_a_reservation_one_limit_refuses_counts_on_no_key(store: Store) -> None:
+    full, other, now = new_key(), new_key(), datetime.now(UTC)
+    for _ in range(HOUR.attempts):
+        await store.add(full, HOUR, now)
+
+    reserved = await store.reserve({other: HOUR, full: HOUR}, now)
+
+    assert not reserved.admitted
+    assert reserved.tallies[full].count == HOUR.attempts
+    assert other not in reserved.tallies
+    assert await store.tally(other, now) is None
+    tally = await store.tally(full, now)
+    assert tally is not None
+    assert tally.count == HOUR.attempts
+
+
+async def test_a_reservation_waits_out_the_backoff_lock(store: Store) -> None:
+    key, start = new_key(), datetime.now(UTC)
+    for _ in range(BACKOFF.attempts):
+        assert (await store.reserve({key: BACKOFF}, start)).admitted
+
+    locked = await store.reserve({key: BACKOFF}, start + timedelta(seconds=59))
+    lifted = await store.reserve({key: BACKOFF}, start + timedelta(seconds=61))
+    doubled = await store.reserve({key: BACKOFF}, start + timedelta(seconds=61 + 119))
+
+    assert not locked.admitted
+    assert lifted.admitted
+    assert not doubled.admitted
+    tally = await store.tally(key, start + timedelta(seconds=61))
+    assert tally is not None
+    assert tally.count == BACKOFF.attempts + 1
+    assert close(tally.last_at, start + timedelta(seconds=61))
+
+
+async def test_a_reservation_on_an_expired_tally_starts_over(store: Store) -> None:
+    brief = Limit("contract_brief", 2, timedelta(milliseconds=300))
+    key = new_key()
+    for _ in range(2):
+        assert (await store.reserve({key: brief}, datetime.now(UTC))).admitted
+    assert not (await store.reserve({key: brief}, datetime.now(UTC))).admitted
+
+    await asyncio.sleep(0.5)
+
+    now = datetime.now(UTC)
+    reserved = await store.reserve({key: brief}, now)
+    assert reserved.admitted
+    assert reserved.tallies == {}
+    tally = await store.tally(key, now)
+    assert tally is not None
+    assert tally.count == 1
+    assert close(tally.expires_at, now + brief.window)
+
+
+@pytest.mark.parametrize("attempts", [20])
+async def test_of_concurrent_reservations_exactly_the_limit_is_admitted(
+    store: Store, attempts: int
+) -> None:
+    """The burst the reservation exists for: on keys that do not exist yet, and on a key that
+    does, the reservations race, and as many are admitted as the tightest limit allows; the
+    refused ones count nowhere."""
+    fresh, shared, now = new_key(), new_key(), datetime.now(UTC)
+    generous = Limit("contract_generous", 1000, timedelta(hours=1))
+    await store.add(shared, generous, now)
+
+    answers = await asyncio.gather(
+        *(store.reserve({fresh: HOUR, shared: generous}, now) for _ in range(attempts))
+    )
+
+    assert sum(reserved.admitted for reserved in answers) == HOUR.attempts
+    counted, also = await store.tally(fresh, now), await store.tally(shared, now)
+    assert counted is not None
+    assert also is not None
+    assert counted.count == HOUR.attempts
+    assert also.count == 1 + HOUR.attempts
+
+
+async def test_reservations_sharing_keys_in_any_order_do_not_deadlock(store: Store) -> None:
+    first, second, third, now = new_key(), new_key(), new_key(), datetime.now(UTC)
+    generous = Limit("contract_generous", 1000, timedelta(hours=1))
+    orders = [(first, second, third), (third, second, first), (second, third), (third, first)]
+
+    answers = await asyncio.gather(
+        *(store.reserve(dict.fromkeys(keys, generous), now) for keys in orders * 5)
+    )
+
+    assert all(reserved.admitted for reserved in answers)
+    tallies = await store.run(lambda counter: counter.tallies([first, second, third], now))
+    assert [tallies[key].count for key in (first, second, third)] == [15, 15, 20]
+
+
+async def test_a_release_gives_one_attempt_back_and_never_goes_below_zero(store: Store) -> None:
+    key, other, now = new_key(), new_key(), datetime.now(UTC)
+    for _ in range(2):
+        await store.reserve({key: HOUR, other: HOUR}, now)
+
+    await store.release([key], now)
+    once = await store.tally(key, now)
+    for _ in range(3):
+        await store.release([key], now)
+
+    assert once is not None
+    assert once.count == 1
+    tally = await store.tally(key, now)
+    assert tally is not None
+    assert tally.count == 0
+    assert close(tally.expires_at, now + HOUR.window)
+    untouched = await store.tally(other, now)
+    assert untouched is not None
+    assert untouched.count == 2
+    assert (await store.reserve({key: HOUR}, now)).admitted
+    again = await store.tally(key, now)
+    assert again is not None
+    assert again.count == 1
+
+
+async def test_a_release_leaves_an_expired_tally_expired(store: Store) -> None:
+    brief = Limit("contract_brief", 2, timedelta(milliseconds=300))
+    key = new_key()
+    await store.reserve({key: brief}, datetime.now(UTC))
+    await asyncio.sleep(0.5)
+
+    await store.release([key], datetime.now(UTC))
+
+    now = datetime.now(UTC)
+    assert await store.tally(key, now) is None
+    await store.reserve({key: brief}, now)
+    tally = await store.tally(key, now)
+    assert tally is not None
+    assert tally.count == 1
+
+
+async def test_a_release_forgets_the_tallies_it_is_told_to(store: Store) -> None:
+    forgotten, given_back, now = new_key(), new_key(), datetime.now(UTC)
+    for _ in range(2):
+        await store.reserve({forgotten: BACKOFF, given_back: HOUR}, now)
+
+    await store.release([given_back], now, forget=(forgotten,))
+
+    assert await store.tally(forgotten, now) is None
+    # Gone for a server whose clock runs behind too.
+    assert await store.tally(forgotten, now - timedelta(days=1)) is None
+    tally = await store.tally(given_back, now)
+    assert tally is not None
+    assert tally.count == 1
+    assert (await store.reserve({forgotten: BACKOFF}, now)).admitted
+    fresh = await store.tally(forgotten, now)
+    assert fresh is not None
+    assert fresh.count == 1

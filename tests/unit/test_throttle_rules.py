@@ -5,12 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.memory import InMemoryAttemptCounter, InMemoryStorage
+from adapters.memory import InMemoryAttemptCounter, InMemoryStorage, InMemoryUnitOfWork
 from adapters.metrics import CountingMetrics
 from application.client import Client
 from application.errors import TooManyAttempts
 from application.rate_limits import RateLimitPolicy
 from application.throttle import Throttle
+from application.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -255,3 +256,79 @@ def test_keys_hold_no_username_or_address() -> None:
         assert "alice" not in attempt.key
         assert "10.0.0.1" not in attempt.key
     assert len({attempt.key for attempt in attempts.all}) == 3
+
+
+TRANSACTIONS = Transactions(InMemoryUnitOfWork(), RetryPolicy(attempts=1, backoff=HOUR))
+
+
+async def test_a_reservation_past_a_limit_is_refused_and_counts_nowhere(
+    throttle: Throttle, metrics: CountingMetrics
+) -> None:
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+    for _ in range(5):
+        await throttle.reserve(attempts.all, TRANSACTIONS)
+
+    with pytest.raises(TooManyAttempts) as refused:
+        await throttle.reserve(attempts.all, TRANSACTIONS)
+
+    assert refused.value.retry_after == 60
+    assert metrics.counts["throttled", "signin_account_address"] == 1
+    tallies = await throttle.check((attempts.address, attempts.account))
+    assert [tally.count for tally in tallies.values()] == [5, 5]
+
+
+async def test_the_reservation_that_reaches_a_limit_says_so(throttle: Throttle) -> None:
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+    reached = [(await throttle.reserve(attempts.all, TRANSACTIONS)).now_holding() for _ in range(5)]
+
+    assert reached == [[], [], [], [], ["signin_account_address"]]
+
+
+async def test_a_released_place_is_free_again(throttle: Throttle) -> None:
+    address = throttle.policy.signin("alice", Client("10.0.0.1")).address
+    for _ in range(20):
+        reservation = await throttle.reserve((address,), TRANSACTIONS)
+        await throttle.release(reservation, (address,))
+
+    assert (await throttle.check((address,)))[address.key].count == 0
+
+
+async def test_a_place_taken_in_a_closed_window_is_not_given_back_to_the_next(
+    throttle: Throttle, clock: Clock
+) -> None:
+    address = throttle.policy.signin("alice", Client("10.0.0.1")).address
+    slow = await throttle.reserve((address,), TRANSACTIONS)
+    clock.advance(HOUR)
+    await throttle.reserve((address,), TRANSACTIONS)
+
+    await throttle.release(slow, (address,))
+
+    assert (await throttle.check((address,)))[address.key].count == 1
+
+
+async def test_a_success_forgives_the_pair_and_gives_back_the_rest(throttle: Throttle) -> None:
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+    for _ in range(3):
+        await throttle.reserve(attempts.all, TRANSACTIONS)
+    success = await throttle.reserve(attempts.all, TRANSACTIONS)
+
+    await throttle.release(
+        success, (attempts.address, attempts.account), forget=(attempts.account_address,)
+    )
+
+    tallies = await throttle.check(attempts.all)
+    assert attempts.account_address.key not in tallies
+    assert tallies[attempts.address.key].count == 3
+    assert tallies[attempts.account.key].count == 3
+
+
+async def test_switched_off_a_reservation_counts_nothing(clock: Clock) -> None:
+    storage = InMemoryStorage()
+    throttle = Throttle(InMemoryAttemptCounter(storage), policy(False), clock, CountingMetrics())
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+
+    for _ in range(50):
+        reservation = await throttle.reserve(attempts.all, TRANSACTIONS)
+        await throttle.release(reservation, attempts.all)
+
+    assert storage.attempts == {}
