@@ -53,7 +53,7 @@ class AccessRecord(logging.LogRecord):
         "processName": None,
         "process": None,
         "taskName": None,
-        "msg": "%s %s %d %.1fms",
+        "args": (),
         "msecs": 0.0,
         "relativeCreated": 0.0,
     }
@@ -62,7 +62,10 @@ class AccessRecord(logging.LogRecord):
         # No super().__init__(): what it would look up is in _CONSTANT.
         self.__dict__.update(self._CONSTANT)
         self.created = time.time()
-        self.args = (fields["method"], fields["route"], fields["status"], fields["duration_ms"])
+        # Made here, once, and not by `%` in every formatter.
+        self.msg = (
+            f"{fields['method']} {fields['route']} {fields['status']} {fields['duration_ms']:.1f}ms"
+        )
         self.fields = fields
 
 
@@ -158,13 +161,24 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
         self._timestamp = _Timestamps()
 
+    def format(self, record: logging.LogRecord) -> str:
+        if type(record) is AccessRecord:
+            # One a request: made directly, the same line as logging's general path below
+            # makes (a test holds them equal) at about half the cost.
+            line = f"{self._timestamp(record.created)} INFO {ACCESS_LOGGER} {record.msg}"
+            return line + self._extra(record)
+        return super().format(record)
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return self._timestamp(record.created)
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
-        text = super().formatMessage(record)
-        if rid := getattr(record, "request_id", None):
-            text += f" request_id={rid}"
+        return super().formatMessage(record) + self._extra(record)
+
+    @staticmethod
+    def _extra(record: logging.LogRecord) -> str:
+        """The request id and the fields the message does not already say, as `name=value`."""
+        text = f" request_id={rid}" if (rid := getattr(record, "request_id", None)) else ""
         for name, value in getattr(record, "fields", {}).items():
             if name not in _IN_TEXT_MESSAGE:
                 text += f" {name}={'-' if value is None else value}"
