@@ -2,11 +2,12 @@
 session store that yields like a database round trip."""
 
 import asyncio
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from dishka import Provider, Scope, provide
 
-from adapters.metrics import CountingMetrics
+from application.outcomes import RefreshOutcome, SigninOutcome
 from application.ports import Clock, Metrics, PasswordHasher, SessionStore
 from domain.session import IssuedRefreshToken, Session
 from domain.values import PasswordHash, RawPassword
@@ -100,6 +101,29 @@ class YieldingSessionStore(SessionStore):
     async def purge(self, now: datetime) -> int:
         await asyncio.sleep(0)
         return await self._inner.purge(now)
+
+
+class CountingMetrics(Metrics):
+    """Counts in this object, by name and label: for tests that assert what a use case reported.
+    The service itself reports through PrometheusMetrics."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def signin(self, outcome: SigninOutcome) -> None:
+        self.counts["signin", outcome.value] += 1
+
+    def refresh(self, outcome: RefreshOutcome) -> None:
+        self.counts["refresh", outcome.value] += 1
+
+    def throttled(self, limit: str) -> None:
+        self.counts["throttled", limit] += 1
+
+    def hashing_wait(self, seconds: float) -> None:
+        self.counts["hashing_wait", "observed"] += 1
+
+    def unavailable(self, kind: str) -> None:
+        self.counts["unavailable", kind] += 1
 
 
 class CountingMetricsProvider(Provider):

@@ -16,12 +16,11 @@ from httpx import Response
 from redis.asyncio import Redis
 from sqlalchemy import delete
 
-from adapters.metrics import CountingMetrics
 from adapters.redis.attempts import KEY_PREFIX
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.tables import attempt_counters
 from application.ports import Metrics
-from tests.fakes import CountingMetricsProvider
+from tests.fakes import CountingMetrics, CountingMetricsProvider
 from tests.integration.test_limiter_storage import DEFAULT_TEST_REDIS_URL, redis_or_skip
 from tests.service import DEFAULT_PASSWORD, Service
 from tests.storages import STORAGES

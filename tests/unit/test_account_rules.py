@@ -12,7 +12,6 @@ import pytest
 from dishka import AsyncContainer, Scope
 
 from adapters.memory import InMemoryStorage
-from adapters.metrics import CountingMetrics
 from application.authenticate_user import AuthenticateUser, AuthenticateUserRequest
 from application.authorize_administrator import OPERATOR, AuthorizeAdministrator
 from application.change_password import ChangePassword, ChangePasswordRequest
@@ -48,7 +47,7 @@ from domain.user import User
 from domain.values import Email, PasswordHash, Username
 from entrypoints.container import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
-from tests.fakes import ClockProvider, CountingMetricsProvider, FakeClock
+from tests.fakes import ClockProvider, CountingMetrics, CountingMetricsProvider, FakeClock
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

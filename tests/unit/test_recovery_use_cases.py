@@ -20,7 +20,6 @@ from adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
-from adapters.metrics import CountingMetrics
 from application.audit_log import AuditLog
 from application.errors import OneTimeTokenInvalid
 from application.identify_caller import IdentifyCaller
@@ -33,6 +32,7 @@ from application.throttle import Throttle
 from application.transactions import RetryPolicy, Transactions
 from domain.values import Email, PasswordHash, RawPassword
 from entrypoints.settings import Settings
+from tests.fakes import CountingMetrics
 
 SECRET = b"unit tests of recovery sign with this HS256 secret"
 POLICY = TokenPolicy(

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory import InMemoryAttemptCounter, InMemoryStorage, InMemoryUnitOfWork
-from adapters.metrics import CountingMetrics
 from application.client import Client
 from application.errors import TooManyAttempts
 from application.rate_limits import RateLimitPolicy
 from application.throttle import Throttle
 from application.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
+from tests.fakes import CountingMetrics
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
