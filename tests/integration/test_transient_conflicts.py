@@ -3,6 +3,7 @@ The service runs the unit of work again; a client sees 200, or 503 when the conf
 deadline, never 500."""
 
 import asyncio
+import logging
 import sqlite3
 import time
 
@@ -26,6 +27,8 @@ RETRIED = "transient conflict (deadlock (1213)): running the unit of work again"
 async def test_a_refresh_chosen_as_a_deadlock_victim_is_run_again(
     service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Retries are logged at INFO; alone, this file would see only what the root's level lets by.
+    caplog.set_level(logging.INFO, logger="authgate")
     user = await service.signed_in("alice")
     for _ in range(20):  # sessions the other transaction changes, so InnoDB spares it
         await service.signin("alice")
@@ -92,6 +95,7 @@ def hold_write_lock(path: str, seconds: float) -> None:
 async def test_a_busy_sqlite_file_is_waited_for_then_retried_then_503(
     service: Service, caplog: pytest.LogCaptureFixture, held: float, expected: int, retried: bool
 ) -> None:
+    caplog.set_level(logging.INFO, logger="authgate")
     path = make_url(service.settings.database_url).database
     assert path is not None
     holder = asyncio.create_task(asyncio.to_thread(hold_write_lock, path, held))
