@@ -1,37 +1,18 @@
 from dataclasses import replace
 
 from application.account_changes import account_for_change
-from application.audit_log import AuditLog
+from application.administrative_change import AdministrativeChange
 from application.authorize_administrator import Administrator
-from application.ports import Clock, SessionStore, UserRepository
-from application.transactions import Transactions
 from domain.administrators import AccountChange
 from domain.audit import AuditEventType
 from domain.user import User
 
 
-class DisableUser:
+class DisableUser(AdministrativeChange[User]):
     """Locks an account out: its sessions end at once, its signin is refused (after a correct
     password only, so the refusal tells nothing to a guesser), and it keeps its data."""
 
-    def __init__(
-        self,
-        users: UserRepository,
-        sessions: SessionStore,
-        clock: Clock,
-        transactions: Transactions,
-        audit: AuditLog,
-    ) -> None:
-        self._users = users
-        self._sessions = sessions
-        self._clock = clock
-        self._transactions = transactions
-        self._audit = audit
-
-    async def execute(self, administrator: Administrator, user_id: int) -> User:
-        return await self._transactions.run(lambda: self._disable(administrator, user_id))
-
-    async def _disable(self, administrator: Administrator, user_id: int) -> User:
+    async def _change(self, administrator: Administrator, user_id: int) -> User:
         user = await account_for_change(self._users, user_id, AccountChange(disable=True))
         await self._users.set_disabled(user.id, True)
         ended = await self._sessions.revoke_all_of_user(user.id, self._clock.now())
