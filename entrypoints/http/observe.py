@@ -12,7 +12,6 @@ also adds the headers every answer carries (entrypoints/http/headers.py), in the
 the answer's start that adds the request id."""
 
 import itertools
-import logging
 import os
 import re
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from litestar.types import ASGIApp
 from adapters.prometheus_metrics import RequestMetrics
 from entrypoints.http.client import Network, client_address
 from entrypoints.http.headers import Header
-from entrypoints.logs import ACCESS_LOGGER, AccessRecord, request_id, user_id
+from entrypoints.logs import log_access, request_id, user_id
 
 # The route label of a request no route matched (404, 405).
 UNMATCHED = "unmatched"
@@ -36,8 +35,6 @@ _PLAUSIBLE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 # following a request, not secrets.
 _ID_PREFIX = os.urandom(8).hex()
 _id_numbers = itertools.count(1)
-
-_access = logging.getLogger(ACCESS_LOGGER)
 
 
 def observed(
@@ -74,8 +71,8 @@ def observed(
             elapsed = perf_counter() - started
             method, route = scope["method"], scope.get("path_template", UNMATCHED)
             metrics.observe(method, route, status, elapsed)
-            if access_log and _access.isEnabledFor(logging.INFO):
-                _log_access(scope, method, route, status, elapsed, trusted_proxies)
+            if access_log:
+                log_access(method, route, status, elapsed, _client(scope, trusted_proxies))
             user_id.reset(user_token)
             request_id.reset(request_token)
 
@@ -87,26 +84,6 @@ def _request_id_of(headers: list[tuple[bytes, bytes]]) -> bytes | None:
         if name == REQUEST_ID_HEADER:
             return value if _PLAUSIBLE_ID.fullmatch(value) else None
     return None
-
-
-def _log_access(
-    scope: Any,
-    method: str,
-    route: str,
-    status: int,
-    elapsed: float,
-    trusted_proxies: Sequence[Network],
-) -> None:
-    milliseconds = round(elapsed * 1000, 3)
-    fields = {
-        "method": method,
-        "route": route,
-        "status": status,
-        "duration_ms": milliseconds,
-        "user_id": user_id.get(),
-        "client": _client(scope, trusted_proxies),
-    }
-    _access.handle(AccessRecord(fields))
 
 
 def _client(scope: Any, trusted_proxies: Sequence[Network]) -> str:
