@@ -34,6 +34,7 @@ from entrypoints.settings import Settings
 
 logger = logging.getLogger("authgate")
 
+REQUEST_METRICS_INTERVAL = 1.0
 _ALLOWED_HEADERS = ["x-access-token", "authorization", "content-type", "accept", "origin"]
 
 
@@ -42,6 +43,7 @@ def create_app(
 ) -> Litestar:
     settings = settings or Settings.from_env()
     container = container or build_container(settings)
+    request_metrics = RequestMetrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -51,6 +53,7 @@ def create_app(
         # flushes it, or logs what it drops.
         await container.get(OutgoingMail)
         await container.get(PasswordResetRequests)
+        flusher = asyncio.create_task(_flush_periodically(request_metrics))
         purger = None
         if settings.session_purge_interval:
             purger = asyncio.create_task(
@@ -61,6 +64,8 @@ def create_app(
         finally:
             if purger is not None:
                 purger.cancel()
+            flusher.cancel()
+            request_metrics.flush()
             await container.close()
 
     app = Litestar(
@@ -94,9 +99,11 @@ def create_app(
         openapi_config=openapi_config(COMPONENTS) if settings.docs_enabled else None,
     )
     use_container(app, container)
+    # GET /metrics adds this process's tallies before it answers.
+    app.state.request_metrics = request_metrics
     app.asgi_handler = observed(
         json_preflight_refusals(every_method_allowed(cors_only_across_origins(app), app.routes)),
-        RequestMetrics(),
+        request_metrics,
         settings.trusted_proxy_networks,
         access_log=settings.access_log,
         headers=security_headers(settings.hsts_max_age),
@@ -109,6 +116,14 @@ def create_served_app() -> Litestar:
     settings = Settings.from_env()
     configure_logging(settings.log_format)
     return create_app(settings)
+
+
+async def _flush_periodically(metrics: RequestMetrics) -> None:
+    """Request metrics reach the metric families, and so every worker's scrape, within about
+    REQUEST_METRICS_INTERVAL seconds."""
+    while True:
+        await asyncio.sleep(REQUEST_METRICS_INTERVAL)
+        metrics.flush()
 
 
 async def _purge_periodically(container: AsyncContainer, interval: int) -> None:

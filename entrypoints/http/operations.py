@@ -47,4 +47,6 @@ class OperationsController(Controller):
         address = client_address(request, settings.trusted_proxy_networks)
         if not address_within(address, settings.metrics_networks):
             raise PermissionDeniedException(METRICS_REFUSED)
+        # This process's requests up to now; the other workers' flush every second.
+        request.app.state.request_metrics.flush()
         return Response(exposition(), headers={"content-type": CONTENT_TYPE})

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from entrypoints.http.app import REQUEST_METRICS_INTERVAL
 from tests.tokens import TEST_SECRET
 
 REQUESTS = 60
@@ -96,6 +97,8 @@ def test_every_scrape_counts_the_requests_of_both_workers(
         with httpx.Client(base_url=two_workers) as client:
             assert client.get("/api/test/all").status_code == 200
 
+    # Each worker adds its requests to the shared files every second (REQUEST_METRICS_INTERVAL).
+    time.sleep(REQUEST_METRICS_INTERVAL + 0.5)
     scrapes = []
     for _ in range(6):
         with httpx.Client(base_url=two_workers) as client:
