@@ -13,7 +13,19 @@ from bench.limits import BcryptLimit
 from bench.scenarios import SIGNIN_CLIENTS, PhaseResult
 from bench.wrk import WrkResult
 
-_HEADER = ("scenario", "conns", "req/s", "p50", "p90", "p99", "p99.9", "p99/p50", "err", "non-2xx")
+_HEADER = (
+    "scenario",
+    "conns",
+    "req/s",
+    "p50",
+    "p90",
+    "p99",
+    "p99.9",
+    "p99/p50",
+    "err",
+    "non-2xx",
+    "cpu us",
+)
 _FIXED_RATE_HEADER = ("fixed rate (ms from the due time)", "conns", "rate/s", "p50", "p90", "p99")
 _FIXED_RATE_HEADER_TAIL = ("p99.9", "max", "stalls", "late")
 _TAIL_SCENARIOS = ("all", "user", "admin")
@@ -108,6 +120,7 @@ class Report:
             "",
             f"GET /api/test/all reaches {self._hello_share():.0%} of the bare Litestar app's "
             f"{self.hello.requests_per_second:.0f} req/s",
+            *self._cpu_share_lines(),
             "",
             "load average (1, 5, 15 min) before: {}, after: {}".format(
                 *(", ".join(f"{value:.2f}" for value in load) for load in self.load_averages)
@@ -154,6 +167,9 @@ class Report:
             "scenarios": [result.as_json() for result in (*self.results.values(), self.hello)],
             "fixed_rate": [result.as_json() for result in self.fixed_rate.values()],
             "all_share_of_bare_app": round(self._hello_share(), 3),
+            "all_share_of_bare_app_by_cpu": (
+                None if (share := self._cpu_share()) is None else round(share, 3)
+            ),
             "targets": [check.as_json() for check in self.checks()],
             "failures": self.failures,
         }
@@ -191,6 +207,20 @@ class Report:
 
     def _hello_share(self) -> float:
         return self._rate("all") / self.hello.requests_per_second
+
+    def _cpu_share(self) -> float | None:
+        ours, bare = self.results["all"].cpu_us_per_request, self.hello.cpu_us_per_request
+        return bare / ours if ours and bare else None
+
+    def _cpu_share_lines(self) -> list[str]:
+        ours, bare = self.results["all"].cpu_us_per_request, self.hello.cpu_us_per_request
+        if not ours or not bare:
+            return []
+        return [
+            f"  by server CPU a request, steadier on shared cores: {ours:.0f} us against "
+            f"{bare:.0f} us, {bare / ours:.0%}; the request path's own cost is "
+            f"{ours - bare:.0f} us (granian's share is in both)"
+        ]
 
     def _admin_check(self) -> Check:
         share, target = self._rate("admin") / self._rate("all"), self.targets.admin_share
@@ -251,6 +281,7 @@ def _row(result: WrkResult) -> str:
             f"{_tail(result):.1f}x",
             str(result.socket_errors),
             str(result.non_2xx),
+            "-" if (cpu := result.cpu_us_per_request) is None else f"{cpu:.0f}",
         )
     )
 

@@ -15,7 +15,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -24,7 +24,7 @@ from bench.config import BenchConfig
 from bench.errors import BenchError
 from bench.fixed_rate import FixedRateResult, measure
 from bench.seed import READER, reader_token, refresh_tokens, seed_roles, signin_users
-from bench.server import RunningServer, ServiceConfig, running_server
+from bench.server import RunningServer, ServiceConfig, cpu_seconds, running_server
 from bench.wrk import Load, Wrk, WrkResult
 from testkit.servers import ServerError, free_port, serving
 
@@ -105,7 +105,7 @@ class Bench:
                 if isinstance(scenario, FixedRate):
                     fixed_rate.append(self._fixed_rate(server.api.port, scenario, results))
                 else:
-                    results.extend(self._measure(server.api.port, scenario))
+                    results.extend(self._measure(server.api.port, server.process.pid, scenario))
             # Read before the server stops: the workers' peaks, after every scenario of this run.
             peaks = server.worker_peak_rss_mib()
         return PhaseResult(cost, results, fixed_rate, peaks, log)
@@ -124,8 +124,8 @@ class Bench:
                 port,
                 log,
                 ready_path="/",
-            ):
-                return self._measure(port, steady(load))[0]
+            ) as process:
+                return self._measure(port, process.pid, steady(load))[0]
         except ServerError as error:
             raise BenchError(f"{error}; see {log}") from None
 
@@ -153,14 +153,20 @@ class Bench:
         )
         return result
 
-    def _measure(self, port: int, scenario: Scenario) -> list[WrkResult]:
+    def _measure(self, port: int, server_pid: int, scenario: Scenario) -> list[WrkResult]:
         if self.config.warmup:
             self.wrk.run(port, scenario.warmup, self.config.warmup)
+        cpu_before = cpu_seconds(server_pid)
         results = self.wrk.run(port, scenario.measured, self.config.duration)
+        used = cpu_seconds(server_pid) - cpu_before
+        if len(results) == 1:  # a mixed scenario's loads share the CPU it used
+            results = [replace(results[0], server_cpu_seconds=used)]
         for result in results:
+            cpu = result.cpu_us_per_request
             print(
                 f"  {result.label}: {result.requests_per_second:.0f} req/s, "
-                f"p99 {result.p99_ms:.1f} ms",
+                f"p99 {result.p99_ms:.1f} ms"
+                + (f", {cpu:.0f} us of server CPU a request" if cpu is not None else ""),
                 flush=True,
             )
         return results

@@ -91,6 +91,25 @@ def running_server(service: ServiceConfig, log_path: Path) -> Iterator[RunningSe
         raise BenchError(f"{error}; see {log_path}") from None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process `pid` and its children (granian's workers) so far."""
+    ticks = 0
+    for status in _process_statuses():
+        if status.get("Pid") == str(pid) or status.get("PPid") == str(pid):
+            ticks += _cpu_ticks(int(status["Pid"]))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0  # gone since the listing
+    # The command name, in parentheses, may hold spaces: count the fields after it.
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
+
+
 def _process_statuses() -> Iterator[dict[str, str]]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

@@ -47,10 +47,20 @@ class WrkResult:
     p999_ms: float
     socket_errors: int
     statuses: dict[int, int]
+    server_cpu_seconds: float | None = None
+    """CPU time the server's processes used during the run (bench/server.py); None if unknown."""
 
     @property
     def requests_per_second(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_us_per_request(self) -> float | None:
+        """Server CPU a request took. Unlike req/s, steady when the machine's cores are shared:
+        time a busy neighbour takes is not charged to the server."""
+        if self.server_cpu_seconds is None or not self.requests:
+            return None
+        return self.server_cpu_seconds / self.requests * 1e6
 
     @property
     def non_2xx(self) -> int:
@@ -70,6 +80,7 @@ class WrkResult:
             "p99.9_ms": round(self.p999_ms, 3),
             "socket_errors": self.socket_errors,
             "non_2xx": self.non_2xx,
+            "server_cpu_us_per_request": _rounded(self.cpu_us_per_request),
             "statuses": {str(status): count for status, count in sorted(self.statuses.items())},
         }
 
@@ -120,6 +131,10 @@ class Wrk:
             stderr=subprocess.PIPE,
             text=True,
         )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def _install() -> str:
