@@ -29,6 +29,7 @@ from typing import cast
 import uvloop
 
 from bench.errors import BenchError
+from bench.machine import MachineUsage
 from testkit.servers import HOST
 
 _CONNECT_TIMEOUT = 5.0
@@ -236,6 +237,8 @@ class FixedRateResult:
     """The client's own worst lateness in sending: large values mean its figures are not the
     server's alone."""
     statuses: dict[int, int]
+    machine: MachineUsage | None = None
+    """The server's and the machine's use of the cores during the run; None if unknown."""
 
     @property
     def non_2xx(self) -> int:
@@ -245,6 +248,7 @@ class FixedRateResult:
         return {
             "key": self.key,
             "scenario": self.label,
+            "machine": None if self.machine is None else self.machine.as_json(),
             "rate": round(self.rate, 1),
             "connections": self.connections,
             "requests": self.requests,

@@ -25,9 +25,10 @@ _HEADER = (
     "err",
     "non-2xx",
     "cpu us",
+    "steal",
 )
 _FIXED_RATE_HEADER = ("fixed rate (ms from the due time)", "conns", "rate/s", "p50", "p90", "p99")
-_FIXED_RATE_HEADER_TAIL = ("p99.9", "max", "stalls", "late")
+_FIXED_RATE_HEADER_TAIL = ("p99.9", "max", "stalls", "late", "server", "steal")
 _TAIL_SCENARIOS = ("all", "user", "admin")
 
 
@@ -91,7 +92,7 @@ class Report:
             *(
                 f"stall guard: {result.label}: p99.9 {result.p999_ms:.1f} ms > "
                 f"{self.targets.stall_ms:g} ms ({result.stalls} requests over it, the slowest "
-                f"{result.max_ms:.1f} ms); server log {logs[result.key]}"
+                f"{result.max_ms:.1f} ms{_usage_note(result)}); server log {logs[result.key]}"
                 for result in self.fixed_rate.values()
                 if result.p999_ms > self.targets.stall_ms
             ),
@@ -116,7 +117,10 @@ class Report:
             _columns(_FIXED_RATE_HEADER + _FIXED_RATE_HEADER_TAIL),
             *(_fixed_rate_row(result) for result in self.fixed_rate.values()),
             f"  (stalls: requests over {self.targets.stall_ms:g} ms; late: the client's own "
-            "worst lateness in sending, ms)",
+            "worst lateness in sending, ms;",
+            "   server: its share of the cores' time; steal: the share the hypervisor took)",
+            "  cpu us: the server's CPU time a request; steal: the share of the cores' time the",
+            "  hypervisor gave to other machines during the run",
             "",
             f"GET /api/test/all reaches {self._hello_share():.0%} of the bare Litestar app's "
             f"{self.hello.requests_per_second:.0f} req/s",
@@ -282,6 +286,7 @@ def _row(result: WrkResult) -> str:
             str(result.socket_errors),
             str(result.non_2xx),
             "-" if (cpu := result.cpu_us_per_request) is None else f"{cpu:.0f}",
+            _share(None if result.machine is None else result.machine.steal_share),
         )
     )
 
@@ -299,8 +304,24 @@ def _fixed_rate_row(result: FixedRateResult) -> str:
             f"{result.max_ms:.1f}",
             str(result.stalls),
             f"{result.client_late_ms:.1f}",
+            _share(None if result.machine is None else result.machine.server_share),
+            _share(None if result.machine is None else result.machine.steal_share),
         )
     )
+
+
+def _usage_note(result: FixedRateResult) -> str:
+    if result.machine is None:
+        return ""
+    return (
+        f"; the server used {result.machine.server_share:.0%} of the cores, the machine "
+        f"{result.machine.busy_share:.0%}, steal {result.machine.steal_share:.0%}, the client "
+        f"was up to {result.client_late_ms:.1f} ms late"
+    )
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def _columns(cells: tuple[str, ...]) -> str:

@@ -23,8 +23,9 @@ from sqlalchemy.engine import URL
 from bench.config import BenchConfig
 from bench.errors import BenchError
 from bench.fixed_rate import FixedRateResult, measure
+from bench.machine import usage
 from bench.seed import READER, reader_token, refresh_tokens, seed_roles, signin_users
-from bench.server import RunningServer, ServiceConfig, cpu_seconds, running_server
+from bench.server import RunningServer, ServiceConfig, running_server
 from bench.wrk import Load, Wrk, WrkResult
 from testkit.servers import ServerError, free_port, serving
 
@@ -103,7 +104,9 @@ class Bench:
             fixed_rate: list[FixedRateResult] = []
             for scenario in plan(server, self.config, files):
                 if isinstance(scenario, FixedRate):
-                    fixed_rate.append(self._fixed_rate(server.api.port, scenario, results))
+                    fixed_rate.append(
+                        self._fixed_rate(server.api.port, server.process.pid, scenario, results)
+                    )
                 else:
                     results.extend(self._measure(server.api.port, server.process.pid, scenario))
             # Read before the server stops: the workers' peaks, after every scenario of this run.
@@ -130,25 +133,28 @@ class Bench:
             raise BenchError(f"{error}; see {log}") from None
 
     def _fixed_rate(
-        self, port: int, scenario: FixedRate, measured: list[WrkResult]
+        self, port: int, server_pid: int, scenario: FixedRate, measured: list[WrkResult]
     ) -> FixedRateResult:
         targets = self.config.targets
         reached = next(result for result in measured if result.key == scenario.load.key)
         rate = round(reached.requests_per_second * targets.fixed_rate_share)
-        result = measure(
-            scenario.key,
-            f"{scenario.label} at {rate}/s",
-            port,
-            scenario.load.path,
-            scenario.load.headers,
-            rate,
-            self.config.duration,
-            scenario.load.connections,
-            targets.stall_ms,
-        )
+        with usage(server_pid) as used:
+            result = measure(
+                scenario.key,
+                f"{scenario.label} at {rate}/s",
+                port,
+                scenario.load.path,
+                scenario.load.headers,
+                rate,
+                self.config.duration,
+                scenario.load.connections,
+                targets.stall_ms,
+            )
+        result = replace(result, machine=used())
         print(
             f"  {result.label}: p99 {result.p99_ms:.1f} ms, p99.9 {result.p999_ms:.1f} ms, "
-            f"max {result.max_ms:.1f} ms",
+            f"max {result.max_ms:.1f} ms; the server used {used().server_share:.0%} of the "
+            f"cores, steal {used().steal_share:.0%}",
             flush=True,
         )
         return result
@@ -156,11 +162,10 @@ class Bench:
     def _measure(self, port: int, server_pid: int, scenario: Scenario) -> list[WrkResult]:
         if self.config.warmup:
             self.wrk.run(port, scenario.warmup, self.config.warmup)
-        cpu_before = cpu_seconds(server_pid)
-        results = self.wrk.run(port, scenario.measured, self.config.duration)
-        used = cpu_seconds(server_pid) - cpu_before
+        with usage(server_pid) as used:
+            results = self.wrk.run(port, scenario.measured, self.config.duration)
         if len(results) == 1:  # a mixed scenario's loads share the CPU it used
-            results = [replace(results[0], server_cpu_seconds=used)]
+            results = [replace(results[0], machine=used())]
         for result in results:
             cpu = result.cpu_us_per_request
             print(

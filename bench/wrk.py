@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.errors import BenchError
+from bench.machine import MachineUsage
 from testkit.servers import HOST
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
@@ -47,8 +48,8 @@ class WrkResult:
     p999_ms: float
     socket_errors: int
     statuses: dict[int, int]
-    server_cpu_seconds: float | None = None
-    """CPU time the server's processes used during the run (bench/server.py); None if unknown."""
+    machine: MachineUsage | None = None
+    """The server's and the machine's use of the cores during the run; None if unknown."""
 
     @property
     def requests_per_second(self) -> float:
@@ -58,9 +59,9 @@ class WrkResult:
     def cpu_us_per_request(self) -> float | None:
         """Server CPU a request took. Unlike req/s, steady when the machine's cores are shared:
         time a busy neighbour takes is not charged to the server."""
-        if self.server_cpu_seconds is None or not self.requests:
+        if self.machine is None or not self.requests:
             return None
-        return self.server_cpu_seconds / self.requests * 1e6
+        return self.machine.server_cpu_seconds / self.requests * 1e6
 
     @property
     def non_2xx(self) -> int:
@@ -81,6 +82,7 @@ class WrkResult:
             "socket_errors": self.socket_errors,
             "non_2xx": self.non_2xx,
             "server_cpu_us_per_request": _rounded(self.cpu_us_per_request),
+            "machine": None if self.machine is None else self.machine.as_json(),
             "statuses": {str(status): count for status, count in sorted(self.statuses.items())},
         }
 
