@@ -12,10 +12,8 @@ from adapters.prometheus_metrics import RequestMetrics
 DURATIONS = [0.0, 0.0004, 0.001, 0.0011, 0.0025, 0.003, 0.05, 0.7, 10.0, 10.5, 99.0]
 
 
-@pytest.fixture
-def families(monkeypatch: pytest.MonkeyPatch) -> CollectorRegistry:
-    """Fresh request families in a registry of their own, in place of the process's."""
-    registry = CollectorRegistry()
+def _request_families(registry: CollectorRegistry) -> tuple[Counter, Histogram]:
+    """The two request families, as adapters/prometheus_metrics.py declares them."""
     requests = Counter("requests", "r", ["method", "route", "status"], registry=registry)
     durations = Histogram(
         "durations",
@@ -24,6 +22,14 @@ def families(monkeypatch: pytest.MonkeyPatch) -> CollectorRegistry:
         buckets=prometheus_metrics._DURATION_BOUNDS,
         registry=registry,
     )
+    return requests, durations
+
+
+@pytest.fixture
+def families(monkeypatch: pytest.MonkeyPatch) -> CollectorRegistry:
+    """Fresh request families in a registry of their own, in place of the process's."""
+    registry = CollectorRegistry()
+    requests, durations = _request_families(registry)
     monkeypatch.setattr(prometheus_metrics, "_REQUESTS", requests)
     monkeypatch.setattr(prometheus_metrics, "_DURATION", durations)
     return registry
@@ -31,14 +37,7 @@ def families(monkeypatch: pytest.MonkeyPatch) -> CollectorRegistry:
 
 def _one_by_one(requests: list[tuple[str, str, int, float]]) -> bytes:
     registry = CollectorRegistry()
-    counter = Counter("requests", "r", ["method", "route", "status"], registry=registry)
-    histogram = Histogram(
-        "durations",
-        "d",
-        ["method", "route"],
-        buckets=prometheus_metrics._DURATION_BOUNDS,
-        registry=registry,
-    )
+    counter, histogram = _request_families(registry)
     for method, route, status, seconds in requests:
         counter.labels(method, route, str(status)).inc()
         histogram.labels(method, route).observe(seconds)
