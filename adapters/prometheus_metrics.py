@@ -11,8 +11,12 @@ Label values come from small closed sets only (outcomes, route templates, status
 methods), so the number of series stays bounded whatever clients send.
 """
 
+import gc
 import os
+import threading
 from bisect import bisect_left
+from time import perf_counter
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -65,6 +69,14 @@ _DURATION = Histogram(
     ["method", "route"],
     buckets=_DURATION_BOUNDS,
 )
+_GC_PAUSE_BOUNDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+_GC_PAUSES = Histogram(
+    "authgate_gc_pause_seconds",
+    "Time each pass of the cyclic garbage collector held the process, by generation: the "
+    "process answers nothing meanwhile.",
+    ["generation"],
+    buckets=_GC_PAUSE_BOUNDS,
+)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 # Every outcome is shown from the start, at 0, so that a rate over it exists before the first one.
@@ -101,10 +113,6 @@ class RequestMetrics:
     GET /metrics. Adding each request to the families directly took three locked writes to the
     workers' shared files, about 5 us a request; a flush writes each series once. So another
     worker's scrape sees a request within about a second, and this process's own at once.
-
-    prometheus_client has no call that adds many observations to a histogram at once: the
-    flush adds to the histogram's per-bucket and sum values as its `observe` does, one bucket
-    per observation (tests/unit/test_request_metrics.py holds the result equal to `observe`'s).
     """
 
     def __init__(self) -> None:
@@ -117,32 +125,84 @@ class RequestMetrics:
         if tally is None:
             tally = self._tallies[method, route, status] = _Tally(method, route, status)
         tally.count += 1
-        tally.seconds += seconds
-        # The first bucket whose bound is at least `seconds`, as Histogram.observe picks it; the
-        # last, +Inf, past every bound.
-        tally.buckets[bisect_left(_DURATION_BOUNDS, seconds)] += 1
+        tally.durations.add(seconds)
 
     def flush(self) -> None:
         """Adds what was tallied since the last flush to the metric families."""
         for tally in self._tallies.values():
             if tally.count:
-                tally.flush()
+                tally.counter.inc(tally.count)
+                tally.count = 0
+                tally.durations.flush()
 
 
-class _Tally:
-    """One series' requests since the last flush, and the prometheus_client children it adds to."""
+class GarbageCollectorPauses:
+    """Times every pass of the cyclic garbage collector (`gc.callbacks`), by generation, into
+    authgate_gc_pause_seconds: the pauses that once made the p99 of every endpoint (a full pass
+    over the start-up heap took 35-60 ms, see entrypoints/worker.py) stay visible in production.
 
-    __slots__ = ("buckets", "count", "counter", "histogram", "seconds")
+    A pass may run on any thread (a hashing thread, the log writer), and may start inside
+    `flush` itself: the lock is re-entrant, and a flush swaps in fresh tallies before it writes
+    the old ones, so no pass is counted twice or lost."""
 
-    def __init__(self, method: str, route: str, status: int) -> None:
-        self.counter = _REQUESTS.labels(method, route, str(status))
-        self.histogram = _DURATION.labels(method, route)
-        self.count = 0
-        self.seconds = 0.0
-        self.buckets = [0] * (len(_DURATION_BOUNDS) + 1)
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._started = 0.0
+        self._series = [_GC_PAUSES.labels(str(generation)) for generation in range(3)]
+        self._pauses = self._fresh()
+
+    def install(self) -> None:
+        if self._on_pass not in gc.callbacks:
+            gc.callbacks.append(self._on_pass)
+
+    def uninstall(self) -> None:
+        if self._on_pass in gc.callbacks:
+            gc.callbacks.remove(self._on_pass)
 
     def flush(self) -> None:
-        self.counter.inc(self.count)
+        with self._lock:
+            pauses, self._pauses = self._pauses, self._fresh()
+        for pause in pauses:
+            pause.flush()
+
+    def _on_pass(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = perf_counter()
+            return
+        paused = perf_counter() - self._started
+        with self._lock:
+            self._pauses[info["generation"]].add(paused)
+
+    def _fresh(self) -> "list[_Observations]":
+        return [_Observations(series, _GC_PAUSE_BOUNDS) for series in self._series]
+
+
+class _Observations:
+    """Observations of one histogram series since the last flush.
+
+    prometheus_client has no call that adds many observations to a histogram at once: `flush`
+    adds to the series' per-bucket and sum values as its `observe` does, one bucket per
+    observation (tests/unit/test_request_metrics.py holds the result equal to `observe`'s)."""
+
+    __slots__ = ("bounds", "buckets", "count", "histogram", "seconds")
+
+    def __init__(self, histogram: Histogram, bounds: tuple[float, ...]) -> None:
+        self.histogram = histogram
+        self.bounds = bounds
+        self.count = 0
+        self.seconds = 0.0
+        self.buckets = [0] * (len(bounds) + 1)
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.seconds += seconds
+        # The first bucket whose bound is at least `seconds`, as Histogram.observe picks it; the
+        # last, +Inf, past every bound.
+        self.buckets[bisect_left(self.bounds, seconds)] += 1
+
+    def flush(self) -> None:
+        if not self.count:
+            return
         # Histogram.observe's own steps (prometheus_client/metrics.py), n observations at once.
         self.histogram._sum.inc(self.seconds)
         for index, count in enumerate(self.buckets):
@@ -150,6 +210,21 @@ class _Tally:
                 self.histogram._buckets[index].inc(count)
         self.count, self.seconds = 0, 0.0
         self.buckets = [0] * len(self.buckets)
+
+
+class _Tally:
+    """One series' requests since the last flush, and the prometheus_client children it adds to."""
+
+    __slots__ = ("count", "counter", "durations")
+
+    def __init__(self, method: str, route: str, status: int) -> None:
+        self.counter = _REQUESTS.labels(method, route, str(status))
+        self.durations = _Observations(_DURATION.labels(method, route), _DURATION_BOUNDS)
+        self.count = 0
+
+
+GC_PAUSES = GarbageCollectorPauses()
+"""The process's one: the collector's callbacks are the process's."""
 
 
 def exposition() -> bytes:

@@ -2,8 +2,11 @@
 
 import http.client
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.errors import BenchError
 from testkit.servers import HOST, get_status
@@ -15,6 +18,40 @@ PASSWORD = "bench-password-1"  # noqa: S105 - every bench account's, in a throwa
 class SignedIn:
     access_token: str
     refresh_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorPasses:
+    """The server's authgate_gc_pause_seconds, summed over its workers: per generation, how many
+    passes fell in each bucket (cumulative, as Prometheus counts them)."""
+
+    buckets: dict[str, dict[float, float]]
+
+    def since(self, earlier: "CollectorPasses") -> "CollectorPasses":
+        return CollectorPasses(
+            {
+                generation: {
+                    bound: count - earlier.buckets.get(generation, {}).get(bound, 0.0)
+                    for bound, count in counts.items()
+                }
+                for generation, counts in self.buckets.items()
+            }
+        )
+
+    def as_json(self) -> dict[str, float]:
+        return {"count": self.count(), "longest_ms_at_most": self.longest_ms()}
+
+    def count(self) -> int:
+        return round(sum(counts.get(math.inf, 0.0) for counts in self.buckets.values()))
+
+    def longest_ms(self) -> float:
+        """The bucket bound under which every pass fell, in ms: 0 with no pass."""
+        longest = 0.0
+        for counts in self.buckets.values():
+            total = counts.get(math.inf, 0.0)
+            if total:
+                longest = max(longest, min(bound for bound, n in counts.items() if n >= total))
+        return longest * 1e3
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +78,25 @@ class Api:
     def signin(self, username: str) -> SignedIn:
         answer = self._post("/api/auth/signin", signin_body(username))
         return SignedIn(_text(answer, "accessToken"), _text(answer, "refreshToken"))
+
+    def collector_passes(self) -> CollectorPasses:
+        """The garbage collector's passes so far, from GET /metrics (served to loopback)."""
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        try:
+            connection.request("GET", "/metrics")
+            response = connection.getresponse()
+            status, data = response.status, response.read()
+        finally:
+            connection.close()
+        if status != 200:
+            raise BenchError(f"GET /metrics answered {status}")
+        buckets: dict[str, dict[float, float]] = {}
+        for family in text_string_to_metric_families(data.decode()):
+            for sample in family.samples:
+                if sample.name == "authgate_gc_pause_seconds_bucket":
+                    bound = float(sample.labels["le"])
+                    buckets.setdefault(sample.labels["generation"], {})[bound] = sample.value
+        return CollectorPasses(buckets)
 
     def _post(
         self, path: str, body: dict[str, object], access_token: str | None = None

@@ -28,6 +28,7 @@ from typing import cast
 
 import uvloop
 
+from bench.api import CollectorPasses
 from bench.errors import BenchError
 from bench.machine import MachineUsage
 from testkit.servers import HOST
@@ -239,6 +240,8 @@ class FixedRateResult:
     statuses: dict[int, int]
     machine: MachineUsage | None = None
     """The server's and the machine's use of the cores during the run; None if unknown."""
+    collector: CollectorPasses | None = None
+    """The server's garbage-collector passes during the run; None if unknown."""
 
     @property
     def non_2xx(self) -> int:
@@ -249,6 +252,7 @@ class FixedRateResult:
             "key": self.key,
             "scenario": self.label,
             "machine": None if self.machine is None else self.machine.as_json(),
+            "collector_passes": None if self.collector is None else self.collector.as_json(),
             "rate": round(self.rate, 1),
             "connections": self.connections,
             "requests": self.requests,

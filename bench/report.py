@@ -28,7 +28,7 @@ _HEADER = (
     "steal",
 )
 _FIXED_RATE_HEADER = ("fixed rate (ms from the due time)", "conns", "rate/s", "p50", "p90", "p99")
-_FIXED_RATE_HEADER_TAIL = ("p99.9", "max", "stalls", "late", "server", "steal")
+_FIXED_RATE_HEADER_TAIL = ("p99.9", "max", "stalls", "late", "server", "steal", "gc max")
 _TAIL_SCENARIOS = ("all", "user", "admin")
 
 
@@ -118,7 +118,9 @@ class Report:
             *(_fixed_rate_row(result) for result in self.fixed_rate.values()),
             f"  (stalls: requests over {self.targets.stall_ms:g} ms; late: the client's own "
             "worst lateness in sending, ms;",
-            "   server: its share of the cores' time; steal: the share the hypervisor took)",
+            "   server: its share of the cores' time; steal: the share the hypervisor took;",
+            "   gc max: the longest pass of the server's garbage collector during the run, at",
+            "   most, in ms, from its authgate_gc_pause_seconds)",
             "  cpu us: the server's CPU time a request; steal: the share of the cores' time the",
             "  hypervisor gave to other machines during the run",
             "",
@@ -306,6 +308,7 @@ def _fixed_rate_row(result: FixedRateResult) -> str:
             f"{result.client_late_ms:.1f}",
             _share(None if result.machine is None else result.machine.server_share),
             _share(None if result.machine is None else result.machine.steal_share),
+            "-" if result.collector is None else f"{result.collector.longest_ms():g}",
         )
     )
 
@@ -317,6 +320,11 @@ def _usage_note(result: FixedRateResult) -> str:
         f"; the server used {result.machine.server_share:.0%} of the cores, the machine "
         f"{result.machine.busy_share:.0%}, steal {result.machine.steal_share:.0%}, the client "
         f"was up to {result.client_late_ms:.1f} ms late"
+        + (
+            ""
+            if result.collector is None
+            else f", the longest collector pass at most {result.collector.longest_ms():g} ms"
+        )
     )
 
 

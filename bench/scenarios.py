@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from bench.api import Api
 from bench.config import BenchConfig
 from bench.errors import BenchError
 from bench.fixed_rate import FixedRateResult, measure
@@ -138,6 +139,8 @@ class Bench:
         targets = self.config.targets
         reached = next(result for result in measured if result.key == scenario.load.key)
         rate = round(reached.requests_per_second * targets.fixed_rate_share)
+        api = Api(port)
+        passes_before = api.collector_passes()
         with usage(server_pid) as used:
             result = measure(
                 scenario.key,
@@ -150,11 +153,13 @@ class Bench:
                 scenario.load.connections,
                 targets.stall_ms,
             )
-        result = replace(result, machine=used())
+        passes = api.collector_passes().since(passes_before)
+        result = replace(result, machine=used(), collector=passes)
         print(
             f"  {result.label}: p99 {result.p99_ms:.1f} ms, p99.9 {result.p999_ms:.1f} ms, "
             f"max {result.max_ms:.1f} ms; the server used {used().server_share:.0%} of the "
-            f"cores, steal {used().steal_share:.0%}",
+            f"cores, steal {used().steal_share:.0%}; {passes.count()} collector passes, each "
+            f"at most {passes.longest_ms():g} ms",
             flush=True,
         )
         return result

@@ -17,6 +17,7 @@ import sys
 
 from litestar import Litestar
 
+from adapters.prometheus_metrics import GC_PAUSES
 from entrypoints.http.app import create_served_app
 
 SERVER_PID_VARIABLE = "AUTHGATE_SERVER_PID"
@@ -27,6 +28,8 @@ def create_worker_app() -> Litestar:
     _end_with_server()
     app = create_served_app()
     _freeze_start_up_heap()
+    # From here on: the start-up collection just made is not a pause any request waited for.
+    GC_PAUSES.install()
     return app
 
 

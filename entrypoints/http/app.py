@@ -3,13 +3,13 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from dishka import AsyncContainer, Scope
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 
-from adapters.prometheus_metrics import RequestMetrics
+from adapters.prometheus_metrics import GC_PAUSES, RequestMetrics
 from application.ports import Metrics, OutgoingMail, PasswordResetRequests
 from application.purge_audit_events import PurgeAuditEvents
 from application.purge_sessions import PurgeSessions
@@ -45,6 +45,11 @@ def create_app(
     container = container or build_container(settings)
     request_metrics = RequestMetrics()
 
+    def flush_metrics() -> None:
+        """This process's tallies into the metric families (adapters/prometheus_metrics.py)."""
+        request_metrics.flush()
+        GC_PAUSES.flush()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # The error table counts 503s; exception handlers cannot ask the container themselves.
@@ -53,7 +58,7 @@ def create_app(
         # flushes it, or logs what it drops.
         await container.get(OutgoingMail)
         await container.get(PasswordResetRequests)
-        flusher = asyncio.create_task(_flush_periodically(request_metrics))
+        flusher = asyncio.create_task(_flush_periodically(flush_metrics))
         purger = None
         if settings.session_purge_interval:
             purger = asyncio.create_task(
@@ -65,7 +70,7 @@ def create_app(
             if purger is not None:
                 purger.cancel()
             flusher.cancel()
-            request_metrics.flush()
+            flush_metrics()
             await container.close()
 
     app = Litestar(
@@ -100,7 +105,7 @@ def create_app(
     )
     use_container(app, container)
     # GET /metrics adds this process's tallies before it answers.
-    app.state.request_metrics = request_metrics
+    app.state.flush_metrics = flush_metrics
     app.asgi_handler = observed(
         json_preflight_refusals(every_method_allowed(cors_only_across_origins(app), app.routes)),
         request_metrics,
@@ -118,12 +123,12 @@ def create_served_app() -> Litestar:
     return create_app(settings)
 
 
-async def _flush_periodically(metrics: RequestMetrics) -> None:
-    """Request metrics reach the metric families, and so every worker's scrape, within about
-    REQUEST_METRICS_INTERVAL seconds."""
+async def _flush_periodically(flush: Callable[[], None]) -> None:
+    """Request metrics and collector pauses reach the metric families, and so every worker's
+    scrape, within about REQUEST_METRICS_INTERVAL seconds."""
     while True:
         await asyncio.sleep(REQUEST_METRICS_INTERVAL)
-        metrics.flush()
+        flush()
 
 
 async def _purge_periodically(container: AsyncContainer, interval: int) -> None:

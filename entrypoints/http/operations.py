@@ -48,5 +48,5 @@ class OperationsController(Controller):
         if not address_within(address, settings.metrics_networks):
             raise PermissionDeniedException(METRICS_REFUSED)
         # This process's requests up to now; the other workers' flush every second.
-        request.app.state.request_metrics.flush()
+        request.app.state.flush_metrics()
         return Response(exposition(), headers={"content-type": CONTENT_TYPE})

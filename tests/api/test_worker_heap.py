@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.prometheus_metrics import GC_PAUSES
 from entrypoints.settings import MEMORY_DATABASE_URL
 from entrypoints.worker import create_worker_app
 
@@ -21,9 +22,13 @@ def test_a_worker_app_freezes_what_start_up_left(
         create_worker_app()
         frozen = gc.get_freeze_count()
         still_walked = len(gc.get_objects())
+        timed = GC_PAUSES._on_pass in gc.callbacks
     finally:
-        # This process is the test run, not a worker: its heap goes back to the collector.
+        # This process is the test run, not a worker: its heap goes back to the collector, and
+        # its passes are not a worker's to time.
         gc.unfreeze()
+        GC_PAUSES.uninstall()
 
     assert frozen > 50_000
     assert still_walked < frozen / 20
+    assert timed, "a worker times every pass of the collector (authgate_gc_pause_seconds)"

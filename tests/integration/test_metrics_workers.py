@@ -107,6 +107,12 @@ def test_every_scrape_counts_the_requests_of_both_workers(
     writers = {path.name.rsplit("_", 1)[1] for path in metrics_directory.glob("counter_*.db")}
     assert len(writers) == 2, "both workers served and wrote their counts"
     assert [_public_requests(scrape) for scrape in scrapes] == [REQUESTS] * len(scrapes)
+    # Each worker times its collector's passes; 60 requests allocate enough for some.
+    young_passes = re.search(
+        r'^authgate_gc_pause_seconds_count\{generation="0"\} (\S+)$', scrapes[-1], re.MULTILINE
+    )
+    assert young_passes is not None
+    assert float(young_passes.group(1)) > 0
     assert "_created" not in scrapes[0]
 
 

@@ -1,12 +1,15 @@
 """Request metrics tallied in process and flushed in batches read exactly as if every request
-had been added to prometheus_client's families one by one."""
+had been added to prometheus_client's families one by one; the collector's passes are timed."""
+
+import gc
+import threading
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters import prometheus_metrics
-from adapters.prometheus_metrics import RequestMetrics
+from adapters.prometheus_metrics import GarbageCollectorPauses, RequestMetrics
 
 # Durations on, between and past the buckets' bounds.
 DURATIONS = [0.0, 0.0004, 0.001, 0.0011, 0.0025, 0.003, 0.05, 0.7, 10.0, 10.5, 99.0]
@@ -91,3 +94,68 @@ def test_an_unknown_method_is_counted_as_other(families: CollectorRegistry) -> N
     metrics.flush()
 
     assert b'method="OTHER",route="unmatched",status="405"' in generate_latest(families)
+
+
+@pytest.fixture
+def pause_family(monkeypatch: pytest.MonkeyPatch) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    pauses = Histogram(
+        "pauses",
+        "p",
+        ["generation"],
+        buckets=prometheus_metrics._GC_PAUSE_BOUNDS,
+        registry=registry,
+    )
+    monkeypatch.setattr(prometheus_metrics, "_GC_PAUSES", pauses)
+    return registry
+
+
+def _pause_counts(registry: CollectorRegistry) -> dict[str, float]:
+    return {
+        sample.labels["generation"]: sample.value
+        for family in text_string_to_metric_families(generate_latest(registry).decode())
+        for sample in family.samples
+        if sample.name == "pauses_count"
+    }
+
+
+def test_every_pass_of_the_collector_is_timed_by_generation(
+    pause_family: CollectorRegistry,
+) -> None:
+    pauses = GarbageCollectorPauses()
+    pauses.install()
+    try:
+        gc.collect(0)
+        gc.collect(2)
+        gc.collect(2)
+        # Passes on another thread (a hashing thread, the log writer) count as well.
+        other = threading.Thread(target=gc.collect, args=(1,))
+        other.start()
+        other.join()
+    finally:
+        pauses.uninstall()
+    gc.collect(2)  # after uninstall: not timed
+
+    assert _pause_counts(pause_family) == {"0": 0.0, "1": 0.0, "2": 0.0}
+    pauses.flush()
+    counts = _pause_counts(pause_family)
+    # The collector may also have run on its own meanwhile: at least the passes asked for.
+    assert counts["0"] >= 1
+    assert counts["1"] >= 1
+    assert counts["2"] >= 2
+    pauses.flush()
+    assert _pause_counts(pause_family) == counts, "a second flush adds nothing"
+
+
+def test_installing_twice_times_each_pass_once(pause_family: CollectorRegistry) -> None:
+    pauses = GarbageCollectorPauses()
+    pauses.install()
+    pauses.install()
+    try:
+        gc.collect(2)
+    finally:
+        pauses.uninstall()
+    pauses.flush()
+
+    assert _pause_counts(pause_family)["2"] == 1
+    assert pauses._on_pass not in gc.callbacks
