@@ -126,11 +126,20 @@ def serving_processes(base_url: str, connections: int = 8) -> set[str]:
     return set(re.findall(r"pid=(\d+)", sockets))
 
 
+def both_serving(base_url: str, seconds: float = 10.0) -> set[str]:
+    """The serving processes once both workers accept: the server answers as soon as one
+    worker is up, and until the other is, every connection goes to the first."""
+    deadline = time.monotonic() + seconds
+    while len(processes := serving_processes(base_url)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return processes
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_two_workers_share_one_count(database_url: str, tmp_path: Path) -> None:
     with server(database_url, tmp_path / "data", workers=2) as base_url:
         if shutil.which("ss"):
-            assert len(serving_processes(base_url)) == 2
+            assert len(both_serving(base_url)) == 2
         sign_up_alice(base_url)
 
         statuses = [signin(base_url, WRONG) for _ in range(12)]
