@@ -79,8 +79,9 @@ class Api:
         answer = self._post("/api/auth/signin", signin_body(username))
         return SignedIn(_text(answer, "accessToken"), _text(answer, "refreshToken"))
 
-    def collector_passes(self) -> CollectorPasses:
-        """The garbage collector's passes so far, from GET /metrics (served to loopback)."""
+    def collector_passes(self) -> CollectorPasses | None:
+        """The garbage collector's passes so far, from GET /metrics (served to loopback); None
+        from a server that does not report them (an older commit under BENCH_SERVER_ROOT)."""
         connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
         try:
             connection.request("GET", "/metrics")
@@ -89,14 +90,14 @@ class Api:
         finally:
             connection.close()
         if status != 200:
-            raise BenchError(f"GET /metrics answered {status}")
+            return None
         buckets: dict[str, dict[float, float]] = {}
         for family in text_string_to_metric_families(data.decode()):
             for sample in family.samples:
                 if sample.name == "authgate_gc_pause_seconds_bucket":
                     bound = float(sample.labels["le"])
                     buckets.setdefault(sample.labels["generation"], {})[bound] = sample.value
-        return CollectorPasses(buckets)
+        return CollectorPasses(buckets) if buckets else None
 
     def _post(
         self, path: str, body: dict[str, object], access_token: str | None = None

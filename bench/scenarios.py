@@ -153,13 +153,22 @@ class Bench:
                 scenario.load.connections,
                 targets.stall_ms,
             )
-        passes = api.collector_passes().since(passes_before)
+        passes_after = api.collector_passes()
+        passes = (
+            passes_after.since(passes_before)
+            if passes_after is not None and passes_before is not None
+            else None
+        )
         result = replace(result, machine=used(), collector=passes)
         print(
             f"  {result.label}: p99 {result.p99_ms:.1f} ms, p99.9 {result.p999_ms:.1f} ms, "
             f"max {result.max_ms:.1f} ms; the server used {used().server_share:.0%} of the "
-            f"cores, steal {used().steal_share:.0%}; {passes.count()} collector passes, each "
-            f"at most {passes.longest_ms():g} ms",
+            f"cores, steal {used().steal_share:.0%}"
+            + (
+                ""
+                if passes is None
+                else f"; {passes.count()} collector passes, each at most {passes.longest_ms():g} ms"
+            ),
             flush=True,
         )
         return result
