@@ -20,6 +20,8 @@ Settings, from the environment:
                       this environment's packages, for a before/after on equal terms
 Any other service setting (DB_POOL_SIZE, BCRYPT_THREADS, ...) passes through to the server.
 
+`python -m bench.in_process` measures the application alone, in process (see its docstring).
+
 Exit status: 0 when every request got a 2xx answer and no fixed-rate run stalled; 1 when any had
 a socket error or another status, or a fixed-rate run's p99.9 was over the stall guard
 (Targets.stall_ms); 2 when the bench itself could not run; 130 on Ctrl-C and 143 on SIGTERM
