@@ -48,12 +48,6 @@ class FailOpenAttemptCounter(AttemptCounter):
         except TemporarilyUnavailable as error:
             self._warn(error)
 
-    async def clear(self, key: str) -> None:
-        try:
-            await self._inner.clear(key)
-        except TemporarilyUnavailable as error:
-            self._warn(error)
-
     def _warn(self, error: TemporarilyUnavailable) -> None:
         now = time.monotonic()
         if now - self._last_warning >= _WARNING_INTERVAL:

@@ -299,7 +299,7 @@ class AttemptCounter(Protocol):
     async def release(self, keys: Sequence[str], now: datetime, forget: Sequence[str] = ()) -> None:
         """Gives back one reserved attempt on each of `keys` whose tally is still live at `now`
         (never below zero; a tally that expired is left as it is, and never made live again),
-        and forgets the tallies of `forget` altogether, as `clear` does; all in one atomic
+        and forgets the tallies of `forget` altogether; all in one atomic
         update taking the keys in the same fixed order as `reserve`."""
         ...
 
@@ -307,8 +307,6 @@ class AttemptCounter(Protocol):
         """Counts one attempt on `key` as `limit.counted` says, in one atomic update whose result
         does not depend on an earlier read: concurrent attempts, from any process, all count."""
         ...
-
-    async def clear(self, key: str) -> None: ...
 
 
 class CommonPasswords(Protocol):

@@ -124,10 +124,6 @@ class Throttle:
         for each in sorted(attempts, key=lambda a: a.key):
             await self._counter.add(each.key, each.limit, now)
 
-    async def clear(self, attempt: Attempt) -> None:
-        if self.policy.enabled:
-            await self._counter.clear(attempt.key)
-
     def _refusal(
         self, attempts: Sequence[Attempt], tallies: Mapping[str, Tally], now: datetime
     ) -> TooManyAttempts:

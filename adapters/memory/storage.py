@@ -319,9 +319,6 @@ class InMemoryAttemptCounter(AttemptCounter):
         for key in forget:
             attempts.pop(key, None)
 
-    async def clear(self, key: str) -> None:
-        self._storage.attempts.pop(key, None)
-
 
 class InMemoryAuditTrail(AuditTrail):
     def __init__(self, storage: InMemoryStorage) -> None:

@@ -199,10 +199,6 @@ class RedisAttemptCounter(AttemptCounter):
         async with self._unavailable_as_storage_error():
             await self._release(keys=names, args=[_ms(now), len(keys)])
 
-    async def clear(self, key: str) -> None:
-        async with self._unavailable_as_storage_error():
-            await self._client.delete(KEY_PREFIX + key)
-
     @asynccontextmanager
     async def _unavailable_as_storage_error(self) -> AsyncIterator[None]:
         try:

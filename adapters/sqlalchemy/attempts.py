@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -44,7 +44,6 @@ _EXPIRED = _counters.expires_at <= _NOW
 _LIVE_TALLIES = select(
     _counters.counter_key, _counters.attempts, _counters.last_at, _counters.expires_at
 ).where(_counters.counter_key.in_(bindparam("keys", expanding=True)), _counters.expires_at > _NOW)
-_CLEAR = delete(attempt_counters).where(_counters.counter_key == bindparam("key"))
 _FIRST_ATTEMPT: dict[str, Any] = {
     "counter_key": bindparam("key"),
     "attempts": 1,
@@ -207,6 +206,3 @@ class SqlAlchemyAttemptCounter(AttemptCounter):
                 "forgotten_at": _FORGOTTEN_AT,
             },
         )
-
-    async def clear(self, key: str) -> None:
-        await self._database.execute(_CLEAR, {"key": key})

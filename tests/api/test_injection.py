@@ -3,7 +3,6 @@ is closed when they are done, answered or refused (entrypoints/http/injection.py
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +15,6 @@ from entrypoints.http.app import create_app
 from entrypoints.http.injection import use_container
 from entrypoints.settings import Settings
 from tests.service import DEFAULT_PASSWORD
-from tests.storages import migrate
-from tests.tokens import TEST_SECRET
 
 
 class CountedScopes:
@@ -50,17 +47,7 @@ class CountedScopes:
 
 
 @pytest.fixture
-async def counted(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, CountedScopes]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'authgate.sqlite3'}"
-    await migrate(url)
-    settings = Settings(
-        database_url=url,
-        jwt_secret=TEST_SECRET,
-        data_dir=tmp_path,
-        bcrypt_cost=4,
-        session_purge_interval=0,
-        rate_limits=False,
-    )
+async def counted(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, CountedScopes]]:
     container = build_container(settings)
     app: Any = create_app(settings, container)
     scopes = CountedScopes(container)
@@ -74,6 +61,11 @@ async def counted(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Coun
         yield client, scopes
 
 
+# The shared settings (tests/conftest.py) on a migrated SQLite file.
+on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@on_sqlite
 @pytest.mark.parametrize("path", ["/api/test/all", "/healthz", "/api/nowhere"])
 async def test_a_request_that_needs_nothing_from_the_container_opens_no_scope(
     counted: tuple[httpx.AsyncClient, CountedScopes], path: str
@@ -86,6 +78,7 @@ async def test_a_request_that_needs_nothing_from_the_container_opens_no_scope(
     assert scopes.opened == 0
 
 
+@on_sqlite
 async def test_each_request_that_needs_the_container_opens_one_scope_and_closes_it(
     counted: tuple[httpx.AsyncClient, CountedScopes],
 ) -> None:

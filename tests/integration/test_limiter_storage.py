@@ -212,15 +212,6 @@ async def test_an_expired_tally_is_forgotten_and_the_next_attempt_starts_over(
     assert close(tally.expires_at, now + brief.window)
 
 
-async def test_clearing_forgets_the_tally(store: Store) -> None:
-    key, now = new_key(), datetime.now(UTC)
-    await store.add(key, BACKOFF, now)
-
-    await store.run(lambda counter: counter.clear(key))
-
-    assert await store.tally(key, now) is None
-
-
 @pytest.mark.parametrize("attempts", [20])
 async def test_concurrent_attempts_all_count(store: Store, attempts: int) -> None:
     key, now = new_key(), datetime.now(UTC)

@@ -172,7 +172,12 @@ async def test_a_success_forgives_the_pair_but_not_the_address_or_account(
     await fail(throttle, "alice", "10.0.0.1", times=4)
     attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
 
-    await throttle.clear(attempts.account_address)
+    # A signin whose password was right: its reservation given back on the address and the
+    # account, the pair's failures forgotten.
+    success = await throttle.reserve(attempts.all, TRANSACTIONS)
+    await throttle.release(
+        success, (attempts.address, attempts.account), forget=(attempts.account_address,)
+    )
 
     tallies = await throttle.check(attempts.all)
     assert attempts.account_address.key not in tallies
