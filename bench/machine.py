@@ -1,19 +1,44 @@
-"""What the machine did during a run: how much of the cores the server used, and how much the
-hypervisor took away (steal). On a shared virtual machine both explain a tail that the server's
-code does not: a fixed-rate run near the cores' capacity queues, and a run during heavy steal
-waits for a CPU that is not there."""
+"""What the machine did during a run: how much of the cores the server used, how much the
+hypervisor took away (steal), and how long the server's and the database's threads waited for a
+core once they had work (the scheduler's run-queue wait). On a shared virtual machine these
+explain a tail that the server's code does not: a fixed-rate run near the cores' capacity queues,
+a run during heavy steal waits for a CPU that is not there, and a database thread that waits for
+a core holds up every request that queries it."""
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from bench.server import cpu_seconds
+from bench.server import cpu_seconds, process_and_children
 
 _STAT = "/proc/stat"
 # The fields of /proc/stat's "cpu" line (proc(5)), in ticks.
 _BUSY = ("user", "nice", "system", "irq", "softirq")
 _FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+@dataclass(frozen=True, slots=True)
+class RunQueueWait:
+    """Time some processes' threads spent runnable but waiting for a core, from the scheduler's
+    own accounting (/proc/<pid>/task/<tid>/schedstat: run-queue wait and turns on a core)."""
+
+    seconds: float
+    turns: int
+    """The times a thread was given a core: mostly wake-ups, for a server that waits on sockets."""
+
+    @property
+    def ms_per_turn(self) -> float:
+        """The mean wait each time a thread had work: what a request waits per hop through it."""
+        return self.seconds / self.turns * 1e3 if self.turns else 0.0
+
+    def as_json(self) -> dict[str, float]:
+        return {
+            "seconds": round(self.seconds, 4),
+            "turns": self.turns,
+            "ms_per_turn": round(self.ms_per_turn, 4),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,19 +51,33 @@ class MachineUsage:
     """The cores' busy time, everything included (the server, the load generator, the database)."""
     steal_share: float
     """The share of the cores' time the hypervisor gave to other machines."""
+    server_wait: RunQueueWait | None = None
+    """The server's threads' run-queue wait; None where the kernel does not account it."""
+    database_wait: RunQueueWait | None = None
+    """The database server's, when it runs on this machine."""
 
-    def as_json(self) -> dict[str, float]:
+    def as_json(self) -> dict[str, object]:
         return {
             "server_cpu_seconds": round(self.server_cpu_seconds, 3),
             "server_share_of_cores": round(self.server_share, 3),
             "busy_share_of_cores": round(self.busy_share, 3),
             "steal_share_of_cores": round(self.steal_share, 3),
+            "server_run_queue_wait": (
+                None if self.server_wait is None else self.server_wait.as_json()
+            ),
+            "database_run_queue_wait": (
+                None if self.database_wait is None else self.database_wait.as_json()
+            ),
         }
 
 
 @contextmanager
-def usage(server_pid: int) -> Iterator[Callable[[], MachineUsage]]:
-    """The usage over the block, read through the yielded function once the block has run."""
+def usage(server_pid: int, database_pid: int | None = None) -> Iterator[Callable[[], MachineUsage]]:
+    """The usage over the block, read through the yielded function once the block has run.
+    `database_pid`: the database server's process, if it runs here (see `listening_pid`)."""
+    server_pids = process_and_children(server_pid)
+    database_pids = [] if database_pid is None else [database_pid]
+    server_waits, database_waits = _thread_waits(server_pids), _thread_waits(database_pids)
     cpu_before, ticks_before = cpu_seconds(server_pid), _ticks()
     measured: list[MachineUsage] = []
     yield lambda: measured[0]
@@ -54,8 +93,86 @@ def usage(server_pid: int) -> Iterator[Callable[[], MachineUsage]]:
             server_share=server / (seconds * cores) if seconds else 0.0,
             busy_share=sum(ticks[name] for name in _BUSY) / total,
             steal_share=ticks["steal"] / total,
+            server_wait=_waited(server_waits, _thread_waits(server_pids)),
+            database_wait=_waited(database_waits, _thread_waits(database_pids)),
         )
     )
+
+
+def listening_pid(port: int) -> int | None:
+    """The process listening on TCP `port` of this machine (the local database server), or None:
+    none listens, it is another user's, or the database is elsewhere. Found as ss(8) does: the
+    listening socket's inode in /proc/net/tcp*, then the process holding it open."""
+    inodes = set(_listening_inodes(port))
+    if not inodes:
+        return None
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            descriptors = list((process / "fd").iterdir())
+        except OSError:
+            continue  # gone, or not ours to read
+        for descriptor in descriptors:
+            try:
+                target = os.readlink(descriptor)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                return int(process.name)
+    return None
+
+
+_LISTEN = "0A"  # the TCP state in /proc/net/tcp (include/net/tcp_states.h)
+
+
+def _listening_inodes(port: int) -> Iterator[str]:
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == _LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
+                yield inode
+
+
+def _thread_waits(pids: Iterable[int]) -> dict[int, tuple[int, int]] | None:
+    """Each thread's run-queue wait (ns) and turns so far, by thread id; None if not accounted."""
+    waits: dict[int, tuple[int, int]] = {}
+    for pid in pids:
+        try:
+            threads = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue  # gone since the listing
+        for thread in threads:
+            try:
+                fields = (thread / "schedstat").read_text().split()
+            except FileNotFoundError:
+                if not Path("/proc/self/schedstat").exists():
+                    return None  # a kernel built without scheduler statistics
+                continue  # the thread ended since the listing
+            except OSError:
+                continue
+            waits[int(thread.name)] = (int(fields[1]), int(fields[2]))
+    return waits
+
+
+def _waited(
+    before: dict[int, tuple[int, int]] | None, after: dict[int, tuple[int, int]] | None
+) -> RunQueueWait | None:
+    """The wait between two readings; a thread started meanwhile counts from zero, and one that
+    ended meanwhile is left out (its last figures are gone with it)."""
+    if before is None or after is None:
+        return None
+    ns = turns = 0
+    for thread, (waited, turned) in after.items():
+        waited_before, turned_before = before.get(thread, (0, 0))
+        ns += waited - waited_before
+        turns += turned - turned_before
+    return RunQueueWait(ns / 1e9, turns)
 
 
 def _ticks() -> dict[str, int]:

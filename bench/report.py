@@ -10,6 +10,7 @@ from functools import cached_property
 from bench.config import BenchConfig, Targets
 from bench.fixed_rate import FixedRateResult
 from bench.limits import BcryptLimit
+from bench.machine import MachineUsage
 from bench.scenarios import SIGNIN_CLIENTS, PhaseResult
 from bench.wrk import WrkResult
 
@@ -26,9 +27,19 @@ _HEADER = (
     "non-2xx",
     "cpu us",
     "steal",
+    "wait srv/db",
 )
 _FIXED_RATE_HEADER = ("fixed rate (ms from the due time)", "conns", "rate/s", "p50", "p90", "p99")
-_FIXED_RATE_HEADER_TAIL = ("p99.9", "max", "stalls", "late", "server", "steal", "gc max")
+_FIXED_RATE_HEADER_TAIL = (
+    "p99.9",
+    "max",
+    "stalls",
+    "late",
+    "server",
+    "steal",
+    "gc max",
+    "wait srv/db",
+)
 _TAIL_SCENARIOS = ("all", "user", "admin")
 
 
@@ -122,7 +133,9 @@ class Report:
             "   gc max: the longest pass of the server's garbage collector during the run, at",
             "   most, in ms, from its authgate_gc_pause_seconds)",
             "  cpu us: the server's CPU time a request; steal: the share of the cores' time the",
-            "  hypervisor gave to other machines during the run",
+            "  hypervisor gave to other machines during the run; wait srv/db: how long the",
+            "  server's and the database's threads waited for a core, on average, each time",
+            "  they had work (the kernel's run-queue wait a turn, ms; - where unknown)",
             "",
             f"GET /api/test/all reaches {self._hello_share():.0%} of the bare Litestar app's "
             f"{self.hello.requests_per_second:.0f} req/s",
@@ -289,6 +302,7 @@ def _row(result: WrkResult) -> str:
             str(result.non_2xx),
             "-" if (cpu := result.cpu_us_per_request) is None else f"{cpu:.0f}",
             _share(None if result.machine is None else result.machine.steal_share),
+            _waits(result.machine),
         )
     )
 
@@ -309,7 +323,17 @@ def _fixed_rate_row(result: FixedRateResult) -> str:
             _share(None if result.machine is None else result.machine.server_share),
             _share(None if result.machine is None else result.machine.steal_share),
             "-" if result.collector is None else f"{result.collector.longest_ms():g}",
+            _waits(result.machine),
         )
+    )
+
+
+def _waits(machine: MachineUsage | None) -> str:
+    if machine is None:
+        return "-"
+    return "/".join(
+        "-" if wait is None else f"{wait.ms_per_turn:.2f}"
+        for wait in (machine.server_wait, machine.database_wait)
     )
 
 
@@ -319,7 +343,8 @@ def _usage_note(result: FixedRateResult) -> str:
     return (
         f"; the server used {result.machine.server_share:.0%} of the cores, the machine "
         f"{result.machine.busy_share:.0%}, steal {result.machine.steal_share:.0%}, the client "
-        f"was up to {result.client_late_ms:.1f} ms late"
+        f"was up to {result.client_late_ms:.1f} ms late, and the server's and the database's "
+        f"threads waited {_waits(result.machine)} ms for a core each time they had work"
         + (
             ""
             if result.collector is None
@@ -333,8 +358,9 @@ def _share(value: float | None) -> str:
 
 
 def _columns(cells: tuple[str, ...]) -> str:
-    label, *figures = cells
-    return f"{label:<46}" + "".join(f"{figure:>8}" for figure in figures)
+    """A row of a table whose last column is the run-queue waits, "0.12/0.34"."""
+    label, *figures, waits = cells
+    return f"{label:<46}" + "".join(f"{figure:>8}" for figure in figures) + f"{waits:>12}"
 
 
 def _peaks_line(phase: PhaseResult) -> str:

@@ -24,7 +24,7 @@ from bench.api import Api
 from bench.config import BenchConfig
 from bench.errors import BenchError
 from bench.fixed_rate import FixedRateResult, measure
-from bench.machine import usage
+from bench.machine import MachineUsage, listening_pid, usage
 from bench.seed import READER, reader_token, refresh_tokens, seed_roles, signin_users
 from bench.server import RunningServer, ServiceConfig, running_server
 from bench.wrk import Load, Wrk, WrkResult
@@ -100,16 +100,16 @@ class Bench:
         files = self.scratch / f"cost{cost}"
         files.mkdir()
         print(f"server: {self.config.workers} workers, BCRYPT_COST={cost}, log {log}", flush=True)
+        database_pid = _local_database_pid(self.database_url)
         with running_server(service, log) as server:
             results: list[WrkResult] = []
             fixed_rate: list[FixedRateResult] = []
+            pids = (server.process.pid, database_pid)
             for scenario in plan(server, self.config, files):
                 if isinstance(scenario, FixedRate):
-                    fixed_rate.append(
-                        self._fixed_rate(server.api.port, server.process.pid, scenario, results)
-                    )
+                    fixed_rate.append(self._fixed_rate(server.api.port, pids, scenario, results))
                 else:
-                    results.extend(self._measure(server.api.port, server.process.pid, scenario))
+                    results.extend(self._measure(server.api.port, pids, scenario))
             # Read before the server stops: the workers' peaks, after every scenario of this run.
             peaks = server.worker_peak_rss_mib()
         return PhaseResult(cost, results, fixed_rate, peaks, log)
@@ -129,19 +129,23 @@ class Bench:
                 log,
                 ready_path="/",
             ) as process:
-                return self._measure(port, process.pid, steady(load))[0]
+                return self._measure(port, (process.pid, None), steady(load))[0]
         except ServerError as error:
             raise BenchError(f"{error}; see {log}") from None
 
     def _fixed_rate(
-        self, port: int, server_pid: int, scenario: FixedRate, measured: list[WrkResult]
+        self,
+        port: int,
+        pids: tuple[int, int | None],
+        scenario: FixedRate,
+        measured: list[WrkResult],
     ) -> FixedRateResult:
         targets = self.config.targets
         reached = next(result for result in measured if result.key == scenario.load.key)
         rate = round(reached.requests_per_second * targets.fixed_rate_share)
         api = Api(port)
         passes_before = api.collector_passes()
-        with usage(server_pid) as used:
+        with usage(*pids) as used:
             result = measure(
                 scenario.key,
                 f"{scenario.label} at {rate}/s",
@@ -163,7 +167,7 @@ class Bench:
         print(
             f"  {result.label}: p99 {result.p99_ms:.1f} ms, p99.9 {result.p999_ms:.1f} ms, "
             f"max {result.max_ms:.1f} ms; the server used {used().server_share:.0%} of the "
-            f"cores, steal {used().steal_share:.0%}"
+            f"cores, steal {used().steal_share:.0%}{_waits_note(used())}"
             + (
                 ""
                 if passes is None
@@ -173,10 +177,12 @@ class Bench:
         )
         return result
 
-    def _measure(self, port: int, server_pid: int, scenario: Scenario) -> list[WrkResult]:
+    def _measure(
+        self, port: int, pids: tuple[int, int | None], scenario: Scenario
+    ) -> list[WrkResult]:
         if self.config.warmup:
             self.wrk.run(port, scenario.warmup, self.config.warmup)
-        with usage(server_pid) as used:
+        with usage(*pids) as used:
             results = self.wrk.run(port, scenario.measured, self.config.duration)
         if len(results) == 1:  # a mixed scenario's loads share the CPU it used
             results = [replace(results[0], machine=used())]
@@ -189,6 +195,23 @@ class Bench:
                 flush=True,
             )
         return results
+
+
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_MYSQL_PORT = 3306
+
+
+def _local_database_pid(url: URL) -> int | None:
+    """The database server's process when it runs on this machine, for its run-queue wait."""
+    if url.host not in _LOCAL_HOSTS:
+        return None
+    return listening_pid(url.port or _MYSQL_PORT)
+
+
+def _waits_note(used: MachineUsage) -> str:
+    waits = (("server", used.server_wait), ("database", used.database_wait))
+    known = [f"{name} {wait.ms_per_turn:.2f}" for name, wait in waits if wait is not None]
+    return f"; run-queue wait a turn, ms: {', '.join(known)}" if known else ""
 
 
 def fast_hash_scenarios(

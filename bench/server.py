@@ -93,11 +93,16 @@ def running_server(service: ServiceConfig, log_path: Path) -> Iterator[RunningSe
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of process `pid` and its children (granian's workers) so far."""
-    ticks = 0
-    for status in _process_statuses():
-        if status.get("Pid") == str(pid) or status.get("PPid") == str(pid):
-            ticks += _cpu_ticks(int(status["Pid"]))
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(map(_cpu_ticks, process_and_children(pid))) / os.sysconf("SC_CLK_TCK")
+
+
+def process_and_children(pid: int) -> list[int]:
+    """`pid` and the processes it started (granian's workers), as they are now."""
+    return [
+        int(status["Pid"])
+        for status in _process_statuses()
+        if status.get("Pid") == str(pid) or status.get("PPid") == str(pid)
+    ]
 
 
 def _cpu_ticks(pid: int) -> int:
