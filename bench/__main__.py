@@ -15,6 +15,7 @@ from bench.config import BenchConfig
 from bench.database import bench_database
 from bench.errors import BenchError
 from bench.limits import measure_bcrypt
+from bench.machine import scheduler_autogroup
 from bench.report import Report
 from bench.scenarios import FAST_COST, Bench
 from bench.wrk import Wrk
@@ -50,7 +51,15 @@ def _bench(config: BenchConfig) -> int:
         bench = Bench(config, wrk, database_url, Path(scratch), str(RESULTS_DIR / started))
         load_before = os.getloadavg()
         phases, hello = bench.run(), bench.hello()
-        report = Report(started, config, limit, phases, hello, (load_before, os.getloadavg()))
+        report = Report(
+            started,
+            config,
+            limit,
+            phases,
+            hello,
+            (load_before, os.getloadavg()),
+            scheduler_autogroup(),
+        )
     print()
     print("\n".join(report.lines()))
     path = RESULTS_DIR / f"{started}.json"

@@ -99,6 +99,20 @@ def usage(server_pid: int, database_pid: int | None = None) -> Iterator[Callable
     )
 
 
+_AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+def scheduler_autogroup() -> bool | None:
+    """Whether the kernel shares the cores between sessions before threads (autogroup); None if
+    it cannot tell. With it on, a database started in a session of its own gets the cores as one
+    group against the server, the load generator and everything else of the bench's session,
+    which changes how long its threads wait for a core (README: Performance)."""
+    try:
+        return _AUTOGROUP.read_text().strip() == "1"
+    except OSError:
+        return None
+
+
 def listening_pid(port: int) -> int | None:
     """The process listening on TCP `port` of this machine (the local database server), or None:
     none listens, it is another user's, or the database is elsewhere. Found as ss(8) does: the

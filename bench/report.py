@@ -66,6 +66,8 @@ class Report:
     load_averages: tuple[tuple[float, float, float], tuple[float, float, float]]
     """The machine's load averages before and after the scenarios: the cores are shared, and a
     busy machine shows in the tails first."""
+    autogroup: bool | None = None
+    """The kernel's autogroup scheduling during the run (bench.machine.scheduler_autogroup)."""
 
     @property
     def targets(self) -> Targets:
@@ -144,6 +146,7 @@ class Report:
             "load average (1, 5, 15 min) before: {}, after: {}".format(
                 *(", ".join(f"{value:.2f}" for value in load) for load in self.load_averages)
             ),
+            _autogroup_line(self.autogroup),
             f"bcrypt: one cost-{self.limit.cost} hash takes {self.limit.hash_seconds * 1e3:.2f} ms"
             f", so {self.limit.cores} cores allow {self.limit.signins_per_second:.0f} signins/s",
             "worker peak RSS (VmHWM, after each server's scenarios):",
@@ -156,6 +159,7 @@ class Report:
         return {
             "started": self.started,
             "load_averages": {"before": self.load_averages[0], "after": self.load_averages[1]},
+            "kernel_sched_autogroup": self.autogroup,
             "config": {
                 "database_server": self.config.server_url.render_as_string(hide_password=True),
                 "workers": self.config.workers,
@@ -325,6 +329,17 @@ def _fixed_rate_row(result: FixedRateResult) -> str:
             "-" if result.collector is None else f"{result.collector.longest_ms():g}",
             _waits(result.machine),
         )
+    )
+
+
+def _autogroup_line(autogroup: bool | None) -> str:
+    if autogroup is None:
+        return "kernel autogroup scheduling: unknown"
+    if not autogroup:
+        return "kernel autogroup scheduling: off (kernel.sched_autogroup_enabled = 0)"
+    return (
+        "kernel autogroup scheduling: on (a database started in a session of its own gets the "
+        "cores as one group; README: Performance)"
     )
 
 
