@@ -228,7 +228,7 @@ async def run(plan: Plan) -> dict[str, object]:
     elapsed = time.perf_counter() - started
     for connection in connections:
         connection.close()
-    return _summary(plan, latencies, total, elapsed, statuses, stalls, lateness)
+    return _summary(plan, latencies, total, started, elapsed, statuses, stalls, lateness)
 
 
 def _request(plan: Plan) -> bytes:
@@ -248,6 +248,7 @@ def _summary(
     plan: Plan,
     latencies: list[float],
     total: int,
+    started: float,
     elapsed: float,
     statuses: collections.Counter[int],
     stalls: list[tuple[float, float]],
@@ -275,8 +276,8 @@ def _summary(
             "p99": percentile(late, 99) * 1e3,
             "max": (late[-1] if late else 0.0) * 1e3,
         },
-        "started_unix": time.time() - elapsed,
-        "started_monotonic": time.perf_counter() - elapsed,
+        "started_unix": time.time() - (time.perf_counter() - started),
+        "started_monotonic": started,
     }
 
 
