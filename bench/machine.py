@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.server import cpu_seconds, process_and_children
+from testkit.servers import listening_sockets
 
 _STAT = "/proc/stat"
 # The fields of /proc/stat's "cpu" line (proc(5)), in ticks.
@@ -55,6 +56,13 @@ class MachineUsage:
     """The server's threads' run-queue wait; None where the kernel does not account it."""
     database_wait: RunQueueWait | None = None
     """The database server's, when it runs on this machine."""
+
+    def waits_ms(self) -> str:
+        """The server's and the database's mean run-queue wait a turn, "0.12/0.34", - unknown."""
+        return "/".join(
+            "-" if wait is None else f"{wait.ms_per_turn:.2f}"
+            for wait in (self.server_wait, self.database_wait)
+        )
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -115,42 +123,11 @@ def scheduler_autogroup() -> bool | None:
 
 def listening_pid(port: int) -> int | None:
     """The process listening on TCP `port` of this machine (the local database server), or None:
-    none listens, it is another user's, or the database is elsewhere. Found as ss(8) does: the
-    listening socket's inode in /proc/net/tcp*, then the process holding it open."""
-    inodes = set(_listening_inodes(port))
-    if not inodes:
-        return None
-    for process in Path("/proc").iterdir():
-        if not process.name.isdigit():
-            continue
-        try:
-            descriptors = list((process / "fd").iterdir())
-        except OSError:
-            continue  # gone, or not ours to read
-        for descriptor in descriptors:
-            try:
-                target = os.readlink(descriptor)
-            except OSError:
-                continue
-            if target.startswith("socket:[") and target[8:-1] in inodes:
-                return int(process.name)
+    none listens, it is another user's, or the database is elsewhere."""
+    for owners in listening_sockets(port).values():
+        if owners:
+            return owners[0]
     return None
-
-
-_LISTEN = "0A"  # the TCP state in /proc/net/tcp (include/net/tcp_states.h)
-
-
-def _listening_inodes(port: int) -> Iterator[str]:
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state == _LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
-                yield inode
 
 
 def _thread_waits(pids: Iterable[int]) -> dict[int, tuple[int, int]] | None:

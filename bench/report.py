@@ -344,12 +344,7 @@ def _autogroup_line(autogroup: bool | None) -> str:
 
 
 def _waits(machine: MachineUsage | None) -> str:
-    if machine is None:
-        return "-"
-    return "/".join(
-        "-" if wait is None else f"{wait.ms_per_turn:.2f}"
-        for wait in (machine.server_wait, machine.database_wait)
-    )
+    return "-" if machine is None else machine.waits_ms()
 
 
 def _usage_note(result: FixedRateResult) -> str:

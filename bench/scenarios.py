@@ -24,7 +24,7 @@ from bench.api import Api
 from bench.config import BenchConfig
 from bench.errors import BenchError
 from bench.fixed_rate import FixedRateResult, measure
-from bench.machine import MachineUsage, listening_pid, usage
+from bench.machine import listening_pid, usage
 from bench.seed import READER, reader_token, refresh_tokens, seed_roles, signin_users
 from bench.server import RunningServer, ServiceConfig, running_server
 from bench.wrk import Load, Wrk, WrkResult
@@ -167,7 +167,8 @@ class Bench:
         print(
             f"  {result.label}: p99 {result.p99_ms:.1f} ms, p99.9 {result.p999_ms:.1f} ms, "
             f"max {result.max_ms:.1f} ms; the server used {used().server_share:.0%} of the "
-            f"cores, steal {used().steal_share:.0%}{_waits_note(used())}"
+            f"cores, steal {used().steal_share:.0%}; the server's and the database's threads "
+            f"waited {used().waits_ms()} ms a turn for a core"
             + (
                 ""
                 if passes is None
@@ -206,12 +207,6 @@ def _local_database_pid(url: URL) -> int | None:
     if url.host not in _LOCAL_HOSTS:
         return None
     return listening_pid(url.port or _MYSQL_PORT)
-
-
-def _waits_note(used: MachineUsage) -> str:
-    waits = (("server", used.server_wait), ("database", used.database_wait))
-    known = [f"{name} {wait.ms_per_turn:.2f}" for name, wait in waits if wait is not None]
-    return f"; run-queue wait a turn, ms: {', '.join(known)}" if known else ""
 
 
 def fast_hash_scenarios(

@@ -30,6 +30,33 @@ def free_port(host: str = HOST) -> int:
         return port
 
 
+_LISTEN_STATE = "0A"  # TCP_LISTEN in /proc/net/tcp (include/net/tcp_states.h)
+
+
+def listening_sockets(port: int) -> dict[str, list[int]]:
+    """The sockets listening on TCP `port` of this machine, by inode, each with the processes
+    holding it open (none where they are another user's to see). Read from the kernel's tables,
+    as ss(8) does: connecting to find out can connect a socket to itself when the port is in the
+    ephemeral range."""
+    sockets: dict[str, list[int]] = {}
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        with contextlib.suppress(OSError):
+            for line in table.read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == _LISTEN_STATE and int(fields[1].rpartition(":")[2], 16) == port:
+                    sockets[fields[9]] = []
+    if not sockets:
+        return sockets
+    for descriptor in Path("/proc").glob("[0-9]*/fd/*"):
+        with contextlib.suppress(OSError):
+            inode = os.readlink(descriptor).removeprefix("socket:[").removesuffix("]")
+            owners = sockets.get(inode)
+            pid = int(descriptor.parts[2])
+            if owners is not None and pid not in owners:
+                owners.append(pid)
+    return sockets
+
+
 def get_status(port: int, path: str, headers: Mapping[str, str] | None = None) -> int:
     """The status of a GET on HOST; raises OSError while nothing listens."""
     connection = http.client.HTTPConnection(HOST, port, timeout=30)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from testkit.servers import AUTHGATE, free_port, serving
+from testkit.servers import AUTHGATE, free_port, listening_sockets, serving
 from tests.tokens import TEST_SECRET
 
 STARTUP_TIMEOUT = 60.0
@@ -56,24 +56,14 @@ def is_running(pid: int) -> bool:
 
 
 def listeners(port: int) -> list[str]:
-    """The processes with a socket listening on the port (pid, working directory, command),
-    from the kernel's tables: connecting to find out can connect a socket to itself when the
-    port is in the ephemeral range."""
-    listen_state = "0A"
-    inodes = {
-        fields[9]
-        for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
-        for fields in (line.split() for line in table.read_text().splitlines()[1:])
-        if fields[3] == listen_state and int(fields[1].rpartition(":")[2], 16) == port
-    }
+    """The processes with a socket listening on the port (pid, working directory, command)."""
+    sockets = listening_sockets(port)
     owners = []
-    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+    for pid in (pid for pids in sockets.values() for pid in pids):
         with contextlib.suppress(OSError):
-            if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes:
-                pid = fd.parts[2]
-                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-                owners.append(f"{pid} in {os.readlink(f'/proc/{pid}/cwd')}: {command.decode()}")
-    return owners or [f"socket {inode}" for inode in inodes]
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            owners.append(f"{pid} in {os.readlink(f'/proc/{pid}/cwd')}: {command.decode()}")
+    return owners or [f"socket {inode}" for inode in sockets]
 
 
 @contextlib.contextmanager
