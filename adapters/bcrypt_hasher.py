@@ -5,8 +5,9 @@ from typing import TypeVar
 
 import bcrypt
 
-from application.errors import HashingUnavailable
-from application.ports import Metrics, PasswordHasher
+from application.common.errors import HashingUnavailable
+from application.ports.metrics import Metrics
+from application.ports.passwords import PasswordHasher
 from domain.values import PASSWORD_MAX_BYTES, PasswordHash, RawPassword, utf8_or_none
 
 _T = TypeVar("_T")

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from application.ports import Clock
+from application.ports.clock import Clock
 
 
 class SystemClock(Clock):

@@ -4,7 +4,7 @@ lowercased. Loaded once; a check is a set look-up."""
 
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from application.ports import CommonPasswords
+from application.ports.passwords import CommonPasswords
 
 
 class ZxcvbnCommonPasswords(CommonPasswords):

@@ -8,8 +8,8 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from application.errors import TemporarilyUnavailable
-from application.ports import AttemptCounter, AttemptsReserved
+from application.common.errors import TemporarilyUnavailable
+from application.ports.attempts import AttemptCounter, AttemptsReserved
 from domain.attempts import Limit, Tally
 
 logger = logging.getLogger("authgate")

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 
 import jwt
 
-from application.errors import AccessTokenExpired, AccessTokenInvalid
-from application.ports import (
+from application.common.errors import AccessTokenExpired, AccessTokenInvalid
+from application.ports.access_tokens import (
     AccessClaims,
     AccessToken,
     AccessTokenIssuer,
     AccessTokenVerifier,
-    Clock,
 )
+from application.ports.clock import Clock
 
 MIN_SECRET_BYTES = 32
 # Authgate's own tokens are about 250 characters; anything far longer is refused before parsing,

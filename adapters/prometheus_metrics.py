@@ -30,8 +30,8 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from application.outcomes import RefreshOutcome, SigninOutcome
-from application.ports import Metrics
+from application.common.outcomes import RefreshOutcome, SigninOutcome
+from application.ports.metrics import Metrics
 
 MULTIPROCESS_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST

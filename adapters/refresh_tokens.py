@@ -1,7 +1,7 @@
 import hashlib
 import hmac
 
-from application.ports import RefreshTokenSuccession
+from application.ports.sessions import RefreshTokenSuccession
 from domain.session import RefreshToken
 
 _CONTEXT = b"authgate refresh-token successor v1"

@@ -6,8 +6,8 @@ import logging
 
 from dishka import AsyncContainer, Scope
 
-from application.ports import PasswordResetRequests
-from application.request_password_reset import SendPasswordReset
+from application.ports.mail import PasswordResetRequests
+from application.recovery.request_password_reset import SendPasswordReset
 from domain.values import Email
 
 logger = logging.getLogger("authgate")

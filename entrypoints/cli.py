@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.prometheus_metrics import MULTIPROCESS_DIRECTORY_VARIABLE
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
-from application.create_administrator import CreateAdministrator, CreateAdministratorRequest
-from application.purge_audit_events import PurgeAuditEvents
-from application.purge_sessions import PurgeSessions
+from application.admin.create_administrator import CreateAdministrator, CreateAdministratorRequest
+from application.operations.purge_audit_events import PurgeAuditEvents
+from application.operations.purge_sessions import PurgeSessions
 from domain.errors import DomainError
 from entrypoints import cli_admin
 from entrypoints.container import build_container

@@ -12,17 +12,17 @@ from typing import Any
 import msgspec
 from dishka import AsyncContainer
 
-from application.authorize_administrator import OPERATOR
-from application.delete_user import DeleteUser
-from application.disable_user import DisableUser
-from application.enable_user import EnableUser
-from application.end_user_sessions import EndUserSessions
-from application.errors import ApplicationError, UserNotFound
-from application.get_user import GetUser
-from application.list_users import ListUsers, ListUsersRequest
-from application.pages import Page
-from application.read_audit_trail import ReadAuditTrail, ReadAuditTrailRequest
-from application.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.admin.authorize_administrator import OPERATOR
+from application.admin.delete_user import DeleteUser
+from application.admin.disable_user import DisableUser
+from application.admin.enable_user import EnableUser
+from application.admin.end_user_sessions import EndUserSessions
+from application.admin.get_user import GetUser
+from application.admin.list_users import ListUsers, ListUsersRequest
+from application.admin.read_audit_trail import ReadAuditTrail, ReadAuditTrailRequest
+from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.common.errors import ApplicationError, UserNotFound
+from application.common.pages import Page
 from domain.audit import AuditEvent
 from domain.errors import DomainError
 from domain.user import User

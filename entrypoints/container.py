@@ -48,61 +48,51 @@ from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
-from application.audit_log import AuditLog
-from application.authenticate_user import AuthenticateUser, SigninRules
-from application.authorize_access import AuthorizeAccess
-from application.authorize_administrator import AuthorizeAdministrator
-from application.change_password import ChangePassword
-from application.check_readiness import CheckReadiness
-from application.create_administrator import CreateAdministrator
-from application.delete_own_account import DeleteOwnAccount
-from application.delete_user import DeleteUser
-from application.disable_user import DisableUser
-from application.enable_user import EnableUser
-from application.end_own_session import EndOwnSession
-from application.end_own_sessions import EndOwnSessions
-from application.end_user_sessions import EndUserSessions
-from application.get_own_account import GetOwnAccount
-from application.get_user import GetUser
-from application.identify_caller import IdentifyCaller
-from application.list_own_sessions import ListOwnSessions
-from application.list_users import ListUsers
-from application.one_time_tokens import OneTimeTokens, TokenPolicy
-from application.ports import (
-    AccessTokenIssuer,
-    AccessTokenVerifier,
-    AttemptCounter,
-    AuditTrail,
-    Clock,
-    CommonPasswords,
-    Mailer,
-    Metrics,
-    OneTimeTokenStore,
-    OutgoingMail,
-    PasswordHasher,
-    PasswordResetRequests,
-    PrincipalFinder,
-    RefreshTokenSuccession,
-    SessionStore,
-    StorageProbe,
-    UnitOfWork,
-    UserRepository,
-)
-from application.purge_audit_events import AuditPolicy, PurgeAuditEvents
-from application.purge_sessions import PurgeSessions
-from application.rate_limits import RateLimitPolicy
-from application.read_audit_trail import ReadAuditTrail
-from application.refresh_session import RefreshSession
-from application.register_user import RegisterUser
-from application.request_password_reset import RequestPasswordReset, SendPasswordReset
-from application.resend_verification import ResendVerification
-from application.reset_password import ResetPassword
-from application.session_policy import SessionPolicy
-from application.set_user_roles import SetUserRoles
-from application.sign_out import SignOut
-from application.throttle import Throttle
-from application.transactions import RetryPolicy, Transactions
-from application.verify_email import VerifyEmail
+from application.access.authorize_access import AuthorizeAccess
+from application.accounts.change_password import ChangePassword
+from application.accounts.delete_own_account import DeleteOwnAccount
+from application.accounts.get_own_account import GetOwnAccount
+from application.accounts.register_user import RegisterUser
+from application.admin.authorize_administrator import AuthorizeAdministrator
+from application.admin.create_administrator import CreateAdministrator
+from application.admin.delete_user import DeleteUser
+from application.admin.disable_user import DisableUser
+from application.admin.enable_user import EnableUser
+from application.admin.end_user_sessions import EndUserSessions
+from application.admin.get_user import GetUser
+from application.admin.list_users import ListUsers
+from application.admin.read_audit_trail import ReadAuditTrail
+from application.admin.set_user_roles import SetUserRoles
+from application.operations.check_readiness import CheckReadiness
+from application.operations.purge_audit_events import AuditPolicy, PurgeAuditEvents
+from application.operations.purge_sessions import PurgeSessions
+from application.ports.access_tokens import AccessTokenIssuer, AccessTokenVerifier
+from application.ports.attempts import AttemptCounter
+from application.ports.audit import AuditTrail
+from application.ports.clock import Clock
+from application.ports.mail import Mailer, OneTimeTokenStore, OutgoingMail, PasswordResetRequests
+from application.ports.metrics import Metrics
+from application.ports.passwords import CommonPasswords, PasswordHasher
+from application.ports.sessions import PrincipalFinder, RefreshTokenSuccession, SessionStore
+from application.ports.storage import StorageProbe, UnitOfWork
+from application.ports.users import UserRepository
+from application.recovery.request_password_reset import RequestPasswordReset, SendPasswordReset
+from application.recovery.resend_verification import ResendVerification
+from application.recovery.reset_password import ResetPassword
+from application.recovery.verify_email import VerifyEmail
+from application.sessions.authenticate_user import AuthenticateUser, SigninRules
+from application.sessions.end_own_session import EndOwnSession
+from application.sessions.end_own_sessions import EndOwnSessions
+from application.sessions.list_own_sessions import ListOwnSessions
+from application.sessions.refresh_session import RefreshSession
+from application.sessions.sign_out import SignOut
+from application.shared.audit_log import AuditLog
+from application.shared.identify_caller import IdentifyCaller
+from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
+from application.shared.rate_limits import RateLimitPolicy
+from application.shared.session_policy import SessionPolicy
+from application.shared.throttle import Throttle
+from application.shared.transactions import RetryPolicy, Transactions
 from entrypoints.background import BackgroundPasswordResets
 from entrypoints.settings import Settings
 

@@ -18,11 +18,11 @@ from typing import Any
 from adapters.jwt_tokens import MIN_SECRET_BYTES
 from adapters.mail.delivery import DeliveryPolicy
 from adapters.mail.smtp import SmtpServer
-from application.one_time_tokens import TOKEN_PLACEHOLDER, TokenPolicy
-from application.purge_audit_events import AuditPolicy
-from application.rate_limits import RateLimitPolicy
-from application.session_policy import SessionPolicy
-from application.transactions import RetryPolicy
+from application.operations.purge_audit_events import AuditPolicy
+from application.shared.one_time_tokens import TOKEN_PLACEHOLDER, TokenPolicy
+from application.shared.rate_limits import RateLimitPolicy
+from application.shared.session_policy import SessionPolicy
+from application.shared.transactions import RetryPolicy
 from domain.attempts import Backoff, Limit
 from entrypoints.logs import LOG_FORMATS
 

@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from dishka import Provider, Scope, provide
 
-from application.outcomes import RefreshOutcome, SigninOutcome
-from application.ports import Clock, Metrics, PasswordHasher, SessionStore
+from application.common.outcomes import RefreshOutcome, SigninOutcome
+from application.ports.clock import Clock
+from application.ports.metrics import Metrics
+from application.ports.passwords import PasswordHasher
+from application.ports.sessions import SessionStore
 from domain.session import IssuedRefreshToken, Session
 from domain.values import PasswordHash, RawPassword
 

@@ -7,8 +7,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from application.errors import MailNotSent
-from application.ports import Mailer, MailMessage, OutgoingMail
+from application.common.errors import MailNotSent
+from application.ports.mail import Mailer, MailMessage, OutgoingMail
 
 logger = logging.getLogger("authgate")
 

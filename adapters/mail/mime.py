@@ -2,7 +2,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from application.ports import MailMessage
+from application.ports.mail import MailMessage
 
 
 def mime_message(message: MailMessage, sender: str) -> EmailMessage:

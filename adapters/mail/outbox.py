@@ -5,8 +5,9 @@ import secrets
 from pathlib import Path
 
 from adapters.mail.mime import mime_message
-from application.errors import MailNotSent
-from application.ports import Clock, Mailer, MailMessage
+from application.common.errors import MailNotSent
+from application.ports.clock import Clock
+from application.ports.mail import Mailer, MailMessage
 
 logger = logging.getLogger("authgate")
 

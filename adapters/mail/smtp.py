@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from adapters.mail.mime import mime_message
-from application.errors import MailNotSent
-from application.ports import Mailer, MailMessage
+from application.common.errors import MailNotSent
+from application.ports.mail import Mailer, MailMessage
 
 _DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 _TRUE = {"1", "true", "yes", "on"}

@@ -5,19 +5,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from application.ports import (
-    AttemptCounter,
-    AttemptsReserved,
-    AuditSearch,
-    AuditTrail,
-    OneTimeTokenStore,
-    PrincipalFinder,
-    SessionStore,
-    StorageProbe,
-    UnitOfWork,
-    UserRepository,
-    UserSearch,
-)
+from application.ports.attempts import AttemptCounter, AttemptsReserved
+from application.ports.audit import AuditSearch, AuditTrail
+from application.ports.mail import OneTimeTokenStore
+from application.ports.sessions import PrincipalFinder, SessionStore
+from application.ports.storage import StorageProbe, UnitOfWork
+from application.ports.users import UserRepository, UserSearch
 from domain.attempts import Limit, Tally
 from domain.audit import AuditEvent
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists

@@ -32,8 +32,8 @@ from datetime import UTC, datetime, timedelta
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from application.errors import StorageUnavailable
-from application.ports import AttemptCounter, AttemptsReserved
+from application.common.errors import StorageUnavailable
+from application.ports.attempts import AttemptCounter, AttemptsReserved
 from domain.attempts import Limit, Tally
 
 KEY_PREFIX = "authgate:attempts:"

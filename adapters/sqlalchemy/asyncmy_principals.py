@@ -27,7 +27,7 @@ from adapters.sqlalchemy.engine import (
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
 from adapters.sqlalchemy.principals import PRINCIPAL_QUERY, principal_from
 from adapters.sqlalchemy.tables import naive_utc
-from application.ports import PrincipalFinder
+from application.ports.sessions import PrincipalFinder
 from domain.user import Principal
 
 _COMPILED = PRINCIPAL_QUERY.compile(dialect=mysql.dialect())

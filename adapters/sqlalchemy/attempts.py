@@ -32,7 +32,7 @@ from sqlalchemy.sql.dml import Insert
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import UtcDateTime, attempt_counters
-from application.ports import AttemptCounter, AttemptsReserved
+from application.ports.attempts import AttemptCounter, AttemptsReserved
 from domain.attempts import Limit, Tally
 
 _counters = attempt_counters.c

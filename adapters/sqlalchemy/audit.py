@@ -12,7 +12,7 @@ from adapters.sqlalchemy.tables import (
     USER_AGENT_LENGTH,
     audit_events,
 )
-from application.ports import AuditSearch, AuditTrail
+from application.ports.audit import AuditSearch, AuditTrail
 from domain.audit import AuditEvent, AuditEventType
 
 _INSERT = insert(audit_events)

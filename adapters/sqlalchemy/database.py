@@ -18,8 +18,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
-from application.errors import StorageUnavailable
-from application.ports import StorageProbe, UnitOfWork
+from application.common.errors import StorageUnavailable
+from application.ports.storage import StorageProbe, UnitOfWork
 
 Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 # Closing a connection that is already in doubt gets this long, whatever is left of the deadline.

@@ -7,7 +7,7 @@ import sqlite3
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from application.errors import StorageConflict, StorageUnavailable
+from application.common.errors import StorageConflict, StorageUnavailable
 
 # InnoDB deadlock (also how Galera reports a failed certification), lock wait timeout, and
 # MariaDB's "record has changed since last read" under snapshot isolation.

@@ -2,7 +2,7 @@ from sqlalchemy import bindparam, delete, insert, select
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import one_time_tokens
-from application.ports import OneTimeTokenStore
+from application.ports.mail import OneTimeTokenStore
 from domain.one_time_token import IssuedOneTimeToken, TokenPurpose
 
 _INSERT = insert(one_time_tokens)

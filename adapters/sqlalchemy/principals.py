@@ -5,7 +5,7 @@ from sqlalchemy import bindparam, select
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import sessions, user_roles, users
-from application.ports import PrincipalFinder
+from application.ports.sessions import PrincipalFinder
 from domain.roles import Role
 from domain.user import Principal
 

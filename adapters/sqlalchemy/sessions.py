@@ -10,7 +10,7 @@ from adapters.sqlalchemy.tables import (
     refresh_tokens,
     sessions,
 )
-from application.ports import SessionStore
+from application.ports.sessions import SessionStore
 from domain.session import IssuedRefreshToken, Session
 
 # FOR UPDATE makes concurrent refreshes of one token on MySQL wait for each other, so each sees

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import STORABLE_IDS, admin_guard, user_roles, users
-from application.ports import UserRepository, UserSearch
+from application.ports.users import UserRepository, UserSearch
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.roles import Role
 from domain.user import NewUser, User

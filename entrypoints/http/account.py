@@ -8,12 +8,12 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from application.change_password import ChangePassword, ChangePasswordRequest
-from application.delete_own_account import DeleteOwnAccount, DeleteOwnAccountRequest
-from application.end_own_session import EndOwnSession, EndOwnSessionRequest
-from application.end_own_sessions import EndOwnSessions, EndOwnSessionsRequest
-from application.get_own_account import GetOwnAccount
-from application.list_own_sessions import ListOwnSessions
+from application.accounts.change_password import ChangePassword, ChangePasswordRequest
+from application.accounts.delete_own_account import DeleteOwnAccount, DeleteOwnAccountRequest
+from application.accounts.get_own_account import GetOwnAccount
+from application.sessions.end_own_session import EndOwnSession, EndOwnSessionRequest
+from application.sessions.end_own_sessions import EndOwnSessions, EndOwnSessionsRequest
+from application.sessions.list_own_sessions import ListOwnSessions
 from entrypoints.http.client import client_of
 from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, refusals
 from entrypoints.http.schemas import (

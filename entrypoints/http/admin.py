@@ -8,15 +8,15 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.authorize_administrator import Administrator, AuthorizeAdministrator
-from application.delete_user import DeleteUser
-from application.disable_user import DisableUser
-from application.enable_user import EnableUser
-from application.end_user_sessions import EndUserSessions
-from application.get_user import GetUser
-from application.list_users import ListUsers, ListUsersRequest
-from application.read_audit_trail import ReadAuditTrail, ReadAuditTrailRequest
-from application.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.admin.authorize_administrator import Administrator, AuthorizeAdministrator
+from application.admin.delete_user import DeleteUser
+from application.admin.disable_user import DisableUser
+from application.admin.enable_user import EnableUser
+from application.admin.end_user_sessions import EndUserSessions
+from application.admin.get_user import GetUser
+from application.admin.list_users import ListUsers, ListUsersRequest
+from application.admin.read_audit_trail import ReadAuditTrail, ReadAuditTrailRequest
+from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
 from domain.audit import AuditEvent
 from domain.user import User
 from entrypoints.http.client import client_of

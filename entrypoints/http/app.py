@@ -10,9 +10,10 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 
 from adapters.prometheus_metrics import GC_PAUSES, RequestMetrics
-from application.ports import Metrics, OutgoingMail, PasswordResetRequests
-from application.purge_audit_events import PurgeAuditEvents
-from application.purge_sessions import PurgeSessions
+from application.operations.purge_audit_events import PurgeAuditEvents
+from application.operations.purge_sessions import PurgeSessions
+from application.ports.mail import OutgoingMail, PasswordResetRequests
+from application.ports.metrics import Metrics
 from entrypoints.container import build_container
 from entrypoints.http.account import AccountController
 from entrypoints.http.admin import AdminController

@@ -6,10 +6,10 @@ from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from application.authenticate_user import AuthenticateUser, AuthenticateUserRequest
-from application.refresh_session import RefreshSession, RefreshSessionRequest
-from application.register_user import RegisterUser, RegisterUserRequest
-from application.sign_out import SignOut, SignOutRequest
+from application.accounts.register_user import RegisterUser, RegisterUserRequest
+from application.sessions.authenticate_user import AuthenticateUser, AuthenticateUserRequest
+from application.sessions.refresh_session import RefreshSession, RefreshSessionRequest
+from application.sessions.sign_out import SignOut, SignOutRequest
 from entrypoints.http.client import client_of
 from entrypoints.http.openapi import OPTIONAL_ACCESS_TOKEN, OptionalBodyOperation, refusals
 from entrypoints.http.schemas import (

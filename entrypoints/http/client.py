@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Request
 
-from application.client import Client
+from application.common.client import Client
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # A user agent is shown to people and stored: long enough to tell browsers apart, no longer.

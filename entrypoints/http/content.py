@@ -3,7 +3,8 @@ from typing import Any
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, MediaType, Request, get
 
-from application.authorize_access import AuthorizeAccess, AuthorizeAccessRequest, Resource
+from application.access.authorize_access import AuthorizeAccess, AuthorizeAccessRequest
+from application.shared.authorization import Resource
 from entrypoints.http.openapi import ACCESS_TOKEN, refusals
 from entrypoints.http.tokens import presented_access_token
 from entrypoints.logs import note_user

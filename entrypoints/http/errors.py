@@ -21,7 +21,7 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 
-from application.errors import (
+from application.common.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
     AccessTokenMissing,
@@ -45,7 +45,7 @@ from application.errors import (
     TooManyAttempts,
     UserNotFound,
 )
-from application.ports import Metrics
+from application.ports.metrics import Metrics
 from domain.errors import (
     DomainError,
     EmailAlreadyExists,

@@ -8,7 +8,7 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.exceptions import PermissionDeniedException
 
 from adapters.prometheus_metrics import CONTENT_TYPE, exposition
-from application.check_readiness import CheckReadiness
+from application.operations.check_readiness import CheckReadiness
 from entrypoints.http.client import address_within, client_address
 from entrypoints.http.openapi import refusals
 from entrypoints.http.schemas import StatusBody

@@ -5,10 +5,13 @@ from litestar import Controller, Request, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from application.request_password_reset import RequestPasswordReset, RequestPasswordResetRequest
-from application.resend_verification import ResendVerification, ResendVerificationRequest
-from application.reset_password import ResetPassword, ResetPasswordRequest
-from application.verify_email import VerifyEmail, VerifyEmailRequest
+from application.recovery.request_password_reset import (
+    RequestPasswordReset,
+    RequestPasswordResetRequest,
+)
+from application.recovery.resend_verification import ResendVerification, ResendVerificationRequest
+from application.recovery.reset_password import ResetPassword, ResetPasswordRequest
+from application.recovery.verify_email import VerifyEmail, VerifyEmailRequest
 from entrypoints.http.client import client_of
 from entrypoints.http.openapi import ACCESS_TOKEN, refusals
 from entrypoints.http.schemas import (

@@ -14,12 +14,12 @@ from adapters.memory import InMemoryStorage
 from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import audit_events, users
-from application.audit_log import AuditLog
-from application.authorize_administrator import OPERATOR
-from application.client import Client
-from application.ports import AuditTrail
-from application.purge_audit_events import PurgeAuditEvents
-from application.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.admin.authorize_administrator import OPERATOR
+from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.common.client import Client
+from application.operations.purge_audit_events import PurgeAuditEvents
+from application.ports.audit import AuditTrail
+from application.shared.audit_log import AuditLog
 from domain.audit import AuditEvent, AuditEventType
 from domain.roles import Role
 from entrypoints.container import build_container

@@ -17,7 +17,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
 from schemathesis.engine import events, from_schema
 
-from application.create_administrator import CreateAdministrator, CreateAdministratorRequest
+from application.admin.create_administrator import CreateAdministrator, CreateAdministratorRequest
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings

@@ -12,8 +12,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 from dishka import Provider, Scope, provide
 
-from application.errors import StorageConflict
-from application.ports import PrincipalFinder
+from application.common.errors import StorageConflict
+from application.ports.sessions import PrincipalFinder
 from domain.user import Principal
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app

@@ -19,7 +19,7 @@ from sqlalchemy import delete
 from adapters.redis.attempts import KEY_PREFIX
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.tables import attempt_counters
-from application.ports import Metrics
+from application.ports.metrics import Metrics
 from tests.fakes import CountingMetrics, CountingMetricsProvider
 from tests.integration.test_limiter_storage import DEFAULT_TEST_REDIS_URL, redis_or_skip
 from tests.service import DEFAULT_PASSWORD, Service

@@ -29,7 +29,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from adapters.redis.attempts import KEY_PREFIX
-from application.rate_limits import attempt
+from application.shared.rate_limits import attempt
 from domain.attempts import Limit
 from testkit.cluster import (
     DATABASE,

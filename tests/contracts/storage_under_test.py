@@ -23,7 +23,9 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
-from application.ports import PrincipalFinder, SessionStore, UnitOfWork, UserRepository
+from application.ports.sessions import PrincipalFinder, SessionStore
+from application.ports.storage import UnitOfWork
+from application.ports.users import UserRepository
 from domain.roles import Role
 from domain.session import IssuedRefreshToken, RefreshToken, Session
 from domain.user import NewUser, User

@@ -10,13 +10,13 @@ from typing import TypeVar
 import pytest
 from dishka import AsyncContainer, Scope
 
-from application.authorize_administrator import OPERATOR, Administrator
-from application.client import Client
-from application.create_administrator import CreateAdministrator, CreateAdministratorRequest
-from application.delete_user import DeleteUser
-from application.disable_user import DisableUser
-from application.list_users import ListUsers, ListUsersRequest
-from application.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.admin.authorize_administrator import OPERATOR, Administrator
+from application.admin.create_administrator import CreateAdministrator, CreateAdministratorRequest
+from application.admin.delete_user import DeleteUser
+from application.admin.disable_user import DisableUser
+from application.admin.list_users import ListUsers, ListUsersRequest
+from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.common.client import Client
 from domain.errors import LastAdministrator
 from entrypoints.container import build_container
 from entrypoints.settings import Settings

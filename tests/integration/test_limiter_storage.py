@@ -24,8 +24,8 @@ from adapters.sqlalchemy.attempts import SqlAlchemyAttemptCounter
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
-from application.ports import AttemptCounter, AttemptsReserved
-from application.transactions import RetryPolicy, Transactions
+from application.ports.attempts import AttemptCounter, AttemptsReserved
+from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
 from tests.storages import migrate
 

@@ -9,8 +9,8 @@ import pytest
 from adapters.mail.delivery import BackgroundMailDelivery, DeliveryPolicy
 from adapters.mail.mime import mime_message
 from adapters.mail.smtp import SmtpMailer, SmtpServer
-from application.errors import MailNotSent
-from application.ports import Mailer, MailMessage
+from application.common.errors import MailNotSent
+from application.ports.mail import Mailer, MailMessage
 from tests.smtp_server import SmtpTestServer, html_text, plain_text
 
 MESSAGE = MailMessage(

@@ -11,18 +11,20 @@ from dishka import AsyncContainer, Provider, Scope, provide
 
 from adapters.jwt_tokens import JwtAccessTokens
 from adapters.memory import InMemoryStorage, InMemoryUnitOfWork
-from application.authenticate_user import (
+from application.access.authorize_access import AuthorizeAccess, AuthorizeAccessRequest
+from application.accounts.register_user import RegisterUser, RegisterUserRequest
+from application.admin.create_administrator import CreateAdministrator
+from application.operations.purge_sessions import PurgeSessions
+from application.ports.passwords import PasswordHasher
+from application.ports.storage import UnitOfWork
+from application.sessions.authenticate_user import (
     AuthenticateUser,
     AuthenticateUserRequest,
     AuthenticateUserResponse,
 )
-from application.authorize_access import AuthorizeAccess, AuthorizeAccessRequest, Resource
-from application.create_administrator import CreateAdministrator
-from application.ports import PasswordHasher, UnitOfWork
-from application.purge_sessions import PurgeSessions
-from application.refresh_session import RefreshSession
-from application.register_user import RegisterUser, RegisterUserRequest
-from application.sign_out import SignOut
+from application.sessions.refresh_session import RefreshSession
+from application.sessions.sign_out import SignOut
+from application.shared.authorization import Resource
 from domain.roles import Role
 from domain.session import IssuedRefreshToken, Session
 from domain.user import Principal, User

@@ -12,17 +12,19 @@ import pytest
 from dishka import AsyncContainer, Scope
 
 from adapters.memory import InMemoryStorage
-from application.authenticate_user import AuthenticateUser, AuthenticateUserRequest
-from application.authorize_administrator import OPERATOR, AuthorizeAdministrator
-from application.change_password import ChangePassword, ChangePasswordRequest
-from application.client import Client
-from application.create_administrator import CreateAdministrator, CreateAdministratorRequest
-from application.delete_own_account import DeleteOwnAccount, DeleteOwnAccountRequest
-from application.delete_user import DeleteUser
-from application.disable_user import DisableUser
-from application.enable_user import EnableUser
-from application.end_own_session import EndOwnSession, EndOwnSessionRequest
-from application.errors import (
+from application.accounts.change_password import ChangePassword, ChangePasswordRequest
+from application.accounts.delete_own_account import DeleteOwnAccount, DeleteOwnAccountRequest
+from application.accounts.register_user import RegisterUser, RegisterUserRequest
+from application.admin.authorize_administrator import OPERATOR, AuthorizeAdministrator
+from application.admin.create_administrator import CreateAdministrator, CreateAdministratorRequest
+from application.admin.delete_user import DeleteUser
+from application.admin.disable_user import DisableUser
+from application.admin.enable_user import EnableUser
+from application.admin.list_users import ListUsers, ListUsersRequest
+from application.admin.read_audit_trail import ReadAuditTrail, ReadAuditTrailRequest
+from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.common.client import Client
+from application.common.errors import (
     AccessTokenInvalid,
     AccountDisabled,
     CurrentPasswordIncorrect,
@@ -31,13 +33,11 @@ from application.errors import (
     SessionNotFound,
     UserNotFound,
 )
-from application.list_own_sessions import ListOwnSessions
-from application.list_users import ListUsers, ListUsersRequest
-from application.pages import cursor_id, page_of, page_size
-from application.ports import Metrics
-from application.read_audit_trail import ReadAuditTrail, ReadAuditTrailRequest
-from application.register_user import RegisterUser, RegisterUserRequest
-from application.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.common.pages import cursor_id, page_of, page_size
+from application.ports.metrics import Metrics
+from application.sessions.authenticate_user import AuthenticateUser, AuthenticateUserRequest
+from application.sessions.end_own_session import EndOwnSession, EndOwnSessionRequest
+from application.sessions.list_own_sessions import ListOwnSessions
 from domain.administrators import AccountChange
 from domain.audit import AuditEvent, AuditEventType
 from domain.errors import InvalidField, LastAdministrator, UnknownRole

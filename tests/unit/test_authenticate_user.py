@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
-from application.errors import InvalidCredentials
+from application.common.errors import InvalidCredentials
 from domain.session import digest_of
 from domain.values import PasswordHash
 from tests.fakes import CountingHasher, FakeClock

@@ -4,14 +4,14 @@ from typing import Any
 
 import pytest
 
-from application.authorize_access import Resource
-from application.errors import (
+from application.common.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
     AccessTokenMissing,
     RoleRequired,
 )
-from application.sign_out import SignOutRequest
+from application.sessions.sign_out import SignOutRequest
+from application.shared.authorization import Resource
 from domain.roles import Role
 from tests.tokens import OTHER_SECRET, claims_for, signed, unsigned, with_payload
 from tests.unit.authgate import Authgate

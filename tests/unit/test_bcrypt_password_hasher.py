@@ -8,7 +8,7 @@ import bcrypt
 import pytest
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
-from application.errors import HashingUnavailable
+from application.common.errors import HashingUnavailable
 from domain.values import PasswordHash, RawPassword
 from tests.unit.authgate import PASSWORD
 

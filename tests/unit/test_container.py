@@ -11,7 +11,9 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
-from application.ports import PrincipalFinder, SessionStore, UnitOfWork, UserRepository
+from application.ports.sessions import PrincipalFinder, SessionStore
+from application.ports.storage import UnitOfWork
+from application.ports.users import UserRepository
 from entrypoints.container import build_container
 from entrypoints.settings import Settings
 from tests.tokens import TEST_SECRET

@@ -1,8 +1,8 @@
 import pytest
 
-from application.authorize_access import Resource
-from application.create_administrator import CreateAdministratorRequest
-from application.errors import RoleRequired
+from application.admin.create_administrator import CreateAdministratorRequest
+from application.common.errors import RoleRequired
+from application.shared.authorization import Resource
 from domain.errors import InvalidField, UsernameAlreadyExists
 from domain.roles import Role
 from tests.unit.authgate import PASSWORD, Authgate

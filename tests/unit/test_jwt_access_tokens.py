@@ -6,7 +6,7 @@ import jwt
 import pytest
 
 from adapters.jwt_tokens import JwtAccessTokens
-from application.errors import AccessTokenExpired, AccessTokenInvalid
+from application.common.errors import AccessTokenExpired, AccessTokenInvalid
 from tests.fakes import FakeClock
 from tests.tokens import OTHER_SECRET, TEST_SECRET, claims_for, signed, unsigned, with_payload
 from tests.unit.authgate import ACCESS_TOKEN_LIFETIME

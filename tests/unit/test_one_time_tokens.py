@@ -3,8 +3,8 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from application.account_mail import compose_token_mail
-from application.one_time_tokens import TokenPolicy
+from application.shared.account_mail import compose_token_mail
+from application.shared.one_time_tokens import TokenPolicy
 from domain.one_time_token import OneTimeToken, TokenPurpose, honours, issue_one_time_token
 from domain.roles import Role
 from domain.session import digest_of

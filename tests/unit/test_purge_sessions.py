@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from application.errors import RefreshTokenReused
-from application.refresh_session import RefreshSessionRequest
-from application.sign_out import SignOutRequest
+from application.common.errors import RefreshTokenReused
+from application.sessions.refresh_session import RefreshSessionRequest
+from application.sessions.sign_out import SignOutRequest
 from tests.unit.authgate import POLICY, Authgate
 
 

@@ -20,16 +20,17 @@ from adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryUserRepository,
 )
-from application.audit_log import AuditLog
-from application.errors import OneTimeTokenInvalid
-from application.identify_caller import IdentifyCaller
-from application.one_time_tokens import OneTimeTokens, TokenPolicy
-from application.ports import MailMessage, OutgoingMail, PasswordHasher
-from application.register_user import RegisterUser, RegisterUserRequest
-from application.request_password_reset import SendPasswordReset
-from application.reset_password import ResetPassword, ResetPasswordRequest
-from application.throttle import Throttle
-from application.transactions import RetryPolicy, Transactions
+from application.accounts.register_user import RegisterUser, RegisterUserRequest
+from application.common.errors import OneTimeTokenInvalid
+from application.ports.mail import MailMessage, OutgoingMail
+from application.ports.passwords import PasswordHasher
+from application.recovery.request_password_reset import SendPasswordReset
+from application.recovery.reset_password import ResetPassword, ResetPasswordRequest
+from application.shared.audit_log import AuditLog
+from application.shared.identify_caller import IdentifyCaller
+from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
+from application.shared.throttle import Throttle
+from application.shared.transactions import RetryPolicy, Transactions
 from domain.values import Email, PasswordHash, RawPassword
 from entrypoints.settings import Settings
 from tests.fakes import CountingMetrics

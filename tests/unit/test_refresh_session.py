@@ -8,17 +8,17 @@ from dishka import Provider, Scope, provide
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
 from adapters.memory import InMemorySessionStore, InMemoryStorage
-from application.authenticate_user import AuthenticateUserResponse
-from application.errors import (
+from application.common.errors import (
     AccessTokenInvalid,
     RefreshTokenExpired,
     RefreshTokenMissing,
     RefreshTokenReused,
     RefreshTokenUnknown,
 )
-from application.ports import SessionStore
-from application.refresh_session import RefreshSessionRequest, RefreshSessionResponse
-from application.sign_out import SignOutRequest
+from application.ports.sessions import SessionStore
+from application.sessions.authenticate_user import AuthenticateUserResponse
+from application.sessions.refresh_session import RefreshSessionRequest, RefreshSessionResponse
+from application.sessions.sign_out import SignOutRequest
 from domain.session import RefreshToken, digest_of
 from tests.fakes import FakeClock, YieldingSessionStore
 from tests.unit.authgate import POLICY, SETTINGS, Authgate

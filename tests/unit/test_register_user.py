@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.errors import (
+from application.common.errors import (
     ApplicationError,
     PrivilegedRoleNotAllowed,
 )

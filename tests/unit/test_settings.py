@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from application.session_policy import SessionPolicy
-from application.transactions import RetryPolicy
+from application.shared.session_policy import SessionPolicy
+from application.shared.transactions import RetryPolicy
 from entrypoints.container import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings, SettingsError
 

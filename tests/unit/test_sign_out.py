@@ -2,10 +2,10 @@ from datetime import timedelta
 
 import pytest
 
-from application.authenticate_user import AuthenticateUserResponse
-from application.errors import AccessTokenInvalid, RefreshTokenUnknown
-from application.refresh_session import RefreshSessionRequest
-from application.sign_out import SignOutRequest
+from application.common.errors import AccessTokenInvalid, RefreshTokenUnknown
+from application.sessions.authenticate_user import AuthenticateUserResponse
+from application.sessions.refresh_session import RefreshSessionRequest
+from application.sessions.sign_out import SignOutRequest
 from tests.tokens import OTHER_SECRET, claims_for, signed
 from tests.unit.authgate import Authgate
 

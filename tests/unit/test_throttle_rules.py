@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory import InMemoryAttemptCounter, InMemoryStorage, InMemoryUnitOfWork
-from application.client import Client
-from application.errors import TooManyAttempts
-from application.rate_limits import RateLimitPolicy
-from application.throttle import Throttle
-from application.transactions import RetryPolicy, Transactions
+from application.common.client import Client
+from application.common.errors import TooManyAttempts
+from application.shared.rate_limits import RateLimitPolicy
+from application.shared.throttle import Throttle
+from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
 from tests.fakes import CountingMetrics
 

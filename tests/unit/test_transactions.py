@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from application.errors import InvalidCredentials, StorageConflict, StorageUnavailable
-from application.ports import UnitOfWork
-from application.transactions import RetryPolicy, Transactions
+from application.common.errors import InvalidCredentials, StorageConflict, StorageUnavailable
+from application.ports.storage import UnitOfWork
+from application.shared.transactions import RetryPolicy, Transactions
 
 NO_WAIT = RetryPolicy(attempts=3, backoff=timedelta(0))
 

@@ -1,0 +1,31 @@
+"""Who may administer accounts: a signed-in administrator over HTTP, or an operator at the
+command line, for whom access to the machine and its database is the authority."""
+
+from dataclasses import dataclass
+
+from application.common.client import UNKNOWN_CLIENT, Client
+from application.shared.authorization import Resource, require
+from application.shared.identify_caller import IdentifyCaller
+
+
+@dataclass(frozen=True, slots=True)
+class Administrator:
+    """The actor of an administrative use case; obtained only through `AuthorizeAdministrator`
+    or as `OPERATOR`."""
+
+    user_id: int | None
+    """None for the operator."""
+    client: Client
+
+
+OPERATOR = Administrator(user_id=None, client=UNKNOWN_CLIENT)
+
+
+class AuthorizeAdministrator:
+    def __init__(self, identify: IdentifyCaller) -> None:
+        self._identify = identify
+
+    async def __call__(self, access_token: str | None, client: Client) -> Administrator:
+        """Raises AccessTokenMissing, AccessTokenExpired, AccessTokenInvalid or RoleRequired."""
+        principal = require(await self._identify(access_token), Resource.USER_ADMINISTRATION)
+        return Administrator(user_id=principal.user_id, client=client)

@@ -1,0 +1,81 @@
+"""Which attempts are limited, by which key, and how much: the policy the settings configure.
+
+Keys name what is counted (an account, an address, both, a session, an email) by a digest, so
+the storage holds no usernames, addresses or emails, and a key has a fixed length however long
+what the client sent."""
+
+import hashlib
+from dataclasses import dataclass
+
+from application.common.client import Client
+from domain.attempts import Limit
+
+# 160 bits of SHA-256: collisions between the subjects of one limit are out of reach.
+_DIGEST_CHARACTERS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One limit applied to one subject."""
+
+    limit: Limit
+    key: str
+
+
+def attempt(limit: Limit, *subject: str) -> Attempt:
+    joined = "\x1f".join(subject).encode(errors="surrogatepass")
+    digest = hashlib.sha256(joined).hexdigest()[:_DIGEST_CHARACTERS]
+    return Attempt(limit, f"{limit.name}:{digest}")
+
+
+@dataclass(frozen=True, slots=True)
+class SigninAttempts:
+    account_address: Attempt
+    """Backs off, and a success clears it."""
+    address: Attempt
+    account: Attempt
+    """From every address at once: credential stuffing. Higher than the account+address limit,
+    because whoever reaches it locks the real user out too (see README, "Guessing and abuse")."""
+
+    @property
+    def all(self) -> tuple[Attempt, Attempt, Attempt]:
+        return self.account_address, self.address, self.account
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitPolicy:
+    enabled: bool
+    """False: nothing is counted and nothing refused (RATE_LIMITS=off)."""
+    signin_account_address: Limit
+    signin_address: Limit
+    signin_account: Limit
+    signup_address: Limit
+    refresh_session: Limit
+    refresh_address: Limit
+    reset_email: Limit
+    reset_address: Limit
+
+    def signin(self, username: str, client: Client) -> SigninAttempts:
+        # Counted whether or not the account exists, so a 429 tells nothing about which do.
+        account = username.strip().lower()
+        return SigninAttempts(
+            account_address=attempt(self.signin_account_address, account, client.address),
+            address=attempt(self.signin_address, client.address),
+            account=attempt(self.signin_account, account),
+        )
+
+    def signup(self, client: Client) -> tuple[Attempt, ...]:
+        return (attempt(self.signup_address, client.address),)
+
+    def refresh(self, client: Client) -> tuple[Attempt, ...]:
+        return (attempt(self.refresh_address, client.address),)
+
+    def refresh_of_session(self, session_id: str) -> tuple[Attempt, ...]:
+        return (attempt(self.refresh_session, session_id),)
+
+    def password_reset(self, email: str, client: Client) -> tuple[Attempt, ...]:
+        """For the password-reset request use case: per email and per address."""
+        return (
+            attempt(self.reset_email, email.strip().lower()),
+            attempt(self.reset_address, client.address),
+        )

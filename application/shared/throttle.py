@@ -1,0 +1,139 @@
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from application.common.errors import TemporarilyUnavailable, TooManyAttempts
+from application.ports.attempts import AttemptCounter
+from application.ports.clock import Clock
+from application.ports.metrics import Metrics
+from application.shared.rate_limits import Attempt, RateLimitPolicy
+from application.shared.transactions import Transactions
+from domain.attempts import Tally
+
+_NONE = timedelta(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The places one attempt took before its costly work, as `Throttle.reserve` gave them."""
+
+    attempts: tuple[Attempt, ...]
+    """Each counted once; none when the limits are off."""
+    before: Mapping[str, Tally]
+    """The live tallies the attempt was admitted on, by key."""
+    at: datetime
+
+    def counted(self, attempt: Attempt) -> Tally:
+        """The tally this attempt was counted in (later attempts may have counted on since)."""
+        return attempt.limit.counted(self.before.get(attempt.key), self.at)
+
+    def now_holding(self) -> list[str]:
+        """The limits that let this attempt go ahead and hold after it: it reached them."""
+        return [
+            a.limit.name for a in self.attempts if a.limit.wait(self.counted(a), self.at) > _NONE
+        ]
+
+
+class Throttle:
+    """Applies the rate limits for the use cases.
+
+    `reserve` before any costly work (a password hash, a mail): in a short unit of work of its own,
+    committed at once, it counts the attempt on every key if every limit lets it go ahead, and
+    refuses it otherwise, having counted nothing. Reading, deciding and counting are one atomic
+    step in the store, so concurrent attempts, on any worker or server, are admitted exactly as
+    far as the limits allow, and a refused attempt costs that step alone. An attempt that turns out
+    not to count gives its place back with `release` (in the unit of work of its outcome).
+
+    `check` and `count` are the older pair, for counts that only an outcome decides (a refresh):
+    `check` only reads, and `count` writes through the caller's unit of work, so attempts that check
+    together may all go ahead before any is counted."""
+
+    def __init__(
+        self, counter: AttemptCounter, policy: RateLimitPolicy, clock: Clock, metrics: Metrics
+    ) -> None:
+        self._counter = counter
+        self.policy = policy
+        self._clock = clock
+        self._metrics = metrics
+
+    async def reserve(self, attempts: Sequence[Attempt], transactions: Transactions) -> Reservation:
+        """Counts the attempt on every key, committed; raises TooManyAttempts, having counted
+        nothing, if any limit holds."""
+        if not self.policy.enabled or not attempts:
+            return Reservation((), {}, self._clock.now())
+        limits = {a.key: a.limit for a in sorted(attempts, key=lambda a: a.key)}
+
+        async def take() -> Reservation:
+            now = self._clock.now()
+            reserved = await self._counter.reserve(limits, now)
+            if not reserved.admitted:
+                # Raised in the unit of work, which rolls back whatever the store wrote to decide.
+                raise self._refusal(attempts, reserved.tallies, now)
+            return Reservation(tuple(attempts), reserved.tallies, now)
+
+        return await transactions.run(take)
+
+    async def release(
+        self, reservation: Reservation, attempts: Sequence[Attempt], forget: Sequence[Attempt] = ()
+    ) -> None:
+        """Gives back the reservation's place on `attempts` and forgets the tallies of `forget`,
+        through the caller's unit of work. A place is given back only while the tally it was
+        taken in lives: once that expired, a tally on the key is a later one, not this attempt's."""
+        if not reservation.attempts:
+            return
+        now = self._clock.now()
+        keys = [a.key for a in attempts if reservation.counted(a).is_live(now)]
+        await self._counter.release(keys, now, [a.key for a in forget])
+
+    async def release_alone(
+        self, reservation: Reservation, transactions: Transactions, *, unchecked: bool = False
+    ) -> None:
+        """Gives back all the reservation's places in a unit of work of their own. `unchecked`:
+        for an attempt whose password was never checked because the service failed (no hashing
+        slot, the database): the places are given back if the storage lets them, and the
+        caller's error is what the client hears."""
+        if not reservation.attempts:
+            return
+        try:
+            await transactions.run(lambda: self.release(reservation, reservation.attempts))
+        except TemporarilyUnavailable:
+            if not unchecked:
+                raise
+
+    async def check(self, attempts: Sequence[Attempt]) -> Mapping[str, Tally]:
+        """The attempts' live tallies by key; raises TooManyAttempts if any limit holds."""
+        if not self.policy.enabled or not attempts:
+            return {}
+        now = self._clock.now()
+        tallies = await self._counter.tallies([a.key for a in attempts], now)
+        if any(a.limit.wait(tallies.get(a.key), now) > _NONE for a in attempts):
+            raise self._refusal(attempts, tallies, now)
+        return tallies
+
+    async def count_alone(self, attempts: Sequence[Attempt], transactions: Transactions) -> None:
+        """Counts in a unit of work of its own, for an attempt that changes nothing else; none at
+        all while the limits are off."""
+        if self.policy.enabled and attempts:
+            await transactions.run(lambda: self.count(attempts))
+
+    async def count(self, attempts: Sequence[Attempt]) -> None:
+        if not self.policy.enabled:
+            return
+        now = self._clock.now()
+        # Always in the same order, so that two transactions counting the same keys on a SQL
+        # database take their row locks in the same order and cannot deadlock on them.
+        for each in sorted(attempts, key=lambda a: a.key):
+            await self._counter.add(each.key, each.limit, now)
+
+    def _refusal(
+        self, attempts: Sequence[Attempt], tallies: Mapping[str, Tally], now: datetime
+    ) -> TooManyAttempts:
+        longest, holding = max(
+            ((a.limit.wait(tallies.get(a.key), now), a) for a in attempts),
+            key=lambda waiting: waiting[0],
+        )
+        self._metrics.throttled(holding.limit.name)
+        # At least a second: a store that decides on its own clock (Redis, to the millisecond)
+        # may refuse where this reading of its tallies finds the wait just over.
+        return TooManyAttempts(retry_after=max(1, math.ceil(longest.total_seconds())))
