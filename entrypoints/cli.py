@@ -28,7 +28,7 @@ from application.operations.purge_audit_events import PurgeAuditEvents
 from application.operations.purge_sessions import PurgeSessions
 from domain.errors import DomainError
 from entrypoints import cli_admin
-from entrypoints.container import build_container
+from entrypoints.ioc import build_container
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker import SERVER_PID_VARIABLE

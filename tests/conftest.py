@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.memory import InMemoryStorage
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.tables import sessions, users
-from entrypoints.container import build_container
 from entrypoints.http.app import create_app
+from entrypoints.ioc import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
 from testkit.databases import throwaway_database
 from tests.backdoors import Backdoor, MemoryBackdoor, SqlBackdoor

@@ -14,7 +14,6 @@ from application.operations.purge_audit_events import PurgeAuditEvents
 from application.operations.purge_sessions import PurgeSessions
 from application.ports.mail import OutgoingMail, PasswordResetRequests
 from application.ports.metrics import Metrics
-from entrypoints.container import build_container
 from entrypoints.http.account import AccountController
 from entrypoints.http.admin import AdminController
 from entrypoints.http.allow import every_method_allowed
@@ -30,6 +29,7 @@ from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.operations import OperationsController
 from entrypoints.http.recovery import RecoveryController
 from entrypoints.http.request import request_class
+from entrypoints.ioc import build_container
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 

@@ -22,7 +22,7 @@ from application.ports.audit import AuditTrail
 from application.shared.audit_log import AuditLog
 from domain.audit import AuditEvent, AuditEventType
 from domain.roles import Role
-from entrypoints.container import build_container
+from entrypoints.ioc import build_container
 from entrypoints.settings import Settings
 from tests.fakes import ClockProvider, FakeClock
 from tests.service import DEFAULT_PASSWORD, Service

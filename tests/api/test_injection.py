@@ -10,9 +10,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 from dishka import AsyncContainer
 
-from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.http.injection import use_container
+from entrypoints.ioc import build_container
 from entrypoints.settings import Settings
 from tests.service import DEFAULT_PASSWORD
 

@@ -18,8 +18,8 @@ from schemathesis.core.result import Ok
 from schemathesis.engine import events, from_schema
 
 from application.admin.create_administrator import CreateAdministrator, CreateAdministratorRequest
-from entrypoints.container import build_container
 from entrypoints.http.app import create_app
+from entrypoints.ioc import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
 from tests.service import Service
 from tests.storages import STORAGES

@@ -15,8 +15,8 @@ from dishka import Provider, Scope, provide
 from application.common.errors import StorageConflict
 from application.ports.sessions import PrincipalFinder
 from domain.user import Principal
-from entrypoints.container import build_container
 from entrypoints.http.app import create_app
+from entrypoints.ioc import build_container
 from entrypoints.settings import Settings
 from tests.service import DEFAULT_PASSWORD
 

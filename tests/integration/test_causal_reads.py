@@ -11,7 +11,7 @@ from asyncmy.pool import Pool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from entrypoints.container import build_container
+from entrypoints.ioc import build_container
 from entrypoints.settings import Settings
 
 ON_MYSQL = pytest.mark.parametrize(

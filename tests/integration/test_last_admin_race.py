@@ -18,7 +18,7 @@ from application.admin.list_users import ListUsers, ListUsersRequest
 from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
 from application.common.client import Client
 from domain.errors import LastAdministrator
-from entrypoints.container import build_container
+from entrypoints.ioc import build_container
 from entrypoints.settings import Settings
 from tests.storages import SQL_STORAGES
 

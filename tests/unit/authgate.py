@@ -1,4 +1,4 @@
-"""Every use case as the production container wires it (`entrypoints.container`), on in-memory
+"""Every use case as the production container wires it (`entrypoints.ioc`), on in-memory
 storage, with test providers in place of the clock, the hasher and, where a test asks, other ports.
 Each call runs in a request scope of its own, as an HTTP request does."""
 
@@ -28,7 +28,7 @@ from application.shared.authorization import Resource
 from domain.roles import Role
 from domain.session import IssuedRefreshToken, Session
 from domain.user import Principal, User
-from entrypoints.container import build_container
+from entrypoints.ioc import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
 from tests.fakes import ClockProvider, FakeClock
 from tests.tokens import TEST_SECRET

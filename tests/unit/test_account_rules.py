@@ -45,7 +45,7 @@ from domain.roles import Role, roles_to_assign
 from domain.session import Session
 from domain.user import User
 from domain.values import Email, PasswordHash, Username
-from entrypoints.container import build_container
+from entrypoints.ioc import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
 from tests.fakes import ClockProvider, CountingMetrics, CountingMetricsProvider, FakeClock
 

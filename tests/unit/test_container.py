@@ -14,7 +14,7 @@ from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import UnitOfWork
 from application.ports.users import UserRepository
-from entrypoints.container import build_container
+from entrypoints.ioc import build_container
 from entrypoints.settings import Settings
 from tests.tokens import TEST_SECRET
 

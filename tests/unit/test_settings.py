@@ -5,7 +5,7 @@ import pytest
 
 from application.shared.session_policy import SessionPolicy
 from application.shared.transactions import RetryPolicy
-from entrypoints.container import build_container
+from entrypoints.ioc import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings, SettingsError
 
 

@@ -1,0 +1,150 @@
+"""Where the data lives: SQL (MySQL, MariaDB, SQLite) or memory, and optionally the rate-limit
+tallies in Redis."""
+
+from collections.abc import AsyncIterator
+
+from asyncmy.pool import Pool
+from dishka import Provider, Scope, alias, provide
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.fail_open import FailOpenAttemptCounter
+from adapters.memory import (
+    InMemoryAttemptCounter,
+    InMemoryAuditTrail,
+    InMemoryOneTimeTokenStore,
+    InMemoryPrincipalFinder,
+    InMemorySessionStore,
+    InMemoryStorage,
+    InMemoryStorageProbe,
+    InMemoryUnitOfWork,
+    InMemoryUserRepository,
+)
+from adapters.redis.attempts import RedisAttemptCounter
+from adapters.redis.client import create_redis
+from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
+from adapters.sqlalchemy.attempts import SqlAlchemyAttemptCounter
+from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.engine import async_url, create_engine
+from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
+from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
+from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from application.ports.attempts import AttemptCounter
+from application.ports.audit import AuditTrail
+from application.ports.mail import OneTimeTokenStore
+from application.ports.sessions import PrincipalFinder, SessionStore
+from application.ports.storage import StorageProbe, UnitOfWork
+from application.ports.users import UserRepository
+from entrypoints.settings import Settings
+
+
+class SqlStorageProvider(Provider):
+    """MySQL, MariaDB or SQLite: one connection per request, opened only if the request needs it,
+    every call under the request's deadline."""
+
+    @provide(scope=Scope.APP)
+    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            deadline=settings.db_deadline,
+            causal_reads=settings.db_causal_reads,
+        )
+        yield engine
+        await engine.dispose()
+
+    @provide(scope=Scope.REQUEST)
+    async def database(
+        self, engine: AsyncEngine, settings: Settings
+    ) -> AsyncIterator[SqlAlchemyDatabase]:
+        database = SqlAlchemyDatabase(engine, settings.db_deadline)
+        yield database
+        # Whatever a use case did not commit is rolled back as the connection goes back.
+        await database.close()
+
+    unit_of_work = alias(source=SqlAlchemyDatabase, provides=UnitOfWork)
+    probe = alias(source=SqlAlchemyDatabase, provides=StorageProbe)
+    users = provide(SqlAlchemyUserRepository, provides=UserRepository, scope=Scope.REQUEST)
+    sessions = provide(SqlAlchemySessionStore, provides=SessionStore, scope=Scope.REQUEST)
+    one_time_tokens = provide(
+        SqlAlchemyOneTimeTokenStore, provides=OneTimeTokenStore, scope=Scope.REQUEST
+    )
+    attempts = provide(SqlAlchemyAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
+    audit_trail = provide(SqlAlchemyAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+
+
+class SqliteStorageProvider(SqlStorageProvider):
+    principals = provide(SqlAlchemyPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
+
+
+class MySqlStorageProvider(SqlStorageProvider):
+    """MySQL and MariaDB: the hot authorization query runs on the driver directly, on a pool of
+    its own of up to DB_POOL_SIZE connections (beside the engine's DB_POOL_SIZE plus as many
+    again in overflow)."""
+
+    @provide(scope=Scope.APP)
+    async def principal_pool(self, settings: Settings) -> AsyncIterator[Pool]:
+        url = async_url(settings.database_url)
+        async with asyncmy_pool(
+            url, settings.db_pool_size, settings.db_deadline, causal_reads=settings.db_causal_reads
+        ) as pool:
+            yield pool
+
+    @provide(scope=Scope.APP)
+    def principals(self, pool: Pool, settings: Settings) -> PrincipalFinder:
+        return AsyncmyPrincipalFinder(pool, settings.db_deadline)
+
+
+class InMemoryStorageProvider(Provider):
+    @provide(scope=Scope.APP)
+    def storage(self) -> InMemoryStorage:
+        return InMemoryStorage()
+
+    unit_of_work = provide(InMemoryUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
+    probe = provide(InMemoryStorageProbe, provides=StorageProbe, scope=Scope.REQUEST)
+    users = provide(InMemoryUserRepository, provides=UserRepository, scope=Scope.REQUEST)
+    principals = provide(InMemoryPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
+    sessions = provide(InMemorySessionStore, provides=SessionStore, scope=Scope.REQUEST)
+    one_time_tokens = provide(
+        InMemoryOneTimeTokenStore, provides=OneTimeTokenStore, scope=Scope.REQUEST
+    )
+    attempts = provide(InMemoryAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
+
+    audit_trail = provide(InMemoryAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+
+
+class RedisAttemptsProvider(Provider):
+    """Rate-limit tallies in Redis instead of the main storage (REDIS_URL). While Redis is down
+    the limits are not applied rather than signins refused (see README)."""
+
+    scope = Scope.APP
+
+    @provide
+    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
+        client = create_redis(settings.redis_url, timeout=min(REDIS_TIMEOUT, settings.db_deadline))
+        yield client
+        await client.aclose()
+
+    @provide
+    def attempts(self, client: Redis) -> AttemptCounter:
+        return FailOpenAttemptCounter(RedisAttemptCounter(client))
+
+
+# Every Redis call a request makes waits at most this long (seconds): the limits fail open, so
+# a stalled Redis costs each request this much at most, twice.
+REDIS_TIMEOUT = 0.5
+
+
+def storage_provider(settings: Settings) -> Provider:
+    if settings.uses_memory_storage:
+        return InMemoryStorageProvider()
+    if async_url(settings.database_url).get_backend_name() in ("mysql", "mariadb"):
+        return MySqlStorageProvider()
+    return SqliteStorageProvider()
+
+
+def attempts_providers(settings: Settings) -> list[Provider]:
+    """Redis keeps the tallies when REDIS_URL is set; else the storage above does."""
+    return [RedisAttemptsProvider()] if settings.redis_url else []
