@@ -6,8 +6,10 @@ import logging
 
 from dishka import AsyncContainer, Scope
 
+from application.ports.caller import Caller
 from application.ports.mail import PasswordResetRequests
 from application.recovery.request_password_reset import SendPasswordReset
+from application.shared.identify_caller import NOBODY
 from domain.values import Email
 
 logger = logging.getLogger("authgate")
@@ -49,7 +51,10 @@ class BackgroundPasswordResets(PasswordResetRequests):
 
     async def _send(self, email: Email) -> None:
         try:
-            async with self._slots, self._container(scope=Scope.REQUEST) as request_container:
+            async with (
+                self._slots,
+                self._container(scope=Scope.REQUEST, context={Caller: NOBODY}) as request_container,
+            ):
                 send = await request_container.get(SendPasswordReset)
                 await send.execute(email)
         except Exception:

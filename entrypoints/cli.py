@@ -26,6 +26,8 @@ from adapters.sqlalchemy.migrate import upgrade_to_head
 from application.admin.create_administrator import CreateAdministrator, CreateAdministratorRequest
 from application.operations.purge_audit_events import PurgeAuditEvents
 from application.operations.purge_sessions import PurgeSessions
+from application.ports.caller import Caller
+from application.shared.identify_caller import OPERATOR
 from domain.errors import DomainError
 from entrypoints import cli_admin
 from entrypoints.ioc import build_container
@@ -206,7 +208,9 @@ async def _purge(container: AsyncContainer) -> tuple[int, int]:
 async def _in_request(settings: Settings, work: Callable[[AsyncContainer], Awaitable[_T]]) -> _T:
     container = build_container(settings)
     try:
-        async with container(scope=Scope.REQUEST) as request_container:
+        # Every command acts as the operator: the machine and its database are the authority.
+        context = {Caller: OPERATOR}
+        async with container(scope=Scope.REQUEST, context=context) as request_container:
             return await work(request_container)
     finally:
         await container.close()

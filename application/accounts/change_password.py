@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from application.common.client import UNKNOWN_CLIENT, Client
+from application.common.client import Client
 from application.common.errors import (
     AccessTokenInvalid,
     CurrentPasswordIncorrect,
@@ -25,10 +25,8 @@ from domain.values import PasswordHash, RawPassword
 
 @dataclass(frozen=True, slots=True)
 class ChangePasswordRequest:
-    access_token: str | None = field(repr=False)
     current_password: str = field(repr=False)
     new_password: str = field(repr=False)
-    client: Client = UNKNOWN_CLIENT
 
 
 class ChangePassword:
@@ -62,7 +60,7 @@ class ChangePassword:
 
     async def execute(self, request: ChangePasswordRequest) -> int:
         """How many other sessions ended."""
-        caller = await self._identify(request.access_token)
+        caller = await self._identify()
         new_password = _new_password(request.new_password)
         refuse_common(new_password, self._common_passwords)
         user = await self._users.get(caller.user_id)
@@ -71,7 +69,7 @@ class ChangePassword:
         # Guessing the current password through a stolen session is guessing a password: the
         # signin limits hold here too, their places taken before any hash, so that a burst of
         # guesses gets no further than a signin's would.
-        attempts = self._throttle.policy.signin(user.username.value, request.client)
+        attempts = self._throttle.policy.signin(user.username.value, self._identify.client)
         reservation = await self._throttle.reserve(attempts.all, self._transactions)
         try:
             matches = await self._hasher.verify(request.current_password, user.password_hash)
@@ -82,10 +80,12 @@ class ChangePassword:
             raise
         if new_hash is None:
             # Counted already, by the reservation.
-            await self._transactions.run(lambda: self._wrong_password(user, request.client))
+            await self._transactions.run(lambda: self._wrong_password(user, self._identify.client))
             raise CurrentPasswordIncorrect
         return await self._transactions.run(
-            lambda: self._change(user, caller.session_id, new_hash, request.client, reservation)
+            lambda: self._change(
+                user, caller.session_id, new_hash, self._identify.client, reservation
+            )
         )
 
     async def _change(

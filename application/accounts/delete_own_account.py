@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from application.common.client import UNKNOWN_CLIENT, Client
+from application.common.client import Client
 from application.common.errors import AccessTokenInvalid, CurrentPasswordIncorrect
 from application.common.outcomes import SigninOutcome
 from application.ports.metrics import Metrics
@@ -16,9 +16,7 @@ from domain.audit import AuditEventType
 
 @dataclass(frozen=True, slots=True)
 class DeleteOwnAccountRequest:
-    access_token: str | None = field(repr=False)
     password: str = field(repr=False)
-    client: Client = UNKNOWN_CLIENT
 
 
 class DeleteOwnAccount:
@@ -42,7 +40,7 @@ class DeleteOwnAccount:
         self._metrics = metrics
 
     async def execute(self, request: DeleteOwnAccountRequest) -> None:
-        caller = await self._identify(request.access_token)
+        caller = await self._identify()
         user = await self._users.get(caller.user_id)
         if user is None:
             raise AccessTokenInvalid
@@ -51,13 +49,13 @@ class DeleteOwnAccount:
             self._metrics.signin(SigninOutcome.FAILURE)
             await self._audit.record_alone(
                 AuditEventType.SIGNIN_FAILURE,
-                request.client,
+                self._identify.client,
                 user_id=user.id,
                 actor_id=user.id,
                 detail={"reason": "wrong password to delete the account"},
             )
             raise CurrentPasswordIncorrect
-        await self._transactions.run(lambda: self._delete(user.id, request.client))
+        await self._transactions.run(lambda: self._delete(user.id, self._identify.client))
 
     async def _delete(self, user_id: int, client: Client) -> None:
         await account_for_change(self._users, user_id, AccountChange(delete=True))

@@ -11,8 +11,8 @@ class GetOwnAccount:
         self._identify = identify
         self._users = users
 
-    async def execute(self, access_token: str | None) -> User:
-        caller = await self._identify(access_token)
+    async def execute(self) -> User:
+        caller = await self._identify()
         user = await self._users.get(caller.user_id)
         if user is None:  # deleted since the token was checked
             raise AccessTokenInvalid

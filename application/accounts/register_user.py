@@ -1,7 +1,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from application.common.client import UNKNOWN_CLIENT, Client
 from application.common.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -31,9 +30,6 @@ class RegisterUserRequest:
     email: str
     password: str = field(repr=False)
     roles: Sequence[str] | None = None
-    access_token: str | None = field(default=None, repr=False)
-    """The caller's token; only an administrator's lets a signup ask for privileged roles."""
-    client: Client = UNKNOWN_CLIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +73,8 @@ class RegisterUser:
         refuse_common(password, self._common_passwords)
         actor_id = None
         if roles & PRIVILEGED_ROLES:
-            actor_id = await self._require_administrator(request.access_token)
-        attempts = self._throttle.policy.signup(request.client)
+            actor_id = await self._require_administrator()
+        attempts = self._throttle.policy.signup(self._identify.client)
         # Counted before the hash, whatever the signup's outcome, and committed at once, so that
         # a burst of signups gets no further than the limit.
         await self._throttle.reserve(attempts, self._transactions)
@@ -97,7 +93,7 @@ class RegisterUser:
             self._transactions,
             account,
             password,
-            Signup(self._audit, request.client, actor_id),
+            Signup(self._audit, self._identify.client, actor_id),
             after_insert=issue_verification,
         )
         # Only now that the signup has committed: a mail never announces a user that is not there.
@@ -105,10 +101,10 @@ class RegisterUser:
             self._mail.post(message)
         return RegisterUserResponse(user_id=user.id)
 
-    async def _require_administrator(self, access_token: str | None) -> int:
+    async def _require_administrator(self) -> int:
         """The administrator's id."""
         try:
-            caller = await self._identify(access_token)
+            caller = await self._identify()
         except (AccessTokenMissing, AccessTokenExpired, AccessTokenInvalid):
             raise PrivilegedRoleNotAllowed from None
         if not caller.holds(Role.ADMIN):

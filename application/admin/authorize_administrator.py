@@ -4,7 +4,7 @@ command line, for whom access to the machine and its database is the authority."
 from dataclasses import dataclass
 
 from application.common.client import UNKNOWN_CLIENT, Client
-from application.shared.authorization import Resource, require
+from application.shared.authorization import Resource
 from application.shared.identify_caller import IdentifyCaller
 
 
@@ -25,7 +25,10 @@ class AuthorizeAdministrator:
     def __init__(self, identify: IdentifyCaller) -> None:
         self._identify = identify
 
-    async def __call__(self, access_token: str | None, client: Client) -> Administrator:
+    async def __call__(self) -> Administrator:
         """Raises AccessTokenMissing, AccessTokenExpired, AccessTokenInvalid or RoleRequired."""
-        principal = require(await self._identify(access_token), Resource.USER_ADMINISTRATION)
+        client = self._identify.client
+        if self._identify.is_operator:
+            return Administrator(user_id=None, client=client)
+        principal = await self._identify.authorize(Resource.USER_ADMINISTRATION)
         return Administrator(user_id=principal.user_id, client=client)

@@ -4,9 +4,9 @@ token and the mail happen afterwards, in `SendPasswordReset`."""
 
 from dataclasses import dataclass
 
-from application.common.client import UNKNOWN_CLIENT, Client
 from application.ports.mail import MailMessage, OutgoingMail, PasswordResetRequests
 from application.ports.users import UserRepository
+from application.shared.identify_caller import IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens
 from application.shared.throttle import Throttle
 from application.shared.transactions import Transactions
@@ -17,13 +17,17 @@ from domain.values import Email
 @dataclass(frozen=True, slots=True)
 class RequestPasswordResetRequest:
     email: str
-    client: Client = UNKNOWN_CLIENT
 
 
 class RequestPasswordReset:
     def __init__(
-        self, requests: PasswordResetRequests, throttle: Throttle, transactions: Transactions
+        self,
+        identify: IdentifyCaller,
+        requests: PasswordResetRequests,
+        throttle: Throttle,
+        transactions: Transactions,
     ) -> None:
+        self._identify = identify
         self._requests = requests
         self._throttle = throttle
         self._transactions = transactions
@@ -31,7 +35,7 @@ class RequestPasswordReset:
     async def execute(self, request: RequestPasswordResetRequest) -> None:
         email = Email(request.email)
         # Per email and per address, registered or not, so a 429 tells nothing either.
-        attempts = self._throttle.policy.password_reset(email.value, request.client)
+        attempts = self._throttle.policy.password_reset(email.value, self._identify.client)
         # Counted before the request is handed on, and committed at once: a burst of requests
         # sends no more mails than the limits allow.
         await self._throttle.reserve(attempts, self._transactions)

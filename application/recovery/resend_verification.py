@@ -1,6 +1,3 @@
-from dataclasses import dataclass, field
-
-from application.common.client import UNKNOWN_CLIENT, Client
 from application.common.errors import AccessTokenInvalid
 from application.ports.mail import MailMessage, OutgoingMail
 from application.ports.users import UserRepository
@@ -8,12 +5,6 @@ from application.shared.identify_caller import IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens
 from application.shared.transactions import Transactions
 from domain.one_time_token import TokenPurpose
-
-
-@dataclass(frozen=True, slots=True)
-class ResendVerificationRequest:
-    access_token: str | None = field(repr=False)
-    client: Client = UNKNOWN_CLIENT
 
 
 class ResendVerification:
@@ -34,9 +25,9 @@ class ResendVerification:
         self._transactions = transactions
         self._mail = mail
 
-    async def execute(self, request: ResendVerificationRequest) -> bool:
+    async def execute(self) -> bool:
         """Whether a mail was posted."""
-        caller = await self._identify(request.access_token)
+        caller = await self._identify()
         message = await self._transactions.run(lambda: self._issue(caller.user_id))
         if message is None:
             return False

@@ -1,11 +1,12 @@
 from dataclasses import dataclass, field
 
-from application.common.client import UNKNOWN_CLIENT, Client
+from application.common.client import Client
 from application.ports.clock import Clock
 from application.ports.passwords import CommonPasswords, PasswordHasher
 from application.ports.sessions import SessionStore
 from application.ports.users import UserRepository
 from application.shared.audit_log import AuditLog
+from application.shared.identify_caller import IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens
 from application.shared.passwords import refuse_common
 from application.shared.transactions import Transactions
@@ -18,7 +19,6 @@ from domain.values import PasswordHash, RawPassword
 class ResetPasswordRequest:
     token: str = field(repr=False)
     password: str = field(repr=False)
-    client: Client = UNKNOWN_CLIENT
 
 
 class ResetPassword:
@@ -29,6 +29,7 @@ class ResetPassword:
 
     def __init__(
         self,
+        identify: IdentifyCaller,
         tokens: OneTimeTokens,
         users: UserRepository,
         sessions: SessionStore,
@@ -38,6 +39,7 @@ class ResetPassword:
         common_passwords: CommonPasswords,
         audit: AuditLog,
     ) -> None:
+        self._identify = identify
         self._common_passwords = common_passwords
         self._audit = audit
         self._tokens = tokens
@@ -55,7 +57,7 @@ class ResetPassword:
         await self._tokens.holder(request.token, TokenPurpose.PASSWORD_RESET)
         password_hash = await self._hasher.hash(password)
         await self._transactions.run(
-            lambda: self._reset(request.token, password_hash, request.client)
+            lambda: self._reset(request.token, password_hash, self._identify.client)
         )
 
     async def _reset(self, token: str, password_hash: PasswordHash, client: Client) -> None:

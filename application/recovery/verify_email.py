@@ -1,6 +1,5 @@
 from dataclasses import dataclass, field
 
-from application.common.client import UNKNOWN_CLIENT, Client
 from application.ports.users import UserRepository
 from application.shared.one_time_tokens import OneTimeTokens
 from application.shared.transactions import Transactions
@@ -10,7 +9,6 @@ from domain.one_time_token import TokenPurpose
 @dataclass(frozen=True, slots=True)
 class VerifyEmailRequest:
     token: str = field(repr=False)
-    client: Client = UNKNOWN_CLIENT
 
 
 class VerifyEmail:

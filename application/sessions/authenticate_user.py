@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from application.common.client import UNKNOWN_CLIENT, Client
+from application.common.client import Client
 from application.common.errors import (
     AccountDisabled,
     EmailNotVerified,
@@ -16,6 +16,7 @@ from application.ports.passwords import PasswordHasher
 from application.ports.sessions import SessionStore
 from application.ports.users import UserRepository
 from application.shared.audit_log import AuditLog
+from application.shared.identify_caller import IdentifyCaller
 from application.shared.rate_limits import SigninAttempts
 from application.shared.session_policy import SessionPolicy
 from application.shared.throttle import Reservation, Throttle
@@ -31,7 +32,6 @@ from domain.values import PasswordHash, RawPassword, Username
 class AuthenticateUserRequest:
     username: str
     password: str = field(repr=False)
-    client: Client = UNKNOWN_CLIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,7 @@ class AuthenticateUser:
 
     def __init__(
         self,
+        identify: IdentifyCaller,
         users: UserRepository,
         hasher: PasswordHasher,
         sessions: SessionStore,
@@ -65,6 +66,7 @@ class AuthenticateUser:
         throttle: Throttle,
         audit: AuditLog,
     ) -> None:
+        self._identify = identify
         self._users = users
         self._hasher = hasher
         self._sessions = sessions
@@ -78,7 +80,7 @@ class AuthenticateUser:
         self._audit = audit
 
     async def execute(self, request: AuthenticateUserRequest) -> AuthenticateUserResponse:
-        attempts = self._throttle.policy.signin(request.username, request.client)
+        attempts = self._throttle.policy.signin(request.username, self._identify.client)
         try:
             # Counted before the hash, committed at once: of a burst of guesses at one account,
             # only as many as the limits allow get this far.
@@ -101,7 +103,7 @@ class AuthenticateUser:
             self._metrics.signin(SigninOutcome.FAILURE)
             reason = "wrong password" if user else "unknown user"
             await self._transactions.run(
-                lambda: self._record_guess(request.client, user, reason, reservation)
+                lambda: self._record_guess(self._identify.client, user, reason, reservation)
             )
             raise InvalidCredentials
         if user.disabled:
@@ -109,7 +111,7 @@ class AuthenticateUser:
             # as a right password never is.
             self._metrics.signin(SigninOutcome.DISABLED)
             await self._transactions.run(
-                lambda: self._refused(request.client, user, "account disabled", reservation)
+                lambda: self._refused(self._identify.client, user, "account disabled", reservation)
             )
             raise AccountDisabled
         if self._rules.require_verified_email and not user.email_verified:
@@ -122,7 +124,9 @@ class AuthenticateUser:
             await self._throttle.release_alone(reservation, self._transactions, unchecked=True)
             raise
         response = await self._transactions.run(
-            lambda: self._start_session(user, rehashed, attempts, reservation, request.client)
+            lambda: self._start_session(
+                user, rehashed, attempts, reservation, self._identify.client
+            )
         )
         self._metrics.signin(SigninOutcome.SUCCESS)
         return response

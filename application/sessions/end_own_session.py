@@ -1,6 +1,5 @@
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from application.common.client import UNKNOWN_CLIENT, Client
 from application.common.errors import SessionNotFound
 from application.ports.clock import Clock
 from application.ports.sessions import SessionStore
@@ -12,9 +11,7 @@ from domain.audit import AuditEventType
 
 @dataclass(frozen=True, slots=True)
 class EndOwnSessionRequest:
-    access_token: str | None = field(repr=False)
     session_id: str
-    client: Client = UNKNOWN_CLIENT
 
 
 class EndOwnSession:
@@ -35,7 +32,7 @@ class EndOwnSession:
         self._audit = audit
 
     async def execute(self, request: EndOwnSessionRequest) -> None:
-        caller = await self._identify(request.access_token)
+        caller = await self._identify()
         await self._transactions.run(lambda: self._end(caller.user_id, request))
 
     async def _end(self, user_id: int, request: EndOwnSessionRequest) -> None:
@@ -43,7 +40,7 @@ class EndOwnSession:
             raise SessionNotFound
         await self._audit.record(
             AuditEventType.SESSIONS_REVOKE,
-            request.client,
+            self._identify.client,
             user_id=user_id,
             actor_id=user_id,
             detail={"sessionsEnded": 1},

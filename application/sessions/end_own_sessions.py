@@ -1,18 +1,10 @@
-from dataclasses import dataclass, field
-
-from application.common.client import UNKNOWN_CLIENT, Client
+from application.common.client import Client
 from application.ports.clock import Clock
 from application.ports.sessions import SessionStore
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.transactions import Transactions
 from domain.audit import AuditEventType
-
-
-@dataclass(frozen=True, slots=True)
-class EndOwnSessionsRequest:
-    access_token: str | None = field(repr=False)
-    client: Client = UNKNOWN_CLIENT
 
 
 class EndOwnSessions:
@@ -33,9 +25,11 @@ class EndOwnSessions:
         self._transactions = transactions
         self._audit = audit
 
-    async def execute(self, request: EndOwnSessionsRequest) -> int:
-        caller = await self._identify(request.access_token)
-        return await self._transactions.run(lambda: self._end(caller.user_id, request.client))
+    async def execute(self) -> int:
+        caller = await self._identify()
+        return await self._transactions.run(
+            lambda: self._end(caller.user_id, self._identify.client)
+        )
 
     async def _end(self, user_id: int, client: Client) -> int:
         ended = await self._sessions.revoke_all_of_user(user_id, self._clock.now())

@@ -21,7 +21,7 @@ class ListOwnSessions:
         self._sessions = sessions
         self._clock = clock
 
-    async def execute(self, access_token: str | None) -> OwnSessions:
-        caller = await self._identify(access_token)
+    async def execute(self) -> OwnSessions:
+        caller = await self._identify()
         live = await self._sessions.live_sessions(caller.user_id, self._clock.now())
         return OwnSessions(live, caller.session_id)

@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from application.common.client import UNKNOWN_CLIENT, Client
+from application.common.client import Client
 from application.common.errors import (
     RefreshTokenExpired,
     RefreshTokenMissing,
@@ -14,6 +14,7 @@ from application.ports.clock import Clock
 from application.ports.metrics import Metrics
 from application.ports.sessions import RefreshTokenSuccession, SessionStore
 from application.shared.audit_log import AuditLog
+from application.shared.identify_caller import IdentifyCaller
 from application.shared.rate_limits import Attempt
 from application.shared.session_policy import SessionPolicy
 from application.shared.throttle import Throttle
@@ -31,7 +32,6 @@ _REFUSED = (RefreshVerdict.ENDED, RefreshVerdict.EXPIRED)
 @dataclass(frozen=True, slots=True)
 class RefreshSessionRequest:
     refresh_token: str | None = field(repr=False)
-    client: Client = UNKNOWN_CLIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,7 @@ class RefreshSession:
 
     def __init__(
         self,
+        identify: IdentifyCaller,
         sessions: SessionStore,
         succession: RefreshTokenSuccession,
         issuer: AccessTokenIssuer,
@@ -62,6 +63,7 @@ class RefreshSession:
         throttle: Throttle,
         audit: AuditLog,
     ) -> None:
+        self._identify = identify
         self._sessions = sessions
         self._succession = succession
         self._issuer = issuer
@@ -76,11 +78,11 @@ class RefreshSession:
         if not request.refresh_token:
             raise RefreshTokenMissing
         presented = RefreshToken(request.refresh_token)
-        from_address = self._throttle.policy.refresh(request.client)
+        from_address = self._throttle.policy.refresh(self._identify.client)
         await self._throttle.check(from_address)
         try:
             outcome, answer = await self._transactions.run(
-                lambda: self._refresh(presented, from_address, request.client)
+                lambda: self._refresh(presented, from_address, self._identify.client)
             )
         except (RefreshTokenUnknown, RefreshTokenExpired):
             self._metrics.refresh(RefreshOutcome.REFUSED)

@@ -1,11 +1,12 @@
 from dataclasses import dataclass, field
 
-from application.common.client import UNKNOWN_CLIENT, Client
+from application.common.client import Client
 from application.common.errors import AccessTokenExpired, AccessTokenInvalid
 from application.ports.access_tokens import AccessTokenVerifier
 from application.ports.clock import Clock
 from application.ports.sessions import SessionStore
 from application.shared.audit_log import AuditLog
+from application.shared.identify_caller import IdentifyCaller
 from application.shared.transactions import Transactions
 from domain.audit import AuditEventType
 from domain.session import digest_of
@@ -13,9 +14,7 @@ from domain.session import digest_of
 
 @dataclass(frozen=True, slots=True)
 class SignOutRequest:
-    access_token: str | None = field(default=None, repr=False)
     refresh_token: str | None = field(default=None, repr=False)
-    client: Client = UNKNOWN_CLIENT
 
 
 class SignOut:
@@ -24,12 +23,14 @@ class SignOut:
 
     def __init__(
         self,
+        identify: IdentifyCaller,
         verifier: AccessTokenVerifier,
         sessions: SessionStore,
         clock: Clock,
         transactions: Transactions,
         audit: AuditLog,
     ) -> None:
+        self._identify = identify
         self._verifier = verifier
         self._sessions = sessions
         self._clock = clock
@@ -42,7 +43,7 @@ class SignOut:
         if named is None:
             return False
         session_id, user_id = named
-        await self._transactions.run(lambda: self._end(session_id, user_id, request.client))
+        await self._transactions.run(lambda: self._end(session_id, user_id, self._identify.client))
         return True
 
     async def _end(self, session_id: str, user_id: int, client: Client) -> None:
@@ -57,10 +58,10 @@ class SignOut:
 
     async def _session_of(self, request: SignOutRequest) -> tuple[str, int] | None:
         """The session named and its user."""
-        if request.access_token:
+        if access_token := self._identify.presented_token:
             try:
                 # An expired access token still names its session, and that session may be live.
-                claims = self._verifier.verify(request.access_token, allow_expired=True)
+                claims = self._verifier.verify(access_token, allow_expired=True)
             except (AccessTokenExpired, AccessTokenInvalid):
                 pass
             else:

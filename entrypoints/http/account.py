@@ -12,9 +12,8 @@ from application.accounts.change_password import ChangePassword, ChangePasswordR
 from application.accounts.delete_own_account import DeleteOwnAccount, DeleteOwnAccountRequest
 from application.accounts.get_own_account import GetOwnAccount
 from application.sessions.end_own_session import EndOwnSession, EndOwnSessionRequest
-from application.sessions.end_own_sessions import EndOwnSessions, EndOwnSessionsRequest
+from application.sessions.end_own_sessions import EndOwnSessions
 from application.sessions.list_own_sessions import ListOwnSessions
-from entrypoints.http.client import client_of
 from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, refusals
 from entrypoints.http.schemas import (
     ChangePasswordBody,
@@ -23,8 +22,6 @@ from entrypoints.http.schemas import (
     PasswordBody,
     SessionAnswer,
 )
-from entrypoints.http.tokens import presented_access_token
-from entrypoints.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
 # Every answer here needs the caller's access token, taken as for /api/test/user.
@@ -47,10 +44,8 @@ class AccountController(Controller):
     security = ACCESS_TOKEN
 
     @get("/me", responses=_refusals())
-    async def me(
-        self, request: AnyRequest, get_account: FromDishka[GetOwnAccount]
-    ) -> OwnAccountAnswer:
-        user = await get_account.execute(presented_access_token(request))
+    async def me(self, get_account: FromDishka[GetOwnAccount]) -> OwnAccountAnswer:
+        user = await get_account.execute()
         return OwnAccountAnswer(
             id=user.id,
             username=user.username.value,
@@ -68,18 +63,14 @@ class AccountController(Controller):
     )
     async def change_password(
         self,
-        request: AnyRequest,
         data: JSONBody[ChangePasswordBody],
         change: FromDishka[ChangePassword],
-        settings: FromDishka[Settings],
     ) -> MessageBody:
         """Every other session of the caller ends; this one stays."""
         await change.execute(
             ChangePasswordRequest(
-                access_token=presented_access_token(request),
                 current_password=data.current_password,
                 new_password=data.new_password,
-                client=client_of(request, settings.trusted_proxy_networks),
             )
         )
         return MessageBody("Password changed.")
@@ -91,27 +82,21 @@ class AccountController(Controller):
     )
     async def delete_account(
         self,
-        request: AnyRequest,
         data: JSONBody[PasswordBody],
         delete_own: FromDishka[DeleteOwnAccount],
-        settings: FromDishka[Settings],
     ) -> MessageBody:
         """Deletes the caller's account, password required; every session ends."""
         await delete_own.execute(
             DeleteOwnAccountRequest(
-                access_token=presented_access_token(request),
                 password=data.password,
-                client=client_of(request, settings.trusted_proxy_networks),
             )
         )
         return MessageBody("Account deleted.")
 
     @get("/sessions", responses=_refusals())
-    async def sessions(
-        self, request: AnyRequest, list_sessions: FromDishka[ListOwnSessions]
-    ) -> list[SessionAnswer]:
+    async def sessions(self, list_sessions: FromDishka[ListOwnSessions]) -> list[SessionAnswer]:
         """The caller's live sessions, newest first."""
-        own = await list_sessions.execute(presented_access_token(request))
+        own = await list_sessions.execute()
         return [
             SessionAnswer(
                 id=session.id,
@@ -133,16 +118,12 @@ class AccountController(Controller):
     )
     async def end_session(
         self,
-        request: AnyRequest,
         session_id: FromPath[str],
         end: FromDishka[EndOwnSession],
-        settings: FromDishka[Settings],
     ) -> MessageBody:
         await end.execute(
             EndOwnSessionRequest(
-                access_token=presented_access_token(request),
                 session_id=session_id,
-                client=client_of(request, settings.trusted_proxy_networks),
             )
         )
         return MessageBody("Session ended.")
@@ -150,15 +131,8 @@ class AccountController(Controller):
     @delete("/sessions", status_code=HTTP_200_OK, responses=_refusals())
     async def end_sessions(
         self,
-        request: AnyRequest,
         end: FromDishka[EndOwnSessions],
-        settings: FromDishka[Settings],
     ) -> MessageBody:
         """Every session of the caller, this one included."""
-        await end.execute(
-            EndOwnSessionsRequest(
-                access_token=presented_access_token(request),
-                client=client_of(request, settings.trusted_proxy_networks),
-            )
-        )
+        await end.execute()
         return MessageBody("Sessions ended.")

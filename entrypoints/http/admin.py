@@ -8,7 +8,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.admin.authorize_administrator import Administrator, AuthorizeAdministrator
+from application.admin.authorize_administrator import AuthorizeAdministrator
 from application.admin.delete_user import DeleteUser
 from application.admin.disable_user import DisableUser
 from application.admin.enable_user import EnableUser
@@ -19,7 +19,6 @@ from application.admin.read_audit_trail import ReadAuditTrail, ReadAuditTrailReq
 from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
 from domain.audit import AuditEvent
 from domain.user import User
-from entrypoints.http.client import client_of
 from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, refusals
 from entrypoints.http.schemas import (
     AuditEventAnswer,
@@ -29,8 +28,6 @@ from entrypoints.http.schemas import (
     UserAnswer,
     UsersPageAnswer,
 )
-from entrypoints.http.tokens import presented_access_token
-from entrypoints.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
 # Every answer here needs an administrator's access token.
@@ -55,9 +52,7 @@ class AdminController(Controller):
     @get("/users", responses=_refusals(400))
     async def list_users(
         self,
-        request: AnyRequest,
         authorize: FromDishka[AuthorizeAdministrator],
-        settings: FromDishka[Settings],
         list_users: FromDishka[ListUsers],
         search: Annotated[
             str | None, QueryParameter(name="query", description="start of a username or email")
@@ -68,7 +63,7 @@ class AdminController(Controller):
         cursor: Annotated[str | None, QueryParameter(description="a page's nextCursor")] = None,
     ) -> UsersPageAnswer:
         """Users by id, a page at a time."""
-        administrator = await _administrator(request, authorize, settings)
+        administrator = await authorize()
         page = await list_users.execute(
             ListUsersRequest(administrator, search, role, disabled, limit, cursor)
         )
@@ -79,13 +74,11 @@ class AdminController(Controller):
     @get("/users/{user_id:int}", responses=_refusals(404), operation_class=PathParameterOperation)
     async def get_user(
         self,
-        request: AnyRequest,
         user_id: FromPath[int],
         authorize: FromDishka[AuthorizeAdministrator],
-        settings: FromDishka[Settings],
         get_user: FromDishka[GetUser],
     ) -> UserAnswer:
-        administrator = await _administrator(request, authorize, settings)
+        administrator = await authorize()
         return user_answer(await get_user.execute(administrator, user_id))
 
     @put(
@@ -99,11 +92,10 @@ class AdminController(Controller):
         user_id: FromPath[int],
         data: JSONBody[RolesBody],
         authorize: FromDishka[AuthorizeAdministrator],
-        settings: FromDishka[Settings],
         set_roles: FromDishka[SetUserRoles],
     ) -> UserAnswer:
         """Replaces the roles; they hold from the user's next request."""
-        administrator = await _administrator(request, authorize, settings)
+        administrator = await authorize()
         user = await set_roles.execute(SetUserRolesRequest(administrator, user_id, data.roles))
         return user_answer(user)
 
@@ -115,14 +107,12 @@ class AdminController(Controller):
     )
     async def disable(
         self,
-        request: AnyRequest,
         user_id: FromPath[int],
         authorize: FromDishka[AuthorizeAdministrator],
-        settings: FromDishka[Settings],
         disable: FromDishka[DisableUser],
     ) -> UserAnswer:
         """Ends every session of the user and refuses their signin."""
-        administrator = await _administrator(request, authorize, settings)
+        administrator = await authorize()
         return user_answer(await disable.execute(administrator, user_id))
 
     @post(
@@ -133,13 +123,11 @@ class AdminController(Controller):
     )
     async def enable(
         self,
-        request: AnyRequest,
         user_id: FromPath[int],
         authorize: FromDishka[AuthorizeAdministrator],
-        settings: FromDishka[Settings],
         enable: FromDishka[EnableUser],
     ) -> UserAnswer:
-        administrator = await _administrator(request, authorize, settings)
+        administrator = await authorize()
         return user_answer(await enable.execute(administrator, user_id))
 
     @delete(
@@ -150,13 +138,11 @@ class AdminController(Controller):
     )
     async def delete_user(
         self,
-        request: AnyRequest,
         user_id: FromPath[int],
         authorize: FromDishka[AuthorizeAdministrator],
-        settings: FromDishka[Settings],
         delete_user: FromDishka[DeleteUser],
     ) -> MessageBody:
-        administrator = await _administrator(request, authorize, settings)
+        administrator = await authorize()
         await delete_user.execute(administrator, user_id)
         return MessageBody("User deleted.")
 
@@ -168,22 +154,18 @@ class AdminController(Controller):
     )
     async def end_sessions(
         self,
-        request: AnyRequest,
         user_id: FromPath[int],
         authorize: FromDishka[AuthorizeAdministrator],
-        settings: FromDishka[Settings],
         end_sessions: FromDishka[EndUserSessions],
     ) -> MessageBody:
-        administrator = await _administrator(request, authorize, settings)
+        administrator = await authorize()
         await end_sessions.execute(administrator, user_id)
         return MessageBody("Sessions ended.")
 
     @get("/audit", responses=_refusals(400))
     async def audit(
         self,
-        request: AnyRequest,
         authorize: FromDishka[AuthorizeAdministrator],
-        settings: FromDishka[Settings],
         read_trail: FromDishka[ReadAuditTrail],
         user_id: Annotated[int | None, QueryParameter(name="userId")] = None,
         event_type: Annotated[str | None, QueryParameter(name="type")] = None,
@@ -191,7 +173,7 @@ class AdminController(Controller):
         cursor: Annotated[str | None, QueryParameter(description="a page's nextCursor")] = None,
     ) -> AuditPageAnswer:
         """Audit events, newest first."""
-        administrator = await _administrator(request, authorize, settings)
+        administrator = await authorize()
         page = await read_trail.execute(
             ReadAuditTrailRequest(administrator, user_id, event_type, limit, cursor)
         )
@@ -199,13 +181,6 @@ class AdminController(Controller):
             items=[audit_event_answer(event) for event in page.items],
             next_cursor=page.next_cursor,
         )
-
-
-async def _administrator(
-    request: AnyRequest, authorize: AuthorizeAdministrator, settings: Settings
-) -> Administrator:
-    client = client_of(request, settings.trusted_proxy_networks)
-    return await authorize(presented_access_token(request), client)
 
 
 def user_answer(user: User) -> UserAnswer:

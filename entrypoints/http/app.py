@@ -12,8 +12,10 @@ from litestar.config.cors import CORSConfig
 from adapters.prometheus_metrics import GC_PAUSES, RequestMetrics
 from application.operations.purge_audit_events import PurgeAuditEvents
 from application.operations.purge_sessions import PurgeSessions
+from application.ports.caller import Caller
 from application.ports.mail import OutgoingMail, PasswordResetRequests
 from application.ports.metrics import Metrics
+from application.shared.identify_caller import NOBODY
 from entrypoints.http.account import AccountController
 from entrypoints.http.admin import AdminController
 from entrypoints.http.allow import every_method_allowed
@@ -104,7 +106,7 @@ def create_app(
         request_class=request_class(settings.body_read_timeout),
         openapi_config=openapi_config(COMPONENTS) if settings.docs_enabled else None,
     )
-    use_container(app, container)
+    use_container(app, container, settings.trusted_proxy_networks)
     # GET /metrics adds this process's tallies before it answers.
     app.state.flush_metrics = flush_metrics
     app.asgi_handler = observed(
@@ -136,7 +138,9 @@ async def _purge_periodically(container: AsyncContainer, interval: int) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            async with container(scope=Scope.REQUEST) as request_container:
+            async with container(
+                scope=Scope.REQUEST, context={Caller: NOBODY}
+            ) as request_container:
                 purged = await (await request_container.get(PurgeSessions)).execute()
                 events = await (await request_container.get(PurgeAuditEvents)).execute()
             logger.info("purged %d ended sessions and %d old audit events", purged, events)

@@ -10,7 +10,6 @@ from application.accounts.register_user import RegisterUser, RegisterUserRequest
 from application.sessions.authenticate_user import AuthenticateUser, AuthenticateUserRequest
 from application.sessions.refresh_session import RefreshSession, RefreshSessionRequest
 from application.sessions.sign_out import SignOut, SignOutRequest
-from entrypoints.http.client import client_of
 from entrypoints.http.openapi import OPTIONAL_ACCESS_TOKEN, OptionalBodyOperation, refusals
 from entrypoints.http.schemas import (
     MessageBody,
@@ -22,7 +21,7 @@ from entrypoints.http.schemas import (
     SignoutBody,
     SignupBody,
 )
-from entrypoints.http.tokens import ACCESS_TOKEN_COOKIE, COOKIE_PATH, presented_access_token
+from entrypoints.http.tokens import ACCESS_TOKEN_COOKIE, COOKIE_PATH
 from entrypoints.logs import note_user
 from entrypoints.settings import Settings
 
@@ -56,10 +55,8 @@ class AuthController(Controller):
     )
     async def signup(
         self,
-        request: AnyRequest,
         data: JSONBody[SignupBody],
         register: FromDishka[RegisterUser],
-        settings: FromDishka[Settings],
     ) -> MessageBody:
         """Creates an account. Asking for moderator or admin needs an administrator's token."""
         await register.execute(
@@ -68,8 +65,6 @@ class AuthController(Controller):
                 email=data.email,
                 password=data.password,
                 roles=data.roles,
-                access_token=presented_access_token(request),
-                client=client_of(request, settings.trusted_proxy_networks),
             )
         )
         return MessageBody("User registered successfully!")
@@ -95,16 +90,12 @@ class AuthController(Controller):
     )
     async def signin(
         self,
-        request: AnyRequest,
         data: JSONBody[SigninBody],
         authenticate: FromDishka[AuthenticateUser],
         settings: FromDishka[Settings],
     ) -> Response[SigninAnswer]:
         """Checks the password and starts a session; also sets the access token as a cookie."""
-        client = client_of(request, settings.trusted_proxy_networks)
-        result = await authenticate.execute(
-            AuthenticateUserRequest(data.username, data.password, client)
-        )
+        result = await authenticate.execute(AuthenticateUserRequest(data.username, data.password))
         user, access = result.user, result.access_token
         note_user(user.id)
         answer = SigninAnswer(
@@ -138,17 +129,12 @@ class AuthController(Controller):
     )
     async def refresh_token(
         self,
-        request: AnyRequest,
         refresh: FromDishka[RefreshSession],
-        settings: FromDishka[Settings],
         data: Annotated[RefreshBody | None, _OPTIONAL_BODY] = None,
     ) -> RefreshAnswer:
         """Trades a refresh token for a new access token and a new refresh token; the one sent
         stops working."""
-        client = client_of(request, settings.trusted_proxy_networks)
-        result = await refresh.execute(
-            RefreshSessionRequest(data.refreshToken if data else None, client)
-        )
+        result = await refresh.execute(RefreshSessionRequest(data.refreshToken if data else None))
         return RefreshAnswer(
             accessToken=result.access_token.value,
             refreshToken=result.refresh_token.value,
@@ -165,7 +151,6 @@ class AuthController(Controller):
     )
     async def signout(
         self,
-        request: AnyRequest,
         sign_out: FromDishka[SignOut],
         settings: FromDishka[Settings],
         data: Annotated[SignoutBody | None, _OPTIONAL_BODY] = None,
@@ -173,9 +158,7 @@ class AuthController(Controller):
         """Ends the session of the presented token, if any, and clears the cookie."""
         await sign_out.execute(
             SignOutRequest(
-                access_token=presented_access_token(request),
                 refresh_token=data.refreshToken if data else None,
-                client=client_of(request, settings.trusted_proxy_networks),
             )
         )
         return Response(

@@ -9,10 +9,36 @@ from typing import Any
 from litestar import Request
 
 from application.common.client import Client
+from entrypoints.http.tokens import presented_access_token
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # A user agent is shown to people and stored: long enough to tell browsers apart, no longer.
 MAX_USER_AGENT = 256
+
+
+class RequestCaller:
+    """The request's caller (`application.ports.caller.Caller`): the client, with the trusted
+    proxies applied, and the presented access token, each read off the request only when a use
+    case first asks."""
+
+    __slots__ = ("_client", "_request", "_trusted_proxies")
+
+    is_operator = False
+
+    def __init__(self, request: Request[Any, Any, Any], trusted_proxies: Sequence[Network]) -> None:
+        self._request = request
+        self._trusted_proxies = trusted_proxies
+        self._client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = client_of(self._request, self._trusted_proxies)
+        return self._client
+
+    @property
+    def access_token(self) -> str | None:
+        return presented_access_token(self._request)
 
 
 def client_of(request: Request[Any, Any, Any], trusted_proxies: Sequence[Network]) -> Client:

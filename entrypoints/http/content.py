@@ -3,10 +3,9 @@ from typing import Any
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, MediaType, Request, get
 
-from application.access.authorize_access import AuthorizeAccess, AuthorizeAccessRequest
+from application.access.authorize_access import AuthorizeAccess
 from application.shared.authorization import Resource
 from entrypoints.http.openapi import ACCESS_TOKEN, refusals
-from entrypoints.http.tokens import presented_access_token
 from entrypoints.logs import note_user
 
 AnyRequest = Request[Any, Any, Any]
@@ -34,23 +33,16 @@ class ContentController(Controller):
         return "Public Content."
 
     @get("/user", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
-    async def user(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
-        await _authorize(request, authorize, Resource.USER_CONTENT)
+    async def user(self, authorize: FromDishka[AuthorizeAccess]) -> str:
+        note_user((await authorize.execute(Resource.USER_CONTENT)).user_id)
         return "User Content."
 
     @get("/mod", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
-    async def moderator(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
-        await _authorize(request, authorize, Resource.MODERATOR_CONTENT)
+    async def moderator(self, authorize: FromDishka[AuthorizeAccess]) -> str:
+        note_user((await authorize.execute(Resource.MODERATOR_CONTENT)).user_id)
         return "Moderator Content."
 
     @get("/admin", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
-    async def admin(self, request: AnyRequest, authorize: FromDishka[AuthorizeAccess]) -> str:
-        await _authorize(request, authorize, Resource.ADMIN_CONTENT)
+    async def admin(self, authorize: FromDishka[AuthorizeAccess]) -> str:
+        note_user((await authorize.execute(Resource.ADMIN_CONTENT)).user_id)
         return "Admin Content."
-
-
-async def _authorize(request: AnyRequest, authorize: AuthorizeAccess, resource: Resource) -> None:
-    principal = await authorize.execute(
-        AuthorizeAccessRequest(presented_access_token(request), resource)
-    )
-    note_user(principal.user_id)

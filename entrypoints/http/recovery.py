@@ -9,10 +9,9 @@ from application.recovery.request_password_reset import (
     RequestPasswordReset,
     RequestPasswordResetRequest,
 )
-from application.recovery.resend_verification import ResendVerification, ResendVerificationRequest
+from application.recovery.resend_verification import ResendVerification
 from application.recovery.reset_password import ResetPassword, ResetPasswordRequest
 from application.recovery.verify_email import VerifyEmail, VerifyEmailRequest
-from entrypoints.http.client import client_of
 from entrypoints.http.openapi import ACCESS_TOKEN, refusals
 from entrypoints.http.schemas import (
     ForgotPasswordBody,
@@ -20,8 +19,6 @@ from entrypoints.http.schemas import (
     ResetPasswordBody,
     VerifyEmailBody,
 )
-from entrypoints.http.tokens import presented_access_token
-from entrypoints.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
 _WITH_TOKEN = refusals(
@@ -57,15 +54,12 @@ class RecoveryController(Controller):
     )
     async def forgot_password(
         self,
-        request: AnyRequest,
         data: JSONBody[ForgotPasswordBody],
         forgot: FromDishka[RequestPasswordReset],
-        settings: FromDishka[Settings],
     ) -> MessageBody:
         """Mails a reset link if the address is registered. The answer is the same, and takes
         the same time, either way."""
-        client = client_of(request, settings.trusted_proxy_networks)
-        await forgot.execute(RequestPasswordResetRequest(data.email, client))
+        await forgot.execute(RequestPasswordResetRequest(data.email))
         return MessageBody("If that address is registered, a reset link has been sent.")
 
     @post(
@@ -75,14 +69,11 @@ class RecoveryController(Controller):
     )
     async def reset_password(
         self,
-        request: AnyRequest,
         data: JSONBody[ResetPasswordBody],
         reset: FromDishka[ResetPassword],
-        settings: FromDishka[Settings],
     ) -> MessageBody:
         """Sets a new password with a mailed token; every session of the user ends."""
-        client = client_of(request, settings.trusted_proxy_networks)
-        await reset.execute(ResetPasswordRequest(data.token, data.password, client))
+        await reset.execute(ResetPasswordRequest(data.token, data.password))
         return MessageBody("Password has been reset.")
 
     @post(
@@ -92,14 +83,11 @@ class RecoveryController(Controller):
     )
     async def verify_email(
         self,
-        request: AnyRequest,
         data: JSONBody[VerifyEmailBody],
         verify: FromDishka[VerifyEmail],
-        settings: FromDishka[Settings],
     ) -> MessageBody:
         """Marks the address verified with the token mailed to it."""
-        client = client_of(request, settings.trusted_proxy_networks)
-        await verify.execute(VerifyEmailRequest(data.token, client))
+        await verify.execute(VerifyEmailRequest(data.token))
         return MessageBody("Email verified.")
 
     @post(
@@ -115,11 +103,8 @@ class RecoveryController(Controller):
     )
     async def resend_verification(
         self,
-        request: AnyRequest,
         resend: FromDishka[ResendVerification],
-        settings: FromDishka[Settings],
     ) -> MessageBody:
         """A new verification mail for the signed-in caller, unless already verified."""
-        client = client_of(request, settings.trusted_proxy_networks)
-        await resend.execute(ResendVerificationRequest(presented_access_token(request), client))
+        await resend.execute()
         return MessageBody("If the address is not verified yet, a verification link has been sent.")

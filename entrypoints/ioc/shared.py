@@ -1,7 +1,8 @@
 """The building blocks the features share (application/shared), with their policies."""
 
-from dishka import Provider, Scope, provide
+from dishka import Provider, Scope, from_context, provide
 
+from application.ports.caller import Caller
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
@@ -25,6 +26,10 @@ class SharedProvider(Provider):
     @provide(scope=Scope.APP)
     def token_policy(self, settings: Settings) -> TokenPolicy:
         return settings.token_policy
+
+    caller = from_context(provides=Caller, scope=Scope.REQUEST)
+    """Given by whoever opens the request scope: the HTTP layer (entrypoints/http/injection.py),
+    the command line (the operator), background work (nobody)."""
 
     transactions = provide(Transactions)
     throttle = provide(Throttle)

@@ -11,10 +11,12 @@ from dishka import AsyncContainer, Provider, Scope, provide
 
 from adapters.jwt_tokens import JwtAccessTokens
 from adapters.memory import InMemoryStorage, InMemoryUnitOfWork
-from application.access.authorize_access import AuthorizeAccess, AuthorizeAccessRequest
+from application.access.authorize_access import AuthorizeAccess
 from application.accounts.register_user import RegisterUser, RegisterUserRequest
 from application.admin.create_administrator import CreateAdministrator
+from application.common.client import UNKNOWN_CLIENT, Client
 from application.operations.purge_sessions import PurgeSessions
+from application.ports.caller import Caller
 from application.ports.passwords import PasswordHasher
 from application.ports.storage import UnitOfWork
 from application.sessions.authenticate_user import (
@@ -25,6 +27,7 @@ from application.sessions.authenticate_user import (
 from application.sessions.refresh_session import RefreshSession
 from application.sessions.sign_out import SignOut
 from application.shared.authorization import Resource
+from application.shared.identify_caller import NOBODY, KnownCaller
 from domain.roles import Role
 from domain.session import IssuedRefreshToken, Session
 from domain.user import Principal, User
@@ -62,13 +65,22 @@ class PerRequest(Generic[_P, _R]):
         container: AsyncContainer,
         use_case: type[Any],
         execute: Callable[Concatenate[Any, _P], Awaitable[_R]],
+        caller: Caller = NOBODY,
     ) -> None:
         self._container = container
         self._use_case = use_case
         self._execute = execute
+        self._caller = caller
+
+    def by(
+        self, access_token: str | None = None, client: Client = UNKNOWN_CLIENT
+    ) -> "PerRequest[_P, _R]":
+        """The same use case, called with this access token from this client."""
+        caller = KnownCaller(client, access_token)
+        return PerRequest(self._container, self._use_case, self._execute, caller)
 
     async def execute(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        async with self._container() as request:
+        async with self._container(context={Caller: self._caller}) as request:
             use_case = await request.get(self._use_case)
             return await self._execute(use_case, *args, **kwargs)
 
@@ -159,9 +171,8 @@ class Authgate:
             email=email or f"{username}@example.com",
             password=password,
             roles=roles,
-            access_token=access_token,
         )
-        return (await self.register.execute(request)).user_id
+        return (await self.register.by(access_token).execute(request)).user_id
 
     async def signin(
         self, username: str = "alice", password: str = PASSWORD
@@ -180,7 +191,7 @@ class Authgate:
     async def access(
         self, access_token: str | None, resource: Resource = Resource.USER_CONTENT
     ) -> Principal:
-        return await self.authorize.execute(AuthorizeAccessRequest(access_token, resource))
+        return await self.authorize.by(access_token).execute(resource)
 
     def user(self, user_id: int) -> User:
         return self.storage.users[user_id]

@@ -34,10 +34,12 @@ from application.common.errors import (
     UserNotFound,
 )
 from application.common.pages import cursor_id, page_of, page_size
+from application.ports.caller import Caller
 from application.ports.metrics import Metrics
 from application.sessions.authenticate_user import AuthenticateUser, AuthenticateUserRequest
 from application.sessions.end_own_session import EndOwnSession, EndOwnSessionRequest
 from application.sessions.list_own_sessions import ListOwnSessions
+from application.shared.identify_caller import NOBODY, KnownCaller
 from domain.administrators import AccountChange
 from domain.audit import AuditEvent, AuditEventType
 from domain.errors import InvalidField, LastAdministrator, UnknownRole
@@ -134,8 +136,11 @@ class Authgate:
         self.container = container
         self.clock = clock
 
-    async def run(self, kind: type[_T], work: Callable[[_T], Awaitable[Any]]) -> Any:
-        async with self.container(scope=Scope.REQUEST) as request_container:
+    async def run(
+        self, kind: type[_T], work: Callable[[_T], Awaitable[Any]], caller: Caller = NOBODY
+    ) -> Any:
+        context = {Caller: caller}
+        async with self.container(scope=Scope.REQUEST, context=context) as request_container:
             return await work(await request_container.get(kind))
 
     async def signup(self, name: str, roles: list[str] | None = None) -> int:
@@ -148,8 +153,9 @@ class Authgate:
         return int(response.user_id)
 
     async def signin(self, name: str, password: str = PASSWORD) -> str:
-        request = AuthenticateUserRequest(name, password, Client("192.0.2.9", "test"))
-        response = await self.run(AuthenticateUser, lambda u: u.execute(request))
+        request = AuthenticateUserRequest(name, password)
+        caller = KnownCaller(Client("192.0.2.9", "test"))
+        response = await self.run(AuthenticateUser, lambda u: u.execute(request), caller)
         token: str = response.access_token.value
         return token
 
@@ -225,21 +231,22 @@ async def test_disabled_accounts_are_refused_only_after_the_right_password(
     with pytest.raises(AccountDisabled):
         await authgate.signin("alice")
     with pytest.raises(AccessTokenInvalid):
-        await authgate.run(ListOwnSessions, lambda u: u.execute(token))
+        await authgate.run(ListOwnSessions, lambda u: u.execute(), KnownCaller(access_token=token))
     assert (await authgate.metrics()).counts["signin", "disabled"] == 1
 
 
 async def test_a_password_change_keeps_only_the_current_session(authgate: Authgate) -> None:
     await authgate.signup("alice")
     mine, other = await authgate.signin("alice"), await authgate.signin("alice")
-    request = ChangePasswordRequest(mine, PASSWORD, "a new long password")
+    caller = KnownCaller(access_token=mine)
+    request = ChangePasswordRequest(PASSWORD, "a new long password")
 
-    ended = await authgate.run(ChangePassword, lambda u: u.execute(request))
+    ended = await authgate.run(ChangePassword, lambda u: u.execute(request), caller)
 
     assert ended == 1
     with pytest.raises(AccessTokenInvalid):
-        await authgate.run(ListOwnSessions, lambda u: u.execute(other))
-    own = await authgate.run(ListOwnSessions, lambda u: u.execute(mine))
+        await authgate.run(ListOwnSessions, lambda u: u.execute(), KnownCaller(access_token=other))
+    own = await authgate.run(ListOwnSessions, lambda u: u.execute(), KnownCaller(access_token=mine))
     assert [s.id for s in own.sessions] == [own.current_id]
     assert len(await authgate.events("password.change")) == 1
 
@@ -247,10 +254,11 @@ async def test_a_password_change_keeps_only_the_current_session(authgate: Authga
 async def test_a_wrong_current_password_counts_as_a_failed_signin(authgate: Authgate) -> None:
     await authgate.signup("alice")
     token = await authgate.signin("alice")
-    request = ChangePasswordRequest(token, "not it at all", "a new long password")
+    caller = KnownCaller(access_token=token)
+    request = ChangePasswordRequest("not it at all", "a new long password")
 
     with pytest.raises(CurrentPasswordIncorrect):
-        await authgate.run(ChangePassword, lambda u: u.execute(request))
+        await authgate.run(ChangePassword, lambda u: u.execute(request), caller)
 
     assert (await authgate.metrics()).counts["signin", "failure"] == 1
     failures = await authgate.events("signin.failure")
@@ -264,24 +272,34 @@ async def test_deleting_ones_account_needs_the_password(authgate: Authgate) -> N
 
     with pytest.raises(CurrentPasswordIncorrect):
         await authgate.run(
-            DeleteOwnAccount, lambda u: u.execute(DeleteOwnAccountRequest(token, "nope nope"))
+            DeleteOwnAccount,
+            lambda u: u.execute(DeleteOwnAccountRequest("nope nope")),
+            KnownCaller(access_token=token),
         )
     await authgate.run(
-        DeleteOwnAccount, lambda u: u.execute(DeleteOwnAccountRequest(token, PASSWORD))
+        DeleteOwnAccount,
+        lambda u: u.execute(DeleteOwnAccountRequest(PASSWORD)),
+        KnownCaller(access_token=token),
     )
 
     with pytest.raises(AccessTokenInvalid):
-        await authgate.run(ListOwnSessions, lambda u: u.execute(token))
+        await authgate.run(ListOwnSessions, lambda u: u.execute(), KnownCaller(access_token=token))
 
 
 async def test_a_session_of_another_user_is_not_found(authgate: Authgate) -> None:
     await authgate.signup("alice")
     await authgate.signup("bob")
     alice, bob = await authgate.signin("alice"), await authgate.signin("bob")
-    bobs = (await authgate.run(ListOwnSessions, lambda u: u.execute(bob))).current_id
+    bobs = (
+        await authgate.run(ListOwnSessions, lambda u: u.execute(), KnownCaller(access_token=bob))
+    ).current_id
 
     with pytest.raises(SessionNotFound):
-        await authgate.run(EndOwnSession, lambda u: u.execute(EndOwnSessionRequest(alice, bobs)))
+        await authgate.run(
+            EndOwnSession,
+            lambda u: u.execute(EndOwnSessionRequest(bobs)),
+            KnownCaller(access_token=alice),
+        )
 
 
 async def test_only_administrators_administer(authgate: Authgate) -> None:
@@ -289,7 +307,7 @@ async def test_only_administrators_administer(authgate: Authgate) -> None:
     token = await authgate.signin("alice")
 
     with pytest.raises(RoleRequired):
-        await authgate.run(AuthorizeAdministrator, lambda u: u(token, Client("::1")))
+        await authgate.run(AuthorizeAdministrator, lambda u: u(), KnownCaller(Client("::1"), token))
 
 
 async def test_listing_filters_and_pages(authgate: Authgate) -> None:
@@ -323,5 +341,5 @@ async def test_enabling_never_revives_a_session_from_before(authgate: Authgate) 
     await authgate.run(EnableUser, lambda u: u.execute(OPERATOR, alice))
 
     with pytest.raises(AccessTokenInvalid):
-        await authgate.run(ListOwnSessions, lambda u: u.execute(raced))
+        await authgate.run(ListOwnSessions, lambda u: u.execute(), KnownCaller(access_token=raced))
     await authgate.signin("alice")

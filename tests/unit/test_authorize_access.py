@@ -138,7 +138,7 @@ async def test_token_of_a_deleted_user_raises_access_token_invalid(
 async def test_token_of_a_signed_out_session_raises_access_token_invalid(
     authgate: Authgate, alice_token: str
 ) -> None:
-    assert await authgate.sign_out.execute(SignOutRequest(access_token=alice_token))
+    assert await authgate.sign_out.by(alice_token).execute(SignOutRequest())
     with pytest.raises(AccessTokenInvalid):
         await authgate.access(alice_token)
 
@@ -220,6 +220,6 @@ async def test_role_granted_in_storage_takes_effect_at_once(
 
 async def test_role_check_comes_after_the_token_check(authgate: Authgate) -> None:
     signed_in = await authgate.signed_in("boss", roles={Role.ADMIN})
-    await authgate.sign_out.execute(SignOutRequest(access_token=signed_in.access_token.value))
+    await authgate.sign_out.by(signed_in.access_token.value).execute(SignOutRequest())
     with pytest.raises(AccessTokenInvalid):
         await authgate.access(signed_in.access_token.value, Resource.ADMIN_CONTENT)

@@ -20,7 +20,7 @@ async def test_purge_removes_revoked_and_expired_sessions_with_their_tokens_and_
     authgate.clock.advance(POLICY.session_lifetime - timedelta(minutes=5))
     live = await authgate.signin("alice")
     signed_out = await authgate.signin("alice")
-    await authgate.sign_out.execute(SignOutRequest(access_token=signed_out.access_token.value))
+    await authgate.sign_out.by(signed_out.access_token.value).execute(SignOutRequest())
     expiring_id = authgate.session_of(expiring.access_token.value).id
     live_id = authgate.session_of(live.access_token.value).id
     signed_out_id = authgate.session_of(signed_out.access_token.value).id

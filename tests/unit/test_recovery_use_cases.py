@@ -27,7 +27,7 @@ from application.ports.passwords import PasswordHasher
 from application.recovery.request_password_reset import SendPasswordReset
 from application.recovery.reset_password import ResetPassword, ResetPasswordRequest
 from application.shared.audit_log import AuditLog
-from application.shared.identify_caller import IdentifyCaller
+from application.shared.identify_caller import NOBODY, IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
 from application.shared.throttle import Throttle
 from application.shared.transactions import RetryPolicy, Transactions
@@ -90,6 +90,7 @@ class Recovery:
         self.mail = WatchingMail(self.uow)
         transactions = Transactions(self.uow, RetryPolicy(attempts=1, backoff=timedelta()))
         identify = IdentifyCaller(
+            NOBODY,
             JwtAccessTokens(SECRET, timedelta(hours=1), clock),
             InMemoryPrincipalFinder(self.storage),
             clock,
@@ -116,6 +117,7 @@ class Recovery:
         )
         self.send_reset = SendPasswordReset(self.users, self.tokens, transactions, self.mail)
         self.reset = ResetPassword(
+            identify,
             self.tokens,
             self.users,
             InMemorySessionStore(self.storage),

@@ -228,7 +228,7 @@ async def test_refresh_tokens_never_outlive_their_session(
 async def test_refresh_token_of_a_signed_out_session_raises_refresh_token_unknown(
     authgate: Authgate, alice: AuthenticateUserResponse
 ) -> None:
-    await authgate.sign_out.execute(SignOutRequest(access_token=alice.access_token.value))
+    await authgate.sign_out.by(alice.access_token.value).execute(SignOutRequest())
     with pytest.raises(RefreshTokenUnknown):
         await refresh(authgate, alice.refresh_token.value)
 

@@ -18,7 +18,7 @@ async def alice(authgate: Authgate) -> AuthenticateUserResponse:
 async def sign_out(
     authgate: Authgate, *, access_token: str | None = None, refresh_token: str | None = None
 ) -> bool:
-    return await authgate.sign_out.execute(SignOutRequest(access_token, refresh_token))
+    return await authgate.sign_out.by(access_token).execute(SignOutRequest(refresh_token))
 
 
 async def assert_session_ended(authgate: Authgate, alice: AuthenticateUserResponse) -> None:
