@@ -79,7 +79,7 @@ class AccountController(Controller):
                 access_token=presented_access_token(request),
                 current_password=data.current_password,
                 new_password=data.new_password,
-                client=client_of(request, settings.trusted_proxy_networks),
+                client=client_of(request, settings.edge.trusted_proxy_networks),
             )
         )
         return MessageBody("Password changed.")
@@ -101,7 +101,7 @@ class AccountController(Controller):
             DeleteOwnAccountRequest(
                 access_token=presented_access_token(request),
                 password=data.password,
-                client=client_of(request, settings.trusted_proxy_networks),
+                client=client_of(request, settings.edge.trusted_proxy_networks),
             )
         )
         return MessageBody("Account deleted.")
@@ -142,7 +142,7 @@ class AccountController(Controller):
             EndOwnSessionRequest(
                 access_token=presented_access_token(request),
                 session_id=session_id,
-                client=client_of(request, settings.trusted_proxy_networks),
+                client=client_of(request, settings.edge.trusted_proxy_networks),
             )
         )
         return MessageBody("Session ended.")
@@ -158,7 +158,7 @@ class AccountController(Controller):
         await end.execute(
             EndOwnSessionsRequest(
                 access_token=presented_access_token(request),
-                client=client_of(request, settings.trusted_proxy_networks),
+                client=client_of(request, settings.edge.trusted_proxy_networks),
             )
         )
         return MessageBody("Sessions ended.")

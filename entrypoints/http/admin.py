@@ -204,7 +204,7 @@ class AdminController(Controller):
 async def _administrator(
     request: AnyRequest, authorize: AuthorizeAdministrator, settings: Settings
 ) -> Administrator:
-    client = client_of(request, settings.trusted_proxy_networks)
+    client = client_of(request, settings.edge.trusted_proxy_networks)
     return await authorize(presented_access_token(request), client)
 
 

@@ -69,7 +69,7 @@ class AuthController(Controller):
                 password=data.password,
                 roles=data.roles,
                 access_token=presented_access_token(request),
-                client=client_of(request, settings.trusted_proxy_networks),
+                client=client_of(request, settings.edge.trusted_proxy_networks),
             )
         )
         return MessageBody("User registered successfully!")
@@ -101,7 +101,7 @@ class AuthController(Controller):
         settings: FromDishka[Settings],
     ) -> Response[SigninAnswer]:
         """Checks the password and starts a session; also sets the access token as a cookie."""
-        client = client_of(request, settings.trusted_proxy_networks)
+        client = client_of(request, settings.edge.trusted_proxy_networks)
         result = await authenticate.execute(
             AuthenticateUserRequest(data.username, data.password, client)
         )
@@ -145,7 +145,7 @@ class AuthController(Controller):
     ) -> RefreshAnswer:
         """Trades a refresh token for a new access token and a new refresh token; the one sent
         stops working."""
-        client = client_of(request, settings.trusted_proxy_networks)
+        client = client_of(request, settings.edge.trusted_proxy_networks)
         result = await refresh.execute(
             RefreshSessionRequest(data.refreshToken if data else None, client)
         )
@@ -175,7 +175,7 @@ class AuthController(Controller):
             SignOutRequest(
                 access_token=presented_access_token(request),
                 refresh_token=data.refreshToken if data else None,
-                client=client_of(request, settings.trusted_proxy_networks),
+                client=client_of(request, settings.edge.trusted_proxy_networks),
             )
         )
         return Response(
@@ -192,5 +192,5 @@ def _access_cookie(value: str, max_age: int, settings: Settings) -> Cookie:
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=settings.cookie_secure,
+        secure=settings.edge.cookie_secure,
     )

@@ -64,7 +64,7 @@ class RecoveryController(Controller):
     ) -> MessageBody:
         """Mails a reset link if the address is registered. The answer is the same, and takes
         the same time, either way."""
-        client = client_of(request, settings.trusted_proxy_networks)
+        client = client_of(request, settings.edge.trusted_proxy_networks)
         await forgot.execute(RequestPasswordResetRequest(data.email, client))
         return MessageBody("If that address is registered, a reset link has been sent.")
 
@@ -81,7 +81,7 @@ class RecoveryController(Controller):
         settings: FromDishka[Settings],
     ) -> MessageBody:
         """Sets a new password with a mailed token; every session of the user ends."""
-        client = client_of(request, settings.trusted_proxy_networks)
+        client = client_of(request, settings.edge.trusted_proxy_networks)
         await reset.execute(ResetPasswordRequest(data.token, data.password, client))
         return MessageBody("Password has been reset.")
 
@@ -98,7 +98,7 @@ class RecoveryController(Controller):
         settings: FromDishka[Settings],
     ) -> MessageBody:
         """Marks the address verified with the token mailed to it."""
-        client = client_of(request, settings.trusted_proxy_networks)
+        client = client_of(request, settings.edge.trusted_proxy_networks)
         await verify.execute(VerifyEmailRequest(data.token, client))
         return MessageBody("Email verified.")
 
@@ -120,6 +120,6 @@ class RecoveryController(Controller):
         settings: FromDishka[Settings],
     ) -> MessageBody:
         """A new verification mail for the signed-in caller, unless already verified."""
-        client = client_of(request, settings.trusted_proxy_networks)
+        client = client_of(request, settings.edge.trusted_proxy_networks)
         await resend.execute(ResendVerificationRequest(presented_access_token(request), client))
         return MessageBody("If the address is not verified yet, a verification link has been sent.")
