@@ -153,3 +153,24 @@ async def test_the_container_is_given_the_settings_as_its_context(tmp_path: Path
         assert await container.get(RetryPolicy) == retry_policy(settings.database)
     finally:
         await container.close()
+
+
+async def test_each_section_of_the_settings_is_in_the_container(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DATA_DIR": str(tmp_path), "DATABASE_URL": "memory://"})
+    container = build_container(settings)
+    try:
+        for kind, section in settings.sections().items():
+            assert await container.get(kind) is section
+    finally:
+        await container.close()
+
+
+def test_a_few_settings_are_written_by_their_variables_in_lower_case() -> None:
+    settings = Settings.of(db_deadline=1.5, rate_limits=False, mail_from="Me <me@example.org>")
+
+    assert settings.database.deadline == 1.5
+    assert settings.limits.enabled is False
+    assert settings.mail.sender == "Me <me@example.org>"
+    assert settings.replaced(db_deadline=2.0).database.deadline == 2.0
+    with pytest.raises(TypeError, match="DB_DEADLIN"):
+        Settings.of(db_deadlin=1.0)
