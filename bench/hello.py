@@ -36,7 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Spawned workers and granian's settings exactly as `authgate serve` has them.
     multiprocessing.set_start_method("spawn", force=True)
-    http_server("bench.hello:create_app", Settings(host=HOST, port=args.port), args.workers).serve()
+    http_server(
+        "bench.hello:create_app", Settings.of(host=HOST, port=args.port), args.workers
+    ).serve()
     return 0
 
 

@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"authgate: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_format)
+    configure_logging(settings.server.log_format)
     if args.command not in ("serve", "migrate"):
         # A command a person reads: Alembic's notes on every start would bury its answer.
         logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -93,11 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def migrate(settings: Settings) -> None:
-    if settings.uses_memory_storage:
+    database = settings.database
+    if database.uses_memory_storage:
         return
-    engine: AsyncEngine = create_engine(
-        settings.database_url, pool_size=1, deadline=settings.db_deadline
-    )
+    engine: AsyncEngine = create_engine(database.url, pool_size=1, deadline=database.deadline)
     try:
         await upgrade_to_head(engine)
     finally:
@@ -105,8 +104,8 @@ async def migrate(settings: Settings) -> None:
 
 
 def serve_http(settings: Settings) -> int:
-    workers = settings.workers
-    if settings.uses_memory_storage and workers > 1:
+    workers = settings.server.workers
+    if settings.database.uses_memory_storage and workers > 1:
         logger.warning("in-memory storage is per process: serving with one worker, not %d", workers)
         workers = 1
     asyncio.run(migrate(settings))
@@ -118,7 +117,7 @@ def serve_http(settings: Settings) -> int:
     with _metrics_directory():
         server = http_server("entrypoints.worker:create_worker_app", settings, workers)
         # granian's logging set-up closed every handler, ours included.
-        configure_logging(settings.log_format)
+        configure_logging(settings.server.log_format)
         server.serve()
     return 0
 
@@ -129,8 +128,8 @@ def http_server(app_factory: str, settings: Settings, workers: int) -> MPServer 
     application."""
     return Server(
         app_factory,
-        address=settings.host,
-        port=settings.port,
+        address=settings.server.host,
+        port=settings.server.port,
         interface=Interfaces.ASGI,
         workers=workers,
         factory=True,
@@ -145,9 +144,9 @@ def http_server(app_factory: str, settings: Settings, workers: int) -> MPServer 
         http=HTTPModes.http1,
         # granian's "backpressure" is the number of connections a worker holds open, idle and
         # slow ones included: the slots a slow client may take, bounded by the read timeouts.
-        backpressure=settings.max_connections,
+        backpressure=settings.edge.max_connections,
         http1_settings=HTTP1Settings(
-            header_read_timeout=round(settings.header_read_timeout * 1000)
+            header_read_timeout=round(settings.edge.header_read_timeout * 1000)
         ),
     )
 

@@ -88,7 +88,7 @@ def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, ob
         "rate_limits": False,
         **settings_overrides,
     }
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings.of(**values)
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ async def service(
         httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         backdoor: Backdoor
-        if settings.uses_memory_storage:
+        if settings.database.uses_memory_storage:
             backdoor = MemoryBackdoor(await container.get(InMemoryStorage))
         else:
             backdoor = SqlBackdoor(await container.get(AsyncEngine))

@@ -63,9 +63,9 @@ def create_app(
         await container.get(PasswordResetRequests)
         flusher = asyncio.create_task(_flush_periodically(flush_metrics))
         purger = None
-        if settings.session_purge_interval:
+        if settings.database.purge_interval:
             purger = asyncio.create_task(
-                _purge_periodically(container, settings.session_purge_interval)
+                _purge_periodically(container, settings.database.purge_interval)
             )
         try:
             yield
@@ -92,7 +92,7 @@ def create_app(
         ],
         lifespan=[lifespan],
         cors_config=CORSConfig(
-            allow_origins=list(settings.cors_origins),
+            allow_origins=list(settings.edge.cors_origins),
             allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
             allow_headers=_ALLOWED_HEADERS,
             allow_credentials=True,
@@ -102,19 +102,19 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         # Logging is configured once per process (entrypoints/logs.py), not by Litestar.
         logging_config=None,
-        request_max_body_size=settings.max_body_size,
-        request_class=request_class(settings.body_read_timeout),
-        openapi_config=openapi_config(COMPONENTS) if settings.docs_enabled else None,
+        request_max_body_size=settings.edge.max_body_size,
+        request_class=request_class(settings.edge.body_read_timeout),
+        openapi_config=openapi_config(COMPONENTS) if settings.edge.docs_enabled else None,
     )
-    use_container(app, container, settings.trusted_proxy_networks)
+    use_container(app, container, settings.edge.trusted_proxy_networks)
     # GET /metrics adds this process's tallies before it answers.
     app.state.flush_metrics = flush_metrics
     app.asgi_handler = observed(
         json_preflight_refusals(every_method_allowed(cors_only_across_origins(app), app.routes)),
         request_metrics,
-        settings.trusted_proxy_networks,
-        access_log=settings.access_log,
-        headers=security_headers(settings.hsts_max_age),
+        settings.edge.trusted_proxy_networks,
+        access_log=settings.server.access_log,
+        headers=security_headers(settings.edge.hsts_max_age),
     )
     return app
 
@@ -122,7 +122,7 @@ def create_app(
 def create_served_app() -> Litestar:
     """What granian builds in each worker process: the app, logging as configured."""
     settings = Settings.from_env()
-    configure_logging(settings.log_format)
+    configure_logging(settings.server.log_format)
     return create_app(settings)
 
 

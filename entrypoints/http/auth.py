@@ -23,7 +23,7 @@ from entrypoints.http.schemas import (
 )
 from entrypoints.http.tokens import ACCESS_TOKEN_COOKIE, COOKIE_PATH
 from entrypoints.logs import note_user
-from entrypoints.settings import Settings
+from entrypoints.settings import EdgeSettings
 
 AnyRequest = Request[Any, Any, Any]
 _OPTIONAL_BODY = Body(description="May be empty.")
@@ -92,7 +92,7 @@ class AuthController(Controller):
         self,
         data: JSONBody[SigninBody],
         authenticate: FromDishka[AuthenticateUser],
-        settings: FromDishka[Settings],
+        edge: FromDishka[EdgeSettings],
     ) -> Response[SigninAnswer]:
         """Checks the password and starts a session; also sets the access token as a cookie."""
         result = await authenticate.execute(AuthenticateUserRequest(data.username, data.password))
@@ -108,7 +108,7 @@ class AuthController(Controller):
             refreshToken=result.refresh_token.value,
             expiresIn=access.expires_in,
         )
-        return Response(answer, cookies=[_access_cookie(access.value, access.expires_in, settings)])
+        return Response(answer, cookies=[_access_cookie(access.value, access.expires_in, edge)])
 
     @post(
         "/refreshtoken",
@@ -152,7 +152,7 @@ class AuthController(Controller):
     async def signout(
         self,
         sign_out: FromDishka[SignOut],
-        settings: FromDishka[Settings],
+        edge: FromDishka[EdgeSettings],
         data: Annotated[SignoutBody | None, _OPTIONAL_BODY] = None,
     ) -> Response[MessageBody]:
         """Ends the session of the presented token, if any, and clears the cookie."""
@@ -163,11 +163,11 @@ class AuthController(Controller):
         )
         return Response(
             MessageBody("You've been signed out!"),
-            cookies=[_access_cookie("", 0, settings)],
+            cookies=[_access_cookie("", 0, edge)],
         )
 
 
-def _access_cookie(value: str, max_age: int, settings: Settings) -> Cookie:
+def _access_cookie(value: str, max_age: int, edge: EdgeSettings) -> Cookie:
     return Cookie(
         key=ACCESS_TOKEN_COOKIE,
         value=value,
@@ -175,5 +175,5 @@ def _access_cookie(value: str, max_age: int, settings: Settings) -> Cookie:
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=settings.cookie_secure,
+        secure=edge.cookie_secure,
     )

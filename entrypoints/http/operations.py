@@ -12,7 +12,7 @@ from application.operations.check_readiness import CheckReadiness
 from entrypoints.http.client import address_within, client_address
 from entrypoints.http.openapi import refusals
 from entrypoints.http.schemas import StatusBody
-from entrypoints.settings import Settings
+from entrypoints.settings import EdgeSettings
 
 AnyRequest = Request[Any, Any, Any]
 METRICS_REFUSED = "Metrics are not served to this address."
@@ -41,11 +41,11 @@ class OperationsController(Controller):
         media_type=MediaType.TEXT,
         responses=refusals(403, meanings={403: "The client address is not in METRICS_ALLOW."}),
     )
-    async def metrics(self, request: AnyRequest, settings: FromDishka[Settings]) -> Response[bytes]:
+    async def metrics(self, request: AnyRequest, edge: FromDishka[EdgeSettings]) -> Response[bytes]:
         """Prometheus text format, summed over every worker process of this server. Served
         only to the addresses in METRICS_ALLOW (loopback by default)."""
-        address = client_address(request, settings.trusted_proxy_networks)
-        if not address_within(address, settings.metrics_networks):
+        address = client_address(request, edge.trusted_proxy_networks)
+        if not address_within(address, edge.metrics_networks):
             raise PermissionDeniedException(METRICS_REFUSED)
         # This process's requests up to now; the other workers' flush every second.
         request.app.state.flush_metrics()

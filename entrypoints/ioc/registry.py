@@ -28,8 +28,8 @@ def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
         AdminProvider(),
         RecoveryProvider(),
         OperationsProvider(),
-        storage_provider(settings),
-        *attempts_providers(settings),
+        storage_provider(settings.database),
+        *attempts_providers(settings.limits),
         *overrides,
-        context={Settings: settings},
+        context={Settings: settings, **settings.sections()},
     )

@@ -1,5 +1,7 @@
 """The building blocks the features share (application/shared), with their policies."""
 
+from datetime import timedelta
+
 from dishka import Provider, Scope, from_context, provide
 
 from application.ports.caller import Caller
@@ -9,23 +11,54 @@ from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
 from application.shared.rate_limits import RateLimitPolicy
 from application.shared.throttle import Throttle
 from application.shared.transactions import RetryPolicy, Transactions
-from entrypoints.settings import Settings
+from domain.attempts import Backoff, Limit
+from entrypoints.settings import DatabaseSettings, LimitSettings, MailSettings
+
+
+def retry_policy(database: DatabaseSettings) -> RetryPolicy:
+    return RetryPolicy(
+        attempts=database.retry_attempts,
+        backoff=timedelta(seconds=database.retry_backoff),
+    )
+
+
+def rate_limit_policy(limits: LimitSettings) -> RateLimitPolicy:
+    def limit(name: str, backoff: Backoff | None = None) -> Limit:
+        attempts, window = getattr(limits, f"{name}_limit"), getattr(limits, f"{name}_window")
+        return Limit(name, attempts, timedelta(seconds=window), backoff)
+
+    backoff = Backoff(
+        first=timedelta(seconds=limits.signin_backoff),
+        ceiling=timedelta(seconds=limits.signin_backoff_max),
+    )
+    return RateLimitPolicy(
+        enabled=limits.enabled,
+        signin_account_address=limit("signin_account_address", backoff),
+        signin_address=limit("signin_address"),
+        signin_account=limit("signin_account"),
+        signup_address=limit("signup_address"),
+        refresh_session=limit("refresh_session"),
+        refresh_address=limit("refresh_address"),
+        reset_email=limit("reset_email"),
+        reset_address=limit("reset_address"),
+    )
+
+
+def token_policy(mail: MailSettings) -> TokenPolicy:
+    return TokenPolicy(
+        password_reset_lifetime=timedelta(seconds=mail.password_reset_ttl),
+        email_verification_lifetime=timedelta(seconds=mail.email_verify_ttl),
+        password_reset_url=mail.password_reset_url,
+        email_verification_url=mail.email_verify_url,
+    )
 
 
 class SharedProvider(Provider):
     scope = Scope.REQUEST
 
-    @provide(scope=Scope.APP)
-    def retry_policy(self, settings: Settings) -> RetryPolicy:
-        return settings.retry_policy
-
-    @provide(scope=Scope.APP)
-    def rate_limit_policy(self, settings: Settings) -> RateLimitPolicy:
-        return settings.rate_limit_policy
-
-    @provide(scope=Scope.APP)
-    def token_policy(self, settings: Settings) -> TokenPolicy:
-        return settings.token_policy
+    retry_policy = provide(staticmethod(retry_policy), scope=Scope.APP)
+    rate_limit_policy = provide(staticmethod(rate_limit_policy), scope=Scope.APP)
+    token_policy = provide(staticmethod(token_policy), scope=Scope.APP)
 
     caller = from_context(provides=Caller, scope=Scope.REQUEST)
     """Given by whoever opens the request scope: the HTTP layer (entrypoints/http/injection.py),

@@ -37,7 +37,7 @@ from application.ports.mail import OneTimeTokenStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import StorageProbe, UnitOfWork
 from application.ports.users import UserRepository
-from entrypoints.settings import Settings
+from entrypoints.settings import DatabaseSettings, LimitSettings
 
 
 class SqlStorageProvider(Provider):
@@ -45,21 +45,21 @@ class SqlStorageProvider(Provider):
     every call under the request's deadline."""
 
     @provide(scope=Scope.APP)
-    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    async def engine(self, database: DatabaseSettings) -> AsyncIterator[AsyncEngine]:
         engine = create_engine(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            deadline=settings.db_deadline,
-            causal_reads=settings.db_causal_reads,
+            database.url,
+            pool_size=database.pool_size,
+            deadline=database.deadline,
+            causal_reads=database.causal_reads,
         )
         yield engine
         await engine.dispose()
 
     @provide(scope=Scope.REQUEST)
     async def database(
-        self, engine: AsyncEngine, settings: Settings
+        self, engine: AsyncEngine, settings: DatabaseSettings
     ) -> AsyncIterator[SqlAlchemyDatabase]:
-        database = SqlAlchemyDatabase(engine, settings.db_deadline)
+        database = SqlAlchemyDatabase(engine, settings.deadline)
         yield database
         # Whatever a use case did not commit is rolled back as the connection goes back.
         await database.close()
@@ -85,16 +85,16 @@ class MySqlStorageProvider(SqlStorageProvider):
     again in overflow)."""
 
     @provide(scope=Scope.APP)
-    async def principal_pool(self, settings: Settings) -> AsyncIterator[Pool]:
-        url = async_url(settings.database_url)
+    async def principal_pool(self, database: DatabaseSettings) -> AsyncIterator[Pool]:
+        url = async_url(database.url)
         async with asyncmy_pool(
-            url, settings.db_pool_size, settings.db_deadline, causal_reads=settings.db_causal_reads
+            url, database.pool_size, database.deadline, causal_reads=database.causal_reads
         ) as pool:
             yield pool
 
     @provide(scope=Scope.APP)
-    def principals(self, pool: Pool, settings: Settings) -> PrincipalFinder:
-        return AsyncmyPrincipalFinder(pool, settings.db_deadline)
+    def principals(self, pool: Pool, database: DatabaseSettings) -> PrincipalFinder:
+        return AsyncmyPrincipalFinder(pool, database.deadline)
 
 
 class InMemoryStorageProvider(Provider):
@@ -122,8 +122,10 @@ class RedisAttemptsProvider(Provider):
     scope = Scope.APP
 
     @provide
-    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        client = create_redis(settings.redis_url, timeout=min(REDIS_TIMEOUT, settings.db_deadline))
+    async def redis(
+        self, limits: LimitSettings, database: DatabaseSettings
+    ) -> AsyncIterator[Redis]:
+        client = create_redis(limits.redis_url, timeout=min(REDIS_TIMEOUT, database.deadline))
         yield client
         await client.aclose()
 
@@ -137,14 +139,14 @@ class RedisAttemptsProvider(Provider):
 REDIS_TIMEOUT = 0.5
 
 
-def storage_provider(settings: Settings) -> Provider:
-    if settings.uses_memory_storage:
+def storage_provider(database: DatabaseSettings) -> Provider:
+    if database.uses_memory_storage:
         return InMemoryStorageProvider()
-    if async_url(settings.database_url).get_backend_name() in ("mysql", "mariadb"):
+    if async_url(database.url).get_backend_name() in ("mysql", "mariadb"):
         return MySqlStorageProvider()
     return SqliteStorageProvider()
 
 
-def attempts_providers(settings: Settings) -> list[Provider]:
+def attempts_providers(limits: LimitSettings) -> list[Provider]:
     """Redis keeps the tallies when REDIS_URL is set; else the storage above does."""
-    return [RedisAttemptsProvider()] if settings.redis_url else []
+    return [RedisAttemptsProvider()] if limits.redis_url else []

@@ -100,7 +100,7 @@ async def test_a_role_taken_away_takes_effect_at_once(service: Service) -> None:
 
 async def test_an_expired_token_says_so_for_the_refresh_clients(service: Service) -> None:
     user = await service.signed_in("alice")
-    service.clock.advance(service.settings.access_token_lifetime)
+    service.clock.advance(service.settings.tokens.access_token_lifetime)
     expired = user["accessToken"]
 
     response = await service.get("/api/test/user", expired)

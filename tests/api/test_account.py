@@ -313,7 +313,7 @@ async def test_a_password_change_racing_a_refresh_of_another_session_ends_it(
 async def test_a_protected_read_writes_nothing(service: Service) -> None:
     """Last use is not recorded per request: /api/test/user stays one read (on MySQL on the
     driver's own pool, so none through the engine) and no write."""
-    if service.settings.uses_memory_storage:
+    if service.settings.database.uses_memory_storage:
         pytest.skip("counts SQL statements")
     user = await service.signed_in("alice")
     engine = await service.container.get(AsyncEngine)
@@ -329,5 +329,5 @@ async def test_a_protected_read_writes_nothing(service: Service) -> None:
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
 
-    expected = [] if "mysql" in service.settings.database_url else ["SELECT"] * 20
+    expected = [] if "mysql" in service.settings.database.url else ["SELECT"] * 20
     assert statements == expected

@@ -35,7 +35,7 @@ EVENT_KEYS = ["id", "at", "type", "userId", "actorId", "ip", "userAgent", "detai
 @pytest.fixture(autouse=True)
 async def empty_trail(service: Service) -> None:
     """The MySQL database is shared by the run; its trail starts empty here."""
-    if not service.settings.uses_memory_storage:
+    if not service.settings.database.uses_memory_storage:
         engine = await service.container.get(AsyncEngine)
         async with engine.begin() as connection:
             await connection.execute(delete(audit_events))
@@ -54,7 +54,7 @@ async def trail(service: Service, token: str, query: str = "") -> list[dict[str,
 
 async def stored_events(service: Service) -> str:
     """Every stored event as text, to search for what must never be there."""
-    if service.settings.uses_memory_storage:
+    if service.settings.database.uses_memory_storage:
         storage = await service.container.get(InMemoryStorage)
         return repr(storage.audit_events)
     engine = await service.container.get(AsyncEngine)
@@ -209,7 +209,7 @@ async def test_a_refused_change_leaves_no_event(service: Service) -> None:
 @pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 async def test_events_older_than_the_retention_are_purged(service: Service) -> None:
     root = await service.signed_in("root", {Role.USER, Role.ADMIN})
-    service.clock.advance(timedelta(days=service.settings.audit_retention_days))
+    service.clock.advance(timedelta(days=service.settings.database.audit_retention_days))
     await service.signed_in("alice")
     service.clock.advance(timedelta(seconds=1))
 

@@ -71,7 +71,7 @@ async def test_bodies_that_are_not_the_expected_json_are_a_bad_request(
 
 
 async def test_an_oversized_body_is_refused(service: Service) -> None:
-    padding = "x" * (service.settings.max_body_size + 1)
+    padding = "x" * (service.settings.edge.max_body_size + 1)
     response = await service.client.post(
         "/api/auth/signup",
         content=f'{{"username": "alice", "pad": "{padding}"}}',

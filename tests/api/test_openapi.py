@@ -102,7 +102,7 @@ def _run(app: Any, own_id: int) -> _Run:
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 async def test_schemathesis_finds_nothing_the_document_does_not_say(tmp_path: Path) -> None:
-    settings = Settings(
+    settings = Settings.of(
         database_url=MEMORY_DATABASE_URL,
         jwt_secret=TEST_SECRET,
         data_dir=tmp_path,

@@ -33,7 +33,7 @@ def _closed_port() -> int:
 @pytest.fixture
 async def service_without_database(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """The app on a MySQL URL where nothing listens: every database call is refused."""
-    settings = Settings(
+    settings = Settings.of(
         database_url=f"mysql+asyncmy://root@127.0.0.1:{_closed_port()}/authgate",
         jwt_secret=TEST_SECRET,
         data_dir=tmp_path,

@@ -247,7 +247,7 @@ async def test_only_the_tokens_digest_is_stored(service: Service, smtp: SmtpTest
 
 async def stored_token_values(service: Service) -> list[str]:
     """Every value of every stored one-time token, as text."""
-    if service.settings.uses_memory_storage:
+    if service.settings.database.uses_memory_storage:
         storage = await service.container.get(InMemoryStorage)
         return [str(v) for t in storage.one_time_tokens.values() for v in astuple(t)]
     engine = await service.container.get(AsyncEngine)

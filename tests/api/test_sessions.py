@@ -55,7 +55,7 @@ async def test_a_retry_within_the_grace_window_gets_the_same_refresh_token(
     user = await service.signed_in("alice")
     lost = await refresh(service, user["refreshToken"])  # this answer is lost on the way
     stored = await service.backdoor.refresh_tokens_of(user["id"])
-    service.clock.advance(timedelta(seconds=service.settings.refresh_reuse_grace))
+    service.clock.advance(timedelta(seconds=service.settings.tokens.refresh_reuse_grace))
 
     retry = await refresh(service, user["refreshToken"])
 

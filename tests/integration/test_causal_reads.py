@@ -50,6 +50,6 @@ async def test_by_default_no_connection_asks_for_causal_reads(settings: Settings
 
 
 def test_they_are_asked_for_with_db_causal_reads(tmp_path: Path) -> None:
-    assert Settings.from_env({"DATA_DIR": str(tmp_path)}).db_causal_reads is False
+    assert Settings.from_env({"DATA_DIR": str(tmp_path)}).database.causal_reads is False
     on = Settings.from_env({"DATA_DIR": str(tmp_path), "DB_CAUSAL_READS": "true"})
-    assert on.db_causal_reads is True
+    assert on.database.causal_reads is True

@@ -23,7 +23,7 @@ def other_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     environment = {
         **os.environ,
-        "DATABASE_URL": settings.database_url,
+        "DATABASE_URL": settings.database.url,
         "JWT_SECRET": TEST_SECRET.decode(),
         "BCRYPT_COST": "4",
         "DATA_DIR": str(tmp_path / "other"),

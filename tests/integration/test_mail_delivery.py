@@ -117,10 +117,10 @@ async def test_without_smtp_the_outbox_holds_the_mail_and_its_link_works(
     assert (await service.signup("alice")).status_code == 200
     await forgot(service, "alice@example.com")
 
-    mail = await outbox_mail(service.settings.outbox, RESET_MAIL)
+    mail = await outbox_mail(service.settings.server.outbox, RESET_MAIL)
 
     assert mail["To"] == "alice@example.com"
-    assert (mail_file_mode(service.settings.outbox)) == 0o600
+    assert (mail_file_mode(service.settings.server.outbox)) == 0o600
     token = token_in(link_in(mail, RESET_LINK))
     response = await service.client.post(
         "/api/auth/password/reset", json={"token": token, "password": "a brand new passphrase"}

@@ -33,7 +33,7 @@ async def test_a_refresh_chosen_as_a_deadlock_victim_is_run_again(
     user = await service.signed_in("alice")
     for _ in range(20):  # sessions the other transaction changes, so InnoDB spares it
         await service.signin("alice")
-    other = create_engine(service.settings.database_url, pool_size=1, deadline=30)
+    other = create_engine(service.settings.database.url, pool_size=1, deadline=30)
     try:
         async with other.connect() as connection:
             row = (
@@ -115,7 +115,7 @@ async def test_a_busy_sqlite_file_is_waited_for_then_retried_then_503(
     retried: bool,
 ) -> None:
     caplog.set_level(logging.INFO, logger="authgate")
-    path = make_url(service.settings.database_url).database
+    path = make_url(service.settings.database.url).database
     assert path is not None
     # "Longer than the busy wait" as an event, not a time: how long the signup takes to reach
     # its first write depends on how busy the machine is.

@@ -32,13 +32,14 @@ from domain.roles import Role
 from domain.session import IssuedRefreshToken, Session
 from domain.user import Principal, User
 from entrypoints.ioc import build_container
+from entrypoints.ioc.sessions import session_policy
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
 from tests.fakes import ClockProvider, FakeClock
 from tests.tokens import TEST_SECRET
 
 PASSWORD = "correct horse battery"
 # Short lifetimes, so that a test reaches every expiry by moving the clock less than an hour.
-SETTINGS = Settings(
+SETTINGS = Settings.of(
     database_url=MEMORY_DATABASE_URL,
     jwt_secret=TEST_SECRET,
     access_token_ttl=3600,
@@ -50,8 +51,8 @@ SETTINGS = Settings(
     # The throttles have tests of their own; these count the use cases' own units of work.
     rate_limits=False,
 )
-POLICY = SETTINGS.session_policy
-ACCESS_TOKEN_LIFETIME = timedelta(seconds=SETTINGS.access_token_ttl)
+POLICY = session_policy(SETTINGS.tokens)
+ACCESS_TOKEN_LIFETIME = timedelta(seconds=SETTINGS.tokens.access_token_ttl)
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

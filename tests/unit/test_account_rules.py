@@ -173,7 +173,7 @@ class Authgate:
 
 @pytest.fixture
 async def authgate(tmp_path: Path) -> AsyncIterator[Authgate]:
-    settings = Settings(
+    settings = Settings.of(
         database_url=MEMORY_DATABASE_URL,
         jwt_secret=b"a unit test secret long enough for HS256 keys!",
         data_dir=tmp_path,

@@ -41,7 +41,7 @@ from tests.tokens import TEST_SECRET
 async def test_each_storage_is_served_by_the_adapters_the_contract_suite_tests(
     tmp_path: Path, database_url: str, adapters: tuple[type, type, type]
 ) -> None:
-    settings = Settings(
+    settings = Settings.of(
         database_url=database_url.format(data=tmp_path), jwt_secret=TEST_SECRET, data_dir=tmp_path
     )
     container = build_container(settings)
@@ -57,5 +57,5 @@ async def test_each_storage_is_served_by_the_adapters_the_contract_suite_tests(
         await container.close()
 
     assert tuple(type(adapter) for adapter in served) == adapters
-    if not settings.uses_memory_storage:
+    if not settings.database.uses_memory_storage:
         assert isinstance(unit_of_work, SqlAlchemyDatabase)

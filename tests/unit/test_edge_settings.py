@@ -10,11 +10,11 @@ from entrypoints.settings import Settings, SettingsError
 def test_edge_defaults_cut_slow_clients_off_and_send_no_hsts(tmp_path: Path) -> None:
     settings = Settings.from_env({"DATA_DIR": str(tmp_path)})
 
-    assert settings.header_read_timeout == 10
-    assert settings.body_read_timeout == 10
-    assert settings.max_connections == 4096
-    assert settings.hsts_max_age == 0
-    assert settings.docs_enabled is True
+    assert settings.edge.header_read_timeout == 10
+    assert settings.edge.body_read_timeout == 10
+    assert settings.edge.max_connections == 4096
+    assert settings.edge.hsts_max_age == 0
+    assert settings.edge.docs_enabled is True
 
 
 def test_edge_settings_are_read_from_the_environment(tmp_path: Path) -> None:
@@ -29,11 +29,11 @@ def test_edge_settings_are_read_from_the_environment(tmp_path: Path) -> None:
         }
     )
 
-    assert settings.header_read_timeout == 2.5
-    assert settings.body_read_timeout == 30
-    assert settings.max_connections == 10000
-    assert settings.hsts_max_age == 63072000
-    assert settings.docs_enabled is False
+    assert settings.edge.header_read_timeout == 2.5
+    assert settings.edge.body_read_timeout == 30
+    assert settings.edge.max_connections == 10000
+    assert settings.edge.hsts_max_age == 63072000
+    assert settings.edge.docs_enabled is False
 
 
 @pytest.mark.parametrize(

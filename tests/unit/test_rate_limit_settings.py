@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 
+from entrypoints.ioc.shared import rate_limit_policy
 from entrypoints.settings import Settings, SettingsError
 
 SECRET = "a secret of at least thirty-two bytes, for these tests"
@@ -12,7 +13,7 @@ def settings(**env: str) -> Settings:
 
 
 def test_the_contracts_defaults() -> None:
-    policy = settings().rate_limit_policy
+    policy = rate_limit_policy(settings().limits)
 
     assert policy.enabled
     pair = policy.signin_account_address
@@ -38,18 +39,20 @@ def test_the_contracts_defaults() -> None:
 
 @pytest.mark.parametrize("off", ["off", "false", "0", "no"])
 def test_rate_limits_off_switches_them_all_off(off: str) -> None:
-    assert not settings(RATE_LIMITS=off).rate_limit_policy.enabled
+    assert not rate_limit_policy(settings(RATE_LIMITS=off).limits).enabled
 
 
 def test_every_limit_and_window_is_configurable() -> None:
-    policy = settings(
-        SIGNIN_ACCOUNT_ADDRESS_LIMIT="3",
-        SIGNIN_ACCOUNT_ADDRESS_WINDOW="60",
-        SIGNIN_BACKOFF="5",
-        SIGNIN_BACKOFF_MAX="40",
-        REFRESH_SESSION_LIMIT="7",
-        REFRESH_SESSION_WINDOW="120",
-    ).rate_limit_policy
+    policy = rate_limit_policy(
+        settings(
+            SIGNIN_ACCOUNT_ADDRESS_LIMIT="3",
+            SIGNIN_ACCOUNT_ADDRESS_WINDOW="60",
+            SIGNIN_BACKOFF="5",
+            SIGNIN_BACKOFF_MAX="40",
+            REFRESH_SESSION_LIMIT="7",
+            REFRESH_SESSION_WINDOW="120",
+        ).limits
+    )
 
     pair = policy.signin_account_address
     assert (pair.attempts, pair.window) == (3, timedelta(minutes=1))
@@ -73,5 +76,5 @@ def test_a_bad_limit_stops_the_service(variable: str, value: str) -> None:
 
 
 def test_redis_is_used_only_when_configured() -> None:
-    assert settings().redis_url == ""
-    assert settings(REDIS_URL="redis://cache:6379/2").redis_url == "redis://cache:6379/2"
+    assert settings().limits.redis_url == ""
+    assert settings(REDIS_URL="redis://cache:6379/2").limits.redis_url == "redis://cache:6379/2"

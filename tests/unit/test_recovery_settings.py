@@ -13,20 +13,20 @@ def settings(tmp_path: Path, **env: str) -> Settings:
 def test_mail_defaults_need_no_mail_server(tmp_path: Path) -> None:
     defaults = settings(tmp_path)
 
-    assert defaults.smtp_server is None
-    assert defaults.outbox == tmp_path / "outbox"
-    assert defaults.password_reset_url == "http://localhost:8081/reset-password?token={token}"
-    assert defaults.email_verify_url == "http://localhost:8081/verify-email?token={token}"
-    assert (defaults.password_reset_ttl, defaults.email_verify_ttl) == (1800, 86400)
-    assert defaults.require_verified_email is False
+    assert defaults.mail.smtp_server is None
+    assert defaults.server.outbox == tmp_path / "outbox"
+    assert defaults.mail.password_reset_url == "http://localhost:8081/reset-password?token={token}"
+    assert defaults.mail.email_verify_url == "http://localhost:8081/verify-email?token={token}"
+    assert (defaults.mail.password_reset_ttl, defaults.mail.email_verify_ttl) == (1800, 86400)
+    assert defaults.tokens.require_verified_email is False
 
 
 def test_an_smtp_url_is_read_and_kept_out_of_the_repr(tmp_path: Path) -> None:
     configured = settings(tmp_path, SMTP_URL="smtps://me:hunter2@mail.example.org")
 
-    assert configured.smtp_server == SmtpServer("mail.example.org", 465, "me", "hunter2", True)
+    assert configured.mail.smtp_server == SmtpServer("mail.example.org", 465, "me", "hunter2", True)
     assert "hunter2" not in repr(configured)
-    assert "hunter2" not in repr(configured.smtp_server)
+    assert "hunter2" not in repr(configured.mail.smtp_server)
 
 
 def test_a_bad_smtp_url_stops_the_start_without_showing_its_password(tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
 from application.shared.throttle import Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.values import Email, PasswordHash, RawPassword
-from entrypoints.settings import Settings
+from entrypoints.ioc.shared import rate_limit_policy
+from entrypoints.settings import LimitSettings
 from tests.fakes import CountingMetrics
 
 SECRET = b"unit tests of recovery sign with this HS256 secret"
@@ -98,7 +99,7 @@ class Recovery:
         # Rate limits off: these tests are about tokens and mail, not throttling.
         throttle = Throttle(
             InMemoryAttemptCounter(self.storage),
-            Settings(rate_limits=False).rate_limit_policy,
+            rate_limit_policy(LimitSettings(enabled=False)),
             clock,
             CountingMetrics(),
         )

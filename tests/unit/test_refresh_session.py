@@ -1,6 +1,5 @@
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -284,7 +283,7 @@ async def test_interleaved_concurrent_refreshes_all_get_one_successor(
 async def test_with_rotation_off_a_refresh_answers_the_same_refresh_token(
     clock: FakeClock, hasher: BcryptPasswordHasher
 ) -> None:
-    settings = replace(SETTINGS, refresh_rotation=False)
+    settings = SETTINGS.replaced(refresh_rotation=False)
     authgate = await Authgate.start(clock, hasher, settings=settings)
     try:
         alice = await authgate.signed_in("alice")

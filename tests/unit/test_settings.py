@@ -5,26 +5,28 @@ import pytest
 
 from application.shared.session_policy import SessionPolicy
 from application.shared.transactions import RetryPolicy
-from entrypoints.ioc import build_container
+from entrypoints.ioc import build_container, core
+from entrypoints.ioc.sessions import session_policy
+from entrypoints.ioc.shared import retry_policy
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings, SettingsError
 
 
 def test_defaults_serve_sqlite_under_the_data_folder_on_port_8080(tmp_path: Path) -> None:
     settings = Settings.from_env({"DATA_DIR": str(tmp_path)})
 
-    assert settings.database_url == f"sqlite+aiosqlite:///{(tmp_path / 'authgate.sqlite3')}"
-    assert settings.port == 8080
-    assert settings.cors_origins == ("http://localhost:8081",)
-    assert settings.bcrypt_cost == 12
-    assert settings.access_token_ttl == 3600
+    assert settings.database.url == f"sqlite+aiosqlite:///{(tmp_path / 'authgate.sqlite3')}"
+    assert settings.server.port == 8080
+    assert settings.edge.cors_origins == ("http://localhost:8081",)
+    assert settings.tokens.bcrypt_cost == 12
+    assert settings.tokens.access_token_ttl == 3600
 
 
 def test_a_generated_secret_is_kept_so_every_start_and_worker_agrees(tmp_path: Path) -> None:
     first = Settings.from_env({"DATA_DIR": str(tmp_path)})
     second = Settings.from_env({"DATA_DIR": str(tmp_path)})
 
-    assert len(first.jwt_secret) >= 32
-    assert first.jwt_secret == second.jwt_secret
+    assert len(first.tokens.jwt_secret) >= 32
+    assert first.tokens.jwt_secret == second.tokens.jwt_secret
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
 
 
@@ -43,7 +45,7 @@ def test_cors_origins_are_a_comma_separated_list(tmp_path: Path) -> None:
         {"DATA_DIR": str(tmp_path), "CORS_ORIGINS": "https://a.example/, https://b.example"}
     )
 
-    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.edge.cors_origins == ("https://a.example", "https://b.example")
 
 
 @pytest.mark.parametrize(
@@ -58,8 +60,8 @@ def test_a_bad_value_is_refused_by_name(tmp_path: Path, name: str, value: str) -
 def test_memory_storage_is_chosen_by_its_url(tmp_path: Path) -> None:
     settings = Settings.from_env({"DATA_DIR": str(tmp_path), "DATABASE_URL": "memory://"})
 
-    assert settings.database_url == MEMORY_DATABASE_URL
-    assert settings.uses_memory_storage
+    assert settings.database.url == MEMORY_DATABASE_URL
+    assert settings.database.uses_memory_storage
 
 
 def test_the_reliability_settings_are_read_from_their_variables(tmp_path: Path) -> None:
@@ -74,24 +76,26 @@ def test_the_reliability_settings_are_read_from_their_variables(tmp_path: Path) 
         }
     )
 
-    assert not settings.session_policy.rotation
-    assert settings.hash_queue_timeout == 0.5
-    assert settings.db_deadline == 2.5
-    assert settings.retry_policy == RetryPolicy(attempts=6, backoff=timedelta(seconds=0.1))
+    assert not session_policy(settings.tokens).rotation
+    assert settings.tokens.hash_queue_timeout == 0.5
+    assert settings.database.deadline == 2.5
+    assert retry_policy(settings.database) == RetryPolicy(
+        attempts=6, backoff=timedelta(seconds=0.1)
+    )
 
 
 def test_defaults_rotate_refresh_tokens_and_bound_every_wait(tmp_path: Path) -> None:
     settings = Settings.from_env({"DATA_DIR": str(tmp_path)})
 
-    assert settings.session_policy == SessionPolicy(
+    assert session_policy(settings.tokens) == SessionPolicy(
         refresh_token_lifetime=timedelta(days=1),
         session_lifetime=timedelta(days=7),
         reuse_grace=timedelta(seconds=5),
         rotation=True,
     )
-    assert settings.db_deadline == 5
-    assert settings.hash_queue_timeout == 5
-    assert settings.retry_policy.attempts == 4
+    assert settings.database.deadline == 5
+    assert settings.tokens.hash_queue_timeout == 5
+    assert retry_policy(settings.database).attempts == 4
 
 
 @pytest.mark.parametrize(
@@ -129,13 +133,13 @@ def test_hashing_threads_default_to_one_per_core_across_the_workers(
     threads: str,
     hashing_threads: int,
 ) -> None:
-    monkeypatch.setattr("entrypoints.settings.os.cpu_count", lambda: cores)
+    monkeypatch.setattr("entrypoints.ioc.core.os.cpu_count", lambda: cores)
 
     settings = Settings.from_env(
         {"DATA_DIR": str(tmp_path), "WORKERS": str(workers), "BCRYPT_THREADS": threads}
     )
 
-    assert settings.hashing_threads == hashing_threads
+    assert core.hashing_threads(settings.server, settings.tokens) == hashing_threads
 
 
 async def test_the_container_is_given_the_settings_as_its_context(tmp_path: Path) -> None:
@@ -146,6 +150,27 @@ async def test_the_container_is_given_the_settings_as_its_context(tmp_path: Path
     try:
         assert await container.get(Settings) is settings
         assert not (await container.get(SessionPolicy)).rotation
-        assert await container.get(RetryPolicy) == settings.retry_policy
+        assert await container.get(RetryPolicy) == retry_policy(settings.database)
     finally:
         await container.close()
+
+
+async def test_each_section_of_the_settings_is_in_the_container(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DATA_DIR": str(tmp_path), "DATABASE_URL": "memory://"})
+    container = build_container(settings)
+    try:
+        for kind, section in settings.sections().items():
+            assert await container.get(kind) is section
+    finally:
+        await container.close()
+
+
+def test_a_few_settings_are_written_by_their_variables_in_lower_case() -> None:
+    settings = Settings.of(db_deadline=1.5, rate_limits=False, mail_from="Me <me@example.org>")
+
+    assert settings.database.deadline == 1.5
+    assert settings.limits.enabled is False
+    assert settings.mail.sender == "Me <me@example.org>"
+    assert settings.replaced(db_deadline=2.0).database.deadline == 2.0
+    with pytest.raises(TypeError, match="DB_DEADLIN"):
+        Settings.of(db_deadlin=1.0)
