@@ -13,10 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import delete
 
-from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import attempt_counters
 from tests.processes.servers import running_server
 from tests.service import DEFAULT_PASSWORD
 from tests.storages import SQL_STORAGES
@@ -24,18 +21,7 @@ from tests.storages import SQL_STORAGES
 WRONG = {"username": "alice", "password": "not the password at all"}
 RIGHT = {"username": "alice", "password": DEFAULT_PASSWORD}
 
-
-@pytest.fixture(autouse=True)
-async def no_tallies_left_over(database_url: str) -> None:
-    """The MySQL database is shared by the whole run, and emptied of users and sessions only."""
-    if not database_url.startswith("mysql"):
-        return
-    engine = create_engine(database_url, pool_size=1, deadline=30)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(delete(attempt_counters))
-    finally:
-        await engine.dispose()
+pytestmark = pytest.mark.usefixtures("no_tallies_left_over")
 
 
 @contextlib.contextmanager
