@@ -86,12 +86,14 @@ def node_server_env(node: GaleraNode, port: int, home: Path, **extra: str) -> di
         home / "data",
         SECRET,
         None,
-        WORKERS="1",
-        SESSION_PURGE_INTERVAL="0",
-        # The races sign up and sign in hundreds of users from one address; a check of the
-        # limits across servers passes RATE_LIMITS=on in `extra`.
-        RATE_LIMITS="off",
-        **extra,
+        **{
+            "WORKERS": "1",
+            "SESSION_PURGE_INTERVAL": "0",
+            # The races sign up and sign in hundreds of users from one address; a check of the
+            # limits across servers passes RATE_LIMITS=on in `extra`.
+            "RATE_LIMITS": "off",
+            **extra,
+        },
     )
 
 

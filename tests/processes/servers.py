@@ -89,8 +89,7 @@ def running_server(
         directory,
         TEST_SECRET.decode(),
         None,
-        SESSION_PURGE_INTERVAL="0",
-        **environment,
+        **{"SESSION_PURGE_INTERVAL": "0", **environment},
     )
     log_path = directory / "server.log"
     workers: set[int] = set()
