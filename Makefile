@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run migrate test lint unit contracts integration api cluster-test bench clean
+.PHONY: install run migrate test lint unit contracts integration api processes cluster-test bench clean
 
 install: $(STAMP)
 
@@ -32,9 +32,11 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+## The tiers `make test` runs, cheapest first. unit: seconds, nothing but this process.
 unit: install
 	$(BIN)/pytest tests/unit
 
+## contracts, integration, api: in process, on each storage (MySQL and Redis where they answer).
 contracts: install
 	$(BIN)/pytest tests/contracts
 
@@ -43,6 +45,10 @@ integration: install
 
 api: install
 	$(BIN)/pytest tests/api
+
+## processes: `authgate serve` for real (granian, workers, killed and restarted); minutes.
+processes: install
+	$(BIN)/pytest tests/processes
 
 ## A 3-node Galera cluster on loopback (needs galera-4), one server per node: races, revocation
 ## seen across nodes, the last-admin guard, a node's failure and return, rate limits shared by

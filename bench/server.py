@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL
 
 from bench.api import Api
 from bench.errors import BenchError
-from testkit.servers import AUTHGATE, HOST, ServerError, free_port, serving
+from testkit.servers import AUTHGATE, HOST, ServerError, free_port, server_env, serving
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,25 +28,26 @@ class ServiceConfig:
     def env(self, port: int) -> dict[str, str]:
         # The rest of the environment passes through, so that a tuning variable the bench does
         # not set (DB_POOL_SIZE, BCRYPT_THREADS, ...) can be tried with `VAR=... make bench`.
-        return {
-            # Every request comes from 127.0.0.1, thousands a second: the limits would answer
-            # most of them 429. `RATE_LIMITS=on make bench` measures their cost instead.
-            "RATE_LIMITS": "off",
-            # The mixed scenario saturates both cores on purpose: a cost-12 signin then waits
-            # longer than the default 5 s for a hashing thread, and its request outlives the
-            # database deadline, and is refused 503. The bench measures what a signin costs, so
-            # its clients wait instead.
-            "HASH_QUEUE_TIMEOUT": "30",
-            "DB_DEADLINE": "30",
-            **os.environ,
-            "DATABASE_URL": self.database_url.render_as_string(hide_password=False),
-            "HOST": HOST,
-            "PORT": str(port),
-            "WORKERS": str(self.workers),
-            "BCRYPT_COST": str(self.bcrypt_cost),
-            "DATA_DIR": str(self.data_dir),
-            "JWT_SECRET": self.jwt_secret,
-        }
+        return server_env(
+            port,
+            self.database_url.render_as_string(hide_password=False),
+            self.data_dir,
+            self.jwt_secret,
+            {
+                # Every request comes from 127.0.0.1, thousands a second: the limits would
+                # answer most of them 429. `RATE_LIMITS=on make bench` measures their cost.
+                "RATE_LIMITS": "off",
+                # The mixed scenario saturates both cores on purpose: a cost-12 signin then
+                # waits longer than the default 5 s for a hashing thread, and its request
+                # outlives the database deadline, and is refused 503. The bench measures what a
+                # signin costs, so its clients wait instead.
+                "HASH_QUEUE_TIMEOUT": "30",
+                "DB_DEADLINE": "30",
+            },
+            HOST=HOST,
+            WORKERS=str(self.workers),
+            BCRYPT_COST=str(self.bcrypt_cost),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,7 @@ checks drive them: many requests at once, spread over the servers, their answers
 
 import asyncio
 import contextlib
-import os
-import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,13 +17,23 @@ from typing import Any
 
 import httpx
 
-from testkit.galera import GaleraNode, free_ports
+from testkit.galera import GaleraNode
+from testkit.servers import (
+    AUTHGATE,
+    HOST,
+    PROJECT_ROOT,
+    ServerError,
+    free_ports,
+    launch,
+    server_env,
+    stop,
+    wait_until_serving,
+)
 
 DATABASE = "authgate"
 SECRET = "a cluster test secret, shared by every server, 48+ bytes long"  # noqa: S105 - a test rig
-_PROJECT_ROOT = Path(__file__).resolve().parents[1]
+_READY_PATH = "/api/test/all"
 _READY_TIMEOUT = 60.0
-_STOP_TIMEOUT = 15.0
 
 
 @dataclass
@@ -41,7 +47,7 @@ class AuthgateServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{HOST}:{self.port}"
 
     @property
     def log(self) -> Path:
@@ -52,29 +58,15 @@ class AuthgateServer:
         self.wait_serving()
 
     def launch(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "entrypoints", "serve"],
-                env=self.env,
-                cwd=_PROJECT_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = launch((*AUTHGATE, "serve"), self.env, self.log)
 
     def wait_serving(self) -> None:
-        deadline = time.monotonic() + _READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                httpx.get(f"{self.base_url}/api/test/all", timeout=1)
-            except httpx.TransportError:
-                time.sleep(0.1)
-            else:
-                return
-        raise TimeoutError(f"{self.name} did not answer on {self.base_url}")
+        if self.process is None:
+            raise ServerError(f"{self.name} was not started")
+        try:
+            wait_until_serving(self.process, self.port, _READY_PATH, _READY_TIMEOUT)
+        except ServerError as error:
+            raise ServerError(f"{self.name}: {error}:\n{self.log.read_text()[-3000:]}") from None
 
     def conflicts_retried(self) -> int:
         """Units of work this server ran again after a conflict (Galera: a failed certification)
@@ -83,31 +75,26 @@ class AuthgateServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        for signum in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signum)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=_STOP_TIMEOUT)
-                return
+        if process is not None:
+            stop(process)
 
 
-def server_env(node: GaleraNode, port: int, home: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": node.url(DATABASE),
-        "JWT_SECRET": SECRET,
-        "BCRYPT_COST": "4",
-        "WORKERS": "1",
-        "DATA_DIR": str(home / "data"),
-        "PORT": str(port),
-        "SESSION_PURGE_INTERVAL": "0",
-        # The races sign up and sign in hundreds of users from one address; a check of the
-        # limits across servers passes RATE_LIMITS=on in `extra`.
-        "RATE_LIMITS": "off",
-        **extra,
-    }
+def node_server_env(node: GaleraNode, port: int, home: Path, **extra: str) -> dict[str, str]:
+    return server_env(
+        port,
+        node.url(DATABASE),
+        home / "data",
+        SECRET,
+        None,
+        **{
+            "WORKERS": "1",
+            "SESSION_PURGE_INTERVAL": "0",
+            # The races sign up and sign in hundreds of users from one address; a check of the
+            # limits across servers passes RATE_LIMITS=on in `extra`.
+            "RATE_LIMITS": "off",
+            **extra,
+        },
+    )
 
 
 @contextlib.contextmanager
@@ -124,14 +111,14 @@ def authgate_servers(
             node,
             port,
             workdir / f"server{node.index}",
-            server_env(node, port, workdir / f"server{node.index}", **extra_env),
+            node_server_env(node, port, workdir / f"server{node.index}", **extra_env),
         )
         for node, port in zip(nodes, ports, strict=True)
     ]
-    migrate = subprocess.run(
-        [sys.executable, "-m", "entrypoints", "migrate"],
+    migrate = subprocess.run(  # noqa: S603 - our own command line
+        [*AUTHGATE, "migrate"],
         env=servers[0].env,
-        cwd=_PROJECT_ROOT,
+        cwd=PROJECT_ROOT,
         capture_output=True,
         check=False,
     )

@@ -15,13 +15,14 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from testkit.servers import free_ports
 
 MARIADBD = os.environ.get("GALERA_MARIADBD", "/usr/sbin/mariadbd")
 _PROVIDERS = (
@@ -97,15 +98,6 @@ def galera_provider() -> str:
         if shutil.which(tool) is None:
             raise GaleraUnavailable(f"{tool} not found: install mariadb-server and rsync")
     return found
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct ports free now: all held open together, so none is handed out twice."""
-    with contextlib.ExitStack() as stack:
-        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 @dataclass

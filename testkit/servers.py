@@ -1,5 +1,6 @@
 """Servers in processes of their own: `authgate serve` (or any other HTTP server command), on a
-free port, waited for until it answers, and stopped on the way out."""
+free port, waited for until it answers, and stopped on the way out. The one way the tests, the
+bench and the cluster checks start a server, find a port and build its environment."""
 
 import contextlib
 import http.client
@@ -23,11 +24,44 @@ class ServerError(RuntimeError):
     """The server exited, or never answered, before it served."""
 
 
+def free_ports(count: int, host: str = HOST) -> list[int]:
+    """Distinct ports free now: all held open together, so none is handed out twice."""
+    with contextlib.ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind((host, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+
+
 def free_port(host: str = HOST) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port free now; nothing listens on it until the caller starts something there."""
+    [port] = free_ports(1, host)
+    return port
+
+
+def server_env(
+    port: int,
+    database_url: str,
+    data_dir: Path,
+    jwt_secret: str,
+    defaults: Mapping[str, str] | None = None,
+    /,
+    **settings: str,
+) -> dict[str, str]:
+    """The environment of an `authgate serve` on `port`: this process's own environment, which
+    overrides `defaults` (settings a developer may change from outside, as `VAR=... make bench`
+    does), under the settings every server here is given, then `settings` (WORKERS, RATE_LIMITS,
+    ...), which win over all. BCRYPT_COST is 4, where hashing is not what is measured."""
+    return {
+        **(defaults or {}),
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": jwt_secret,
+        "BCRYPT_COST": "4",
+        "DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        **settings,
+    }
 
 
 _LISTEN_STATE = "0A"  # TCP_LISTEN in /proc/net/tcp (include/net/tcp_states.h)
@@ -84,6 +118,24 @@ def wait_until_serving(
     raise ServerError(f"nothing served GET {path} on port {port} within {timeout:.0f} s")
 
 
+def launch(
+    command: Sequence[str], env: Mapping[str, str], log_path: Path, cwd: Path = PROJECT_ROOT
+) -> "subprocess.Popen[bytes]":
+    """`command`, started and not waited for, with its output added to `log_path`. It runs in a
+    process group of its own, so that a Ctrl-C meant for the caller reaches it only through
+    `stop`. `python -m` commands import the code of `cwd`, by default this checkout."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(  # noqa: S603 - a command of our own
+            list(command),
+            env=dict(env),
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @contextlib.contextmanager
 def serving(
     command: Sequence[str],
@@ -95,24 +147,14 @@ def serving(
     timeout: float = 60.0,
     cwd: Path = PROJECT_ROOT,
 ) -> Iterator["subprocess.Popen[bytes]"]:
-    """`command`, listening on `port` (the caller puts it in `env` or `command`), with its output
-    in `log_path`, yielded once it serves and stopped on exit. It runs in a process group of its
-    own, so that a Ctrl-C meant for the caller reaches it only through this clean stop. `python
-    -m` commands import the code of `cwd`, by default this checkout."""
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - a command of our own
-            list(command),
-            env=dict(env),
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_until_serving(process, port, ready_path, timeout)
-            yield process
-        finally:
-            stop(process)
+    """`command` (see `launch`), listening on `port` (the caller puts it in `env` or `command`),
+    yielded once GET `ready_path` answers 200, and stopped on exit."""
+    process = launch(command, env, log_path, cwd)
+    try:
+        wait_until_serving(process, port, ready_path, timeout)
+        yield process
+    finally:
+        stop(process)
 
 
 def stop(process: "subprocess.Popen[bytes]") -> None:

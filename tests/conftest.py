@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryStorage
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import sessions, users
+from adapters.sqlalchemy.tables import attempt_counters, sessions, users
 from entrypoints.http.app import create_app
 from entrypoints.ioc import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
@@ -68,6 +68,20 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return url
     mysql: URL = request.getfixturevalue("mysql_url")
     return (await _emptied(mysql)).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+async def no_tallies_left_over(database_url: str) -> None:
+    """For the rate-limit tests: the MySQL database is shared by the whole run, and emptied of
+    users and sessions only, so the tallies of earlier tests are still there."""
+    if not database_url.startswith("mysql"):
+        return
+    engine = create_engine(database_url, pool_size=1, deadline=TEST_DEADLINE)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(delete(attempt_counters))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ port to play a mail server that is down and comes back."""
 
 import asyncio
 import re
-import socket
 import threading
 import time
 from email import message_from_bytes, policy
@@ -13,14 +12,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from testkit.servers import free_port
+
 _TOKEN_IN_LINK = re.compile(r"[?&]token=([A-Za-z0-9_-]+)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Inbox:

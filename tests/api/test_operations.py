@@ -4,7 +4,6 @@ import io
 import json
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from entrypoints.http.app import create_app
 from entrypoints.logs import JsonFormatter, RequestIdFilter
 from entrypoints.settings import Settings
+from testkit.servers import free_port
 from tests.service import DEFAULT_PASSWORD, Service
 from tests.storages import STORAGES
 from tests.tokens import TEST_SECRET
@@ -24,17 +24,11 @@ from tests.tokens import TEST_SECRET
 storages = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def service_without_database(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """The app on a MySQL URL where nothing listens: every database call is refused."""
     settings = Settings.of(
-        database_url=f"mysql+asyncmy://root@127.0.0.1:{_closed_port()}/authgate",
+        database_url=f"mysql+asyncmy://root@127.0.0.1:{free_port()}/authgate",
         jwt_secret=TEST_SECRET,
         data_dir=tmp_path,
         bcrypt_cost=4,

@@ -14,35 +14,22 @@ import pytest
 from dishka import Provider
 from httpx import Response
 from redis.asyncio import Redis
-from sqlalchemy import delete
 
 from adapters.redis.attempts import KEY_PREFIX
-from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import attempt_counters
 from application.ports.metrics import Metrics
 from tests.fakes import CountingMetrics, CountingMetricsProvider
 from tests.integration.test_limiter_storage import DEFAULT_TEST_REDIS_URL, redis_or_skip
 from tests.service import DEFAULT_PASSWORD, Service
 from tests.storages import STORAGES
 
-pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+pytestmark = [
+    pytest.mark.parametrize("database_url", STORAGES, indirect=True),
+    pytest.mark.usefixtures("no_tallies_left_over"),
+]
 
 WRONG = "not the password at all"
 ON: dict[str, Any] = {"rate_limits": True}
 BEHIND_PROXY: dict[str, Any] = {**ON, "trusted_proxies": ("127.0.0.1",)}
-
-
-@pytest.fixture(autouse=True)
-async def no_tallies_left_over(database_url: str) -> None:
-    """The MySQL database is shared by the whole run, and emptied of users and sessions only."""
-    if not database_url.startswith("mysql"):
-        return
-    engine = create_engine(database_url, pool_size=1, deadline=30)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(delete(attempt_counters))
-    finally:
-        await engine.dispose()
 
 
 def from_address(address: str) -> dict[str, str]:

@@ -34,7 +34,7 @@ from application.shared.transactions import RetryPolicy, Transactions
 from domain.values import Email, PasswordHash, RawPassword
 from entrypoints.ioc.shared import rate_limit_policy
 from entrypoints.settings import LimitSettings
-from tests.fakes import CountingMetrics
+from tests.fakes import CountingMetrics, FakeClock
 
 SECRET = b"unit tests of recovery sign with this HS256 secret"
 POLICY = TokenPolicy(
@@ -43,11 +43,6 @@ POLICY = TokenPolicy(
     password_reset_url="http://localhost:8081/reset-password?token={token}",
     email_verification_url="http://localhost:8081/verify-email?token={token}",
 )
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 class CountingHasher(PasswordHasher):
@@ -83,7 +78,7 @@ class Recovery:
     hasher: CountingHasher = field(default_factory=CountingHasher)
 
     def __post_init__(self) -> None:
-        clock = FixedClock()
+        clock = FakeClock(datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
         self.users = InMemoryUserRepository(self.storage)
         self.tokens = OneTimeTokens(
             InMemoryOneTimeTokenStore(self.storage), self.users, clock, POLICY

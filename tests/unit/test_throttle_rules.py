@@ -12,24 +12,13 @@ from application.shared.rate_limits import RateLimitPolicy
 from application.shared.throttle import Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
-from tests.fakes import CountingMetrics
+from tests.fakes import CountingMetrics, FakeClock
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 BACKOFF = Backoff(first=timedelta(minutes=1), ceiling=timedelta(minutes=15))
 PAIR = Limit("signin_account_address", 5, timedelta(minutes=15), BACKOFF)
 PER_HOUR = Limit("signin_address", 3, HOUR)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = START
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, by: timedelta) -> None:
-        self.at += by
 
 
 def tally_after(limit: Limit, attempts: int, every: timedelta = timedelta(0)) -> Tally:
@@ -120,8 +109,8 @@ def policy(enabled: bool = True) -> RateLimitPolicy:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(START)
 
 
 @pytest.fixture
@@ -130,7 +119,7 @@ def metrics() -> CountingMetrics:
 
 
 @pytest.fixture
-def throttle(clock: Clock, metrics: CountingMetrics) -> Throttle:
+def throttle(clock: FakeClock, metrics: CountingMetrics) -> Throttle:
     return Throttle(InMemoryAttemptCounter(InMemoryStorage()), policy(), clock, metrics)
 
 
@@ -196,7 +185,7 @@ async def test_an_address_is_limited_across_accounts(throttle: Throttle) -> None
 
 
 async def test_an_account_is_limited_across_addresses(
-    throttle: Throttle, clock: Clock, metrics: CountingMetrics
+    throttle: Throttle, clock: FakeClock, metrics: CountingMetrics
 ) -> None:
     for number in range(7):
         await fail(throttle, "alice", f"10.0.1.{number}")
@@ -209,7 +198,7 @@ async def test_an_account_is_limited_across_addresses(
     assert metrics.counts["throttled", "signin_account"] == 1
 
 
-async def test_the_lock_lifts_when_its_time_is_up(throttle: Throttle, clock: Clock) -> None:
+async def test_the_lock_lifts_when_its_time_is_up(throttle: Throttle, clock: FakeClock) -> None:
     await fail(throttle, "alice", "10.0.0.1", times=5)
     clock.advance(timedelta(seconds=59))
     with pytest.raises(TooManyAttempts) as refused:
@@ -224,7 +213,7 @@ async def test_the_lock_lifts_when_its_time_is_up(throttle: Throttle, clock: Clo
     assert doubled.value.retry_after == 120
 
 
-async def test_the_longest_wait_is_the_answer(throttle: Throttle, clock: Clock) -> None:
+async def test_the_longest_wait_is_the_answer(throttle: Throttle, clock: FakeClock) -> None:
     await fail(throttle, "alice", "10.0.0.1", times=5)
     for number in range(3):
         await fail(throttle, f"user{number}", "10.0.0.1")
@@ -235,7 +224,7 @@ async def test_the_longest_wait_is_the_answer(throttle: Throttle, clock: Clock) 
     assert refused.value.retry_after == 3600
 
 
-async def test_a_partial_second_is_rounded_up(throttle: Throttle, clock: Clock) -> None:
+async def test_a_partial_second_is_rounded_up(throttle: Throttle, clock: FakeClock) -> None:
     await fail(throttle, "alice", "10.0.0.1", times=5)
     clock.advance(timedelta(seconds=59, milliseconds=1))
 
@@ -245,7 +234,7 @@ async def test_a_partial_second_is_rounded_up(throttle: Throttle, clock: Clock) 
     assert refused.value.retry_after == 1
 
 
-async def test_switched_off_nothing_is_counted_or_refused(clock: Clock) -> None:
+async def test_switched_off_nothing_is_counted_or_refused(clock: FakeClock) -> None:
     storage = InMemoryStorage()
     throttle = Throttle(InMemoryAttemptCounter(storage), policy(False), clock, CountingMetrics())
 
@@ -299,7 +288,7 @@ async def test_a_released_place_is_free_again(throttle: Throttle) -> None:
 
 
 async def test_a_place_taken_in_a_closed_window_is_not_given_back_to_the_next(
-    throttle: Throttle, clock: Clock
+    throttle: Throttle, clock: FakeClock
 ) -> None:
     address = throttle.policy.signin("alice", Client("10.0.0.1")).address
     slow = await throttle.reserve((address,), TRANSACTIONS)
@@ -327,7 +316,7 @@ async def test_a_success_forgives_the_pair_and_gives_back_the_rest(throttle: Thr
     assert tallies[attempts.account.key].count == 3
 
 
-async def test_switched_off_a_reservation_counts_nothing(clock: Clock) -> None:
+async def test_switched_off_a_reservation_counts_nothing(clock: FakeClock) -> None:
     storage = InMemoryStorage()
     throttle = Throttle(InMemoryAttemptCounter(storage), policy(False), clock, CountingMetrics())
     attempts = throttle.policy.signin("alice", Client("10.0.0.1"))

@@ -2,11 +2,7 @@
 the server's log is one JSON object a line when asked."""
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +11,9 @@ import httpx
 import pytest
 
 from entrypoints.http.app import REQUEST_METRICS_INTERVAL
-from tests.tokens import TEST_SECRET
+from tests.processes.servers import running_server
 
 REQUESTS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -37,47 +27,16 @@ def metrics_directory(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def two_workers(tmp_path: Path, metrics_directory: Path) -> Iterator[str]:
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'authgate.sqlite3'}",
-        "JWT_SECRET": TEST_SECRET.decode(),
-        "BCRYPT_COST": "4",
-        "DATA_DIR": str(tmp_path / "data"),
-        "PORT": str(port),
-        "WORKERS": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory),
-        "LOG_FORMAT": "json",
-    }
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints", "serve"],
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(base_url, server)
-        yield base_url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
-
-
-def _wait_until_serving(base_url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}")
-        try:
-            httpx.get(f"{base_url}/healthz", timeout=1)
-        except httpx.TransportError:
-            time.sleep(0.1)
-        else:
-            return
-    raise TimeoutError(f"nothing answered on {base_url}")
+    with running_server(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'authgate.sqlite3'}",
+        # Not a request the test counts.
+        ready_path="/healthz",
+        WORKERS="2",
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_directory),
+        LOG_FORMAT="json",
+    ) as server:
+        yield server.base_url
 
 
 def _public_requests(text: str) -> float:

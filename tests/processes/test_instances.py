@@ -1,6 +1,5 @@
 """Several servers on one database agree at once: what one revokes, every other refuses."""
 
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -9,10 +8,9 @@ import httpx
 import pytest
 
 from entrypoints.settings import Settings
-from testkit.servers import AUTHGATE, HOST, free_port, serving
+from tests.processes.servers import running_server
 from tests.service import Service
 from tests.storages import SQL_STORAGES
-from tests.tokens import TEST_SECRET
 
 pytestmark = pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True)
 
@@ -20,18 +18,8 @@ pytestmark = pytest.mark.parametrize("database_url", SQL_STORAGES, indirect=True
 @pytest.fixture
 def other_server(settings: Settings, tmp_path: Path) -> Iterator[str]:
     """`authgate serve` in a process of its own, on the same database and secret."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": settings.database.url,
-        "JWT_SECRET": TEST_SECRET.decode(),
-        "BCRYPT_COST": "4",
-        "DATA_DIR": str(tmp_path / "other"),
-        "PORT": str(port),
-        "WORKERS": "1",
-    }
-    with serving((*AUTHGATE, "serve"), environment, port, tmp_path / "server.log", timeout=30):
-        yield f"http://{HOST}:{port}"
+    with running_server(tmp_path / "other", settings.database.url, WORKERS="1") as server:
+        yield server.base_url
 
 
 async def test_a_signout_is_seen_by_another_process(service: Service, other_server: str) -> None:

@@ -1,5 +1,7 @@
 """`authgate serve` as production runs it (granian, its worker processes, real sockets), for the
-behaviour no in-process client can show: worker deaths, slow clients, broken HTTP framing."""
+behaviour no in-process client can show: worker deaths, slow clients, broken HTTP framing, limits
+and revocations shared between processes. Started through testkit, as the bench and the cluster
+checks start theirs."""
 
 import contextlib
 import os
@@ -9,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from testkit.servers import AUTHGATE, free_port, listening_sockets, serving
+from testkit.servers import AUTHGATE, free_port, listening_sockets, server_env, serving
 from tests.tokens import TEST_SECRET
 
 STARTUP_TIMEOUT = 60.0
@@ -67,25 +69,35 @@ def listeners(port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_server(directory: Path, **environment: str) -> Iterator[RealServer]:
-    """`python -m entrypoints serve` on a SQLite file of its own, until the block ends; then
-    any of its workers still alive (a test may have broken their tie to it) is killed too."""
+def running_server(
+    directory: Path,
+    database_url: str | None = None,
+    ready_path: str = "/api/test/all",
+    **environment: str,
+) -> Iterator[RealServer]:
+    """`python -m entrypoints serve` with its files and log in `directory`, on `database_url`
+    (by default a SQLite file of its own there) and the tests' secret, so that it accepts the
+    tokens of an in-process service; `environment` adds or overrides settings. It serves once
+    GET `ready_path` answers 200 (a test that counts requests waits on another path). When the
+    block ends, any of its workers still alive (a test may have broken their tie to it) is
+    killed too."""
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'authgate.sqlite3'}",
-        "JWT_SECRET": TEST_SECRET.decode(),
-        "BCRYPT_COST": "4",
-        "DATA_DIR": str(directory),
-        "PORT": str(port),
-        "SESSION_PURGE_INTERVAL": "0",
-        **environment,
-    }
+    env = server_env(
+        port,
+        database_url or f"sqlite+aiosqlite:///{directory / 'authgate.sqlite3'}",
+        directory,
+        TEST_SECRET.decode(),
+        None,
+        **{"SESSION_PURGE_INTERVAL": "0", **environment},
+    )
     log_path = directory / "server.log"
     workers: set[int] = set()
     try:
-        with serving((*AUTHGATE, "serve"), env, port, log_path, timeout=STARTUP_TIMEOUT) as process:
+        command = (*AUTHGATE, "serve")
+        with serving(
+            command, env, port, log_path, ready_path=ready_path, timeout=STARTUP_TIMEOUT
+        ) as process:
             server = RealServer(process, port, log_path)
             workers = server.workers()
             try:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.real_server import running_server
+from tests.processes.servers import running_server
 
 _BROWSER_TIMEOUT = 120
 

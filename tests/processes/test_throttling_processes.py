@@ -3,12 +3,9 @@ servers, and a server restarted in between, for attempts one at a time and for a
 Real `python -m entrypoints serve` processes."""
 
 import contextlib
-import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,80 +13,24 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import delete
 
-from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import attempt_counters
+from tests.processes.servers import running_server
 from tests.service import DEFAULT_PASSWORD
 from tests.storages import SQL_STORAGES
-from tests.tokens import TEST_SECRET
 
 WRONG = {"username": "alice", "password": "not the password at all"}
 RIGHT = {"username": "alice", "password": DEFAULT_PASSWORD}
 
-
-@pytest.fixture(autouse=True)
-async def no_tallies_left_over(database_url: str) -> None:
-    """The MySQL database is shared by the whole run, and emptied of users and sessions only."""
-    if not database_url.startswith("mysql"):
-        return
-    engine = create_engine(database_url, pool_size=1, deadline=30)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(delete(attempt_counters))
-    finally:
-        await engine.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+pytestmark = pytest.mark.usefixtures("no_tallies_left_over")
 
 
 @contextlib.contextmanager
 def server(database_url: str, data_dir: Path, workers: int = 1) -> Iterator[str]:
     """`authgate serve` with the default rate limits, on the given database."""
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "JWT_SECRET": TEST_SECRET.decode(),
-        "BCRYPT_COST": "4",
-        "DATA_DIR": str(data_dir),
-        "PORT": str(port),
-        "WORKERS": str(workers),
-        "RATE_LIMITS": "on",
-    }
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / f"server-{port}.log").open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints", "serve"],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_serving(base_url, process)
-            yield base_url
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-
-
-def _wait_until_serving(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            httpx.get(f"{base_url}/api/test/all", timeout=1).raise_for_status()
-        except httpx.HTTPError:
-            time.sleep(0.2)
-        else:
-            return
-    raise TimeoutError(f"nothing answered on {base_url}")
+    with running_server(
+        data_dir, database_url, WORKERS=str(workers), RATE_LIMITS="on"
+    ) as real_server:
+        yield real_server.base_url
 
 
 def signin(base_url: str, body: dict[str, str]) -> int:

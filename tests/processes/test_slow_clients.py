@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api.real_server import RealServer, running_server
+from tests.processes.servers import RealServer, running_server
 
 DEADLINE = 2.0
 SLACK = 3.0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.real_server import RealServer, is_running, listeners, running_server
+from tests.processes.servers import RealServer, is_running, listeners, running_server
 
 CLIENTS = 8
 AFTER_KILL = 10.0
