@@ -32,6 +32,7 @@ __all__ = [
     "SettingsError",
     "TokenSettings",
     "declared_settings",
+    "section_of",
 ]
 
 
@@ -92,6 +93,14 @@ _ROUTES = {
     for section, kind in _SECTIONS.items()
     for variable, setting in variables(kind).items()
 }
+
+
+def section_of(variable: str) -> str:
+    """The name of the section that reads `variable`."""
+    for section, kind in _SECTIONS.items():
+        if variable in variables(kind):
+            return section
+    raise KeyError(variable)
 
 
 def declared_settings() -> dict[str, "dataclasses.Field[Any]"]:

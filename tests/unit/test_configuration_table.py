@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from entrypoints.settings import Settings, declared_settings
+from entrypoints.settings import Settings, declared_settings, section_of
 
 README = Path(__file__).parents[2] / "README.md"
 # The README writes these defaults as prose; what can be compared is compared below.
@@ -19,13 +19,27 @@ _EMPTY = {"none", "unset", "generated"}
 _BOOLEANS = {"on": "true", "off": "false"}
 
 
-def configuration_table() -> dict[str, str]:
+# The README's heading of each section's table.
+HEADINGS = {
+    "server": "Server",
+    "database": "Database",
+    "tokens": "Tokens and sessions",
+    "mail": "Mail",
+    "limits": "Rate limits",
+    "edge": "HTTP edge",
+}
+
+
+def configuration_section() -> str:
+    return README.read_text(encoding="utf-8").split("\n## Configuration\n")[1].split("\n## ")[0]
+
+
+def configuration_table(text: str | None = None) -> dict[str, str]:
     """Each variable in the table with its default, as written there (backticks dropped). A row
     may list several variables: `SIGNIN_ACCOUNT_ADDRESS_LIMIT`, `_WINDOW` names
     SIGNIN_ACCOUNT_ADDRESS_WINDOW, with a default each."""
-    section = README.read_text(encoding="utf-8").split("\n## Configuration\n")[1].split("\n## ")[0]
     table: dict[str, str] = {}
-    for row in section.splitlines():
+    for row in (configuration_section() if text is None else text).splitlines():
         if not row.startswith("| `"):
             continue
         variables_cell, default_cell = (cell.strip() for cell in row.strip("|").split("|")[:2])
@@ -78,3 +92,15 @@ def test_the_database_default_is_the_sqlite_file_the_table_shows() -> None:
     settings = Settings.from_env({"JWT_SECRET": "x" * 32})
 
     assert settings.database.url == configuration_table()["DATABASE_URL"]
+
+
+def test_each_variable_is_listed_under_its_sections_heading() -> None:
+    tables = configuration_section().split("\n### ")[1:]
+    listed_under = {
+        variable: table.splitlines()[0]
+        for table in tables
+        for variable in configuration_table(table)
+    }
+    expected = {variable: HEADINGS[section_of(variable)] for variable in declared_settings()}
+
+    assert {v: listed_under.get(v) for v in expected} == expected
