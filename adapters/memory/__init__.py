@@ -10,6 +10,7 @@ from adapters.memory.storage import (
     InMemoryStorage,
     InMemoryStorageProbe,
     InMemoryUnitOfWork,
+    InMemoryUserReader,
     InMemoryUserRepository,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "InMemoryStorage",
     "InMemoryStorageProbe",
     "InMemoryUnitOfWork",
+    "InMemoryUserReader",
     "InMemoryUserRepository",
 ]

@@ -10,7 +10,8 @@ from application.ports.audit import AuditSearch, AuditTrail
 from application.ports.mail import OneTimeTokenStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import StorageProbe, UnitOfWork
-from application.ports.users import UserRepository, UserSearch
+from application.ports.user_listing import UserReader, UserSearch, UserSummary
+from application.ports.users import UserRepository
 from domain.attempts import Limit, Tally
 from domain.audit import AuditEvent
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
@@ -105,14 +106,6 @@ class InMemoryUserRepository(UserRepository):
     async def get(self, user_id: int) -> User | None:
         return self._storage.users.get(user_id)
 
-    async def search(self, search: UserSearch) -> list[User]:
-        found = [
-            user
-            for user_id, user in sorted(self._storage.users.items())
-            if user_id > search.after_id and _matches(user, search)
-        ]
-        return found[: search.limit]
-
     async def set_roles(self, user_id: int, roles: frozenset[Role]) -> None:
         self._replace(user_id, roles=roles)
 
@@ -153,6 +146,32 @@ class InMemoryUserRepository(UserRepository):
             any(u.username.key == username.key for u in users),
             any(u.email.key == email.key for u in users),
         )
+
+
+class InMemoryUserReader(UserReader):
+    def __init__(self, storage: InMemoryStorage) -> None:
+        self._storage = storage
+
+    async def search(self, search: UserSearch) -> list[UserSummary]:
+        found = [
+            _summary_of(user)
+            for user_id, user in sorted(self._storage.users.items())
+            if user_id > search.after_id and _matches(user, search)
+        ]
+        return found[: search.limit]
+
+
+def _summary_of(user: User) -> UserSummary:
+    return UserSummary(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        roles=user.roles,
+        created_at=user.created_at,
+        disabled=user.disabled,
+        email_verified=user.email_verified,
+        last_signin_at=user.last_signin_at,
+    )
 
 
 def _matches(user: User, search: UserSearch) -> bool:

@@ -16,15 +16,18 @@ from adapters.memory import (
     InMemorySessionStore,
     InMemoryStorage,
     InMemoryUnitOfWork,
+    InMemoryUserReader,
     InMemoryUserRepository,
 )
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import UnitOfWork
+from application.ports.user_listing import UserReader
 from application.ports.users import UserRepository
 from domain.roles import Role
 from domain.session import IssuedRefreshToken, RefreshToken, Session
@@ -46,6 +49,7 @@ class Ports:
     sessions: SessionStore
     principals: PrincipalFinder
     uow: UnitOfWork
+    user_reader: UserReader
 
 
 class StorageUnderTest(Protocol):
@@ -69,6 +73,7 @@ class MemoryStorageUnderTest(StorageUnderTest):
             InMemorySessionStore(self._storage),
             InMemoryPrincipalFinder(self._storage),
             uow,
+            InMemoryUserReader(self._storage),
         )
         await uow.commit()
 
@@ -96,6 +101,7 @@ class SqlStorageUnderTest(StorageUnderTest):
                 SqlAlchemySessionStore(database),
                 principals,
                 database,
+                SqlAlchemyUserReader(database),
             )
             await database.commit()
         finally:
