@@ -12,6 +12,8 @@ from asyncmy.pool import Pool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import (
+    InMemoryAuditTrail,
+    InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
@@ -20,11 +22,15 @@ from adapters.memory import (
     InMemoryUserRepository,
 )
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder
+from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from application.ports.audit import AuditTrail
+from application.ports.mail import OneTimeTokenStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import UnitOfWork
 from application.ports.user_listing import UserReader
@@ -50,6 +56,8 @@ class Ports:
     principals: PrincipalFinder
     uow: UnitOfWork
     user_reader: UserReader
+    one_time_tokens: OneTimeTokenStore
+    audit: AuditTrail
 
 
 class StorageUnderTest(Protocol):
@@ -74,6 +82,8 @@ class MemoryStorageUnderTest(StorageUnderTest):
             InMemoryPrincipalFinder(self._storage),
             uow,
             InMemoryUserReader(self._storage),
+            InMemoryOneTimeTokenStore(self._storage),
+            InMemoryAuditTrail(self._storage),
         )
         await uow.commit()
 
@@ -102,6 +112,8 @@ class SqlStorageUnderTest(StorageUnderTest):
                 principals,
                 database,
                 SqlAlchemyUserReader(database),
+                SqlAlchemyOneTimeTokenStore(database),
+                SqlAlchemyAuditTrail(database),
             )
             await database.commit()
         finally:
