@@ -22,7 +22,7 @@ run: install
 migrate: install
 	$(BIN)/authgate migrate
 
-## The whole check: lint, types, layer contracts, then every test.
+## The whole check: lint, types, layer contracts, declared dependencies, then every test.
 test: lint
 	$(BIN)/pytest
 
@@ -31,6 +31,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 ## The tiers `make test` runs, cheapest first. unit: seconds, nothing but this process.
 unit: install

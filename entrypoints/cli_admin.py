@@ -23,6 +23,7 @@ from application.admin.read_audit_trail import ReadAuditTrail, ReadAuditTrailReq
 from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
 from application.common.errors import ApplicationError, UserNotFound
 from application.common.pages import Page
+from application.ports.user_listing import UserSummary
 from domain.audit import AuditEvent
 from domain.errors import DomainError
 from domain.user import User
@@ -177,7 +178,7 @@ def _with_cursor(text: str, page: "Page[Any]") -> str:
     return f"{text}\nmore: --cursor {page.next_cursor}"
 
 
-def _user_row(user: User) -> list[str]:
+def _user_row(user: User | UserSummary) -> list[str]:
     return [
         str(user.id),
         user.username.value,

@@ -1,17 +1,14 @@
 """Storage in process memory: for unit tests and throwaway demos; nothing survives a restart and
-several workers do not share it."""
+several workers do not share it. One module per port, as in the SQL adapters."""
 
-from adapters.memory.storage import (
-    InMemoryAttemptCounter,
-    InMemoryAuditTrail,
-    InMemoryOneTimeTokenStore,
-    InMemoryPrincipalFinder,
-    InMemorySessionStore,
-    InMemoryStorage,
-    InMemoryStorageProbe,
-    InMemoryUnitOfWork,
-    InMemoryUserRepository,
-)
+from adapters.memory.attempts import InMemoryAttemptCounter
+from adapters.memory.audit import InMemoryAuditTrail
+from adapters.memory.one_time_tokens import InMemoryOneTimeTokenStore
+from adapters.memory.principals import InMemoryPrincipalFinder
+from adapters.memory.sessions import InMemorySessionStore
+from adapters.memory.storage import InMemoryStorage, InMemoryStorageProbe, InMemoryUnitOfWork
+from adapters.memory.user_listing import InMemoryUserReader
+from adapters.memory.users import InMemoryUserRepository
 
 __all__ = [
     "InMemoryAttemptCounter",
@@ -22,5 +19,6 @@ __all__ = [
     "InMemoryStorage",
     "InMemoryStorageProbe",
     "InMemoryUnitOfWork",
+    "InMemoryUserReader",
     "InMemoryUserRepository",
 ]

@@ -3,10 +3,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    Integer,
     Row,
-    String,
     bindparam,
     delete,
     exists,
@@ -19,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import STORABLE_IDS, admin_guard, user_roles, users
-from application.ports.users import UserRepository, UserSearch
+from application.ports.users import UserRepository
 from domain.errors import EmailAlreadyExists, UsernameAlreadyExists
 from domain.roles import Role
 from domain.user import NewUser, User
@@ -41,33 +38,6 @@ _USERS_WITH_ROLES = select(*_USER_COLUMNS).select_from(
 )
 _USER_WITH_ROLES = _USERS_WITH_ROLES.where(users.c.username_key == bindparam("username_key"))
 _USER_BY_ID = _USERS_WITH_ROLES.where(users.c.id == bindparam("user_id"))
-_USERS_BY_IDS = _USERS_WITH_ROLES.where(
-    users.c.id.in_(bindparam("user_ids", expanding=True))
-).order_by(users.c.id)
-# One statement for every combination of filters: a filter left NULL matches everything. The
-# prefix arrives with LIKE's wildcards escaped.
-_LIKE_ESCAPE = "!"
-_prefix = bindparam("prefix", type_=String)
-_role = bindparam("role_id", type_=Integer)
-_disabled = bindparam("disabled", type_=Boolean)
-_SEARCH = (
-    select(users.c.id)
-    .where(
-        users.c.id > bindparam("after_id"),
-        or_(
-            _prefix.is_(None),
-            users.c.username_key.like(_prefix, escape=_LIKE_ESCAPE),
-            users.c.email_key.like(_prefix, escape=_LIKE_ESCAPE),
-        ),
-        or_(
-            _role.is_(None),
-            exists().where(user_roles.c.user_id == users.c.id, user_roles.c.role_id == _role),
-        ),
-        or_(_disabled.is_(None), users.c.disabled == _disabled),
-    )
-    .order_by(users.c.id)
-    .limit(bindparam("limit"))
-)
 _USER_BY_EMAIL = _USERS_WITH_ROLES.where(users.c.email_key == bindparam("email_key"))
 _MARK_EMAIL_VERIFIED = (
     update(users).where(users.c.id == bindparam("user_id")).values(email_verified=True)
@@ -183,23 +153,6 @@ class SqlAlchemyUserRepository(UserRepository):
         result = await self._database.execute(_USER_BY_ID, {"user_id": user_id})
         return _user_from(result.all())
 
-    async def search(self, search: UserSearch) -> list[User]:
-        found = await self._database.execute(
-            _SEARCH,
-            {
-                "after_id": search.after_id,
-                "prefix": None if search.prefix is None else _like_prefix(search.prefix),
-                "role_id": None if search.role is None else search.role.value,
-                "disabled": search.disabled,
-                "limit": search.limit,
-            },
-        )
-        user_ids = list(found.scalars())
-        if not user_ids:
-            return []
-        result = await self._database.execute(_USERS_BY_IDS, {"user_ids": user_ids})
-        return _users_from(result.all())
-
     async def set_roles(self, user_id: int, roles: frozenset[Role]) -> None:
         await self._database.execute(_REVOKE_ROLES, {"user_id": user_id})
         await self._database.execute(
@@ -238,20 +191,6 @@ def _user_from(rows: Sequence[Row[Any]]) -> User | None:
         email_verified=bool(first.email_verified),
         last_signin_at=first.last_signin_at,
     )
-
-
-def _users_from(rows: Sequence[Row[Any]]) -> list[User]:
-    """Rows ordered by user id, one per role held."""
-    by_user: dict[int, list[Row[Any]]] = {}
-    for row in rows:
-        by_user.setdefault(row.id, []).append(row)
-    return [user for group in by_user.values() if (user := _user_from(group)) is not None]
-
-
-def _like_prefix(prefix: str) -> str:
-    # Not a backslash, which MySQL string literals would read as an escape of their own.
-    escaped = "".join(_LIKE_ESCAPE + c if c in "!%_" else c for c in prefix)
-    return f"{escaped}%"
 
 
 def _duplicate(error: IntegrityError) -> Exception:

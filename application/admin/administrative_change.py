@@ -1,8 +1,10 @@
-"""What an administrator's change to another account shares: the ports it works through, and a
-unit of work of its own, retried whole on a conflict."""
+"""What an administrator's change to another account shares: the ports it works through, a
+unit of work of its own, retried whole on a conflict, and the audit event naming the
+administrator as its actor."""
 
 from abc import ABC, abstractmethod
-from typing import Generic, TypeVar
+from collections.abc import Mapping
+from typing import Generic, ParamSpec, TypeVar
 
 from application.admin.authorize_administrator import Administrator
 from application.ports.clock import Clock
@@ -10,11 +12,13 @@ from application.ports.sessions import SessionStore
 from application.ports.users import UserRepository
 from application.shared.audit_log import AuditLog
 from application.shared.transactions import Transactions
+from domain.audit import AuditEventType, DetailValue
 
+Arguments = ParamSpec("Arguments")
 Result = TypeVar("Result")
 
 
-class AdministrativeChange(ABC, Generic[Result]):
+class AdministrativeChange(ABC, Generic[Arguments, Result]):
     def __init__(
         self,
         users: UserRepository,
@@ -29,9 +33,24 @@ class AdministrativeChange(ABC, Generic[Result]):
         self._transactions = transactions
         self._audit = audit
 
-    async def execute(self, administrator: Administrator, user_id: int) -> Result:
-        return await self._transactions.run(lambda: self._change(administrator, user_id))
+    async def execute(self, *args: Arguments.args, **kwargs: Arguments.kwargs) -> Result:
+        return await self._transactions.run(lambda: self._change(*args, **kwargs))
 
     @abstractmethod
-    async def _change(self, administrator: Administrator, user_id: int) -> Result:
+    async def _change(self, *args: Arguments.args, **kwargs: Arguments.kwargs) -> Result:
         """The change, its reads and its audit event, inside the unit of work."""
+
+    async def _record(
+        self,
+        kind: AuditEventType,
+        administrator: Administrator,
+        user_id: int,
+        detail: Mapping[str, DetailValue] | None = None,
+    ) -> None:
+        await self._audit.record(
+            kind,
+            administrator.client,
+            user_id=user_id,
+            actor_id=administrator.user_id,
+            detail=detail,
+        )

@@ -8,7 +8,7 @@ from domain.audit import AuditEventType
 from domain.user import User
 
 
-class DisableUser(AdministrativeChange[User]):
+class DisableUser(AdministrativeChange[[Administrator, int], User]):
     """Locks an account out: its sessions end at once, its signin is refused (after a correct
     password only, so the refusal tells nothing to a guesser), and it keeps its data."""
 
@@ -16,11 +16,7 @@ class DisableUser(AdministrativeChange[User]):
         user = await account_for_change(self._users, user_id, AccountChange(disable=True))
         await self._users.set_disabled(user.id, True)
         ended = await self._sessions.revoke_all_of_user(user.id, self._clock.now())
-        await self._audit.record(
-            AuditEventType.USER_DISABLE,
-            administrator.client,
-            user_id=user.id,
-            actor_id=administrator.user_id,
-            detail={"sessionsEnded": ended},
+        await self._record(
+            AuditEventType.USER_DISABLE, administrator, user.id, {"sessionsEnded": ended}
         )
         return replace(user, disabled=True)

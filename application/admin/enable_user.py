@@ -8,7 +8,7 @@ from domain.audit import AuditEventType
 from domain.user import User
 
 
-class EnableUser(AdministrativeChange[User]):
+class EnableUser(AdministrativeChange[[Administrator, int], User]):
     """Lets a disabled account sign in again, with new sessions only: any session still live is
     ended too (one a signin racing the disabling may have started), so that enabling never
     revives a session from before."""
@@ -18,10 +18,5 @@ class EnableUser(AdministrativeChange[User]):
         await self._users.set_disabled(user.id, False)
         if user.disabled:
             await self._sessions.revoke_all_of_user(user.id, self._clock.now())
-        await self._audit.record(
-            AuditEventType.USER_ENABLE,
-            administrator.client,
-            user_id=user.id,
-            actor_id=administrator.user_id,
-        )
+        await self._record(AuditEventType.USER_ENABLE, administrator, user.id)
         return replace(user, disabled=False)

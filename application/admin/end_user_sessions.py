@@ -4,18 +4,14 @@ from application.common.errors import UserNotFound
 from domain.audit import AuditEventType
 
 
-class EndUserSessions(AdministrativeChange[int]):
+class EndUserSessions(AdministrativeChange[[Administrator, int], int]):
     """Ends every session of an account; it may sign in again."""
 
     async def _change(self, administrator: Administrator, user_id: int) -> int:
         if await self._users.get(user_id) is None:
             raise UserNotFound
         ended = await self._sessions.revoke_all_of_user(user_id, self._clock.now())
-        await self._audit.record(
-            AuditEventType.SESSIONS_REVOKE,
-            administrator.client,
-            user_id=user_id,
-            actor_id=administrator.user_id,
-            detail={"sessionsEnded": ended},
+        await self._record(
+            AuditEventType.SESSIONS_REVOKE, administrator, user_id, {"sessionsEnded": ended}
         )
         return ended

@@ -2,9 +2,8 @@ from dataclasses import dataclass
 
 from application.admin.authorize_administrator import Administrator
 from application.common.pages import Page, cursor_id, page_of, page_size
-from application.ports.users import UserRepository, UserSearch
+from application.ports.user_listing import UserReader, UserSearch, UserSummary
 from domain.roles import Role
-from domain.user import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +20,10 @@ class ListUsersRequest:
 class ListUsers:
     """Users by id, a page at a time, filtered."""
 
-    def __init__(self, users: UserRepository) -> None:
+    def __init__(self, users: UserReader) -> None:
         self._users = users
 
-    async def execute(self, request: ListUsersRequest) -> Page[User]:
+    async def execute(self, request: ListUsersRequest) -> Page[UserSummary]:
         size = page_size(request.limit)
         search = UserSearch(
             prefix=request.query.lower() if request.query else None,

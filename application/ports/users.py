@@ -1,6 +1,5 @@
 """Accounts as the use cases change them."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -27,10 +26,6 @@ class UserRepository(Protocol):
     async def set_password_hash(self, user_id: int, password_hash: PasswordHash) -> None: ...
 
     async def get(self, user_id: int) -> User | None: ...
-
-    async def search(self, search: "UserSearch") -> list[User]:
-        """Users matching every filter given, ordered by id, with ids above `after_id`."""
-        ...
 
     async def set_roles(self, user_id: int, roles: frozenset[Role]) -> None: ...
 
@@ -61,13 +56,3 @@ class UserRepository(Protocol):
         ...
 
     async def mark_email_verified(self, user_id: int) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class UserSearch:
-    prefix: str | None = None
-    """Matches the start of a username or email, ignoring case."""
-    role: Role | None = None
-    disabled: bool | None = None
-    after_id: int = 0
-    limit: int = 50

@@ -52,14 +52,3 @@ class AuditLog:
         await self._transactions.run(
             lambda: self.record(kind, client, user_id=user_id, actor_id=actor_id, detail=detail)
         )
-
-    async def signin_throttled(self, client: Client, user_id: int | None, limit: str) -> None:
-        """For the rate limits: a signin refused by the named limit before any password check.
-        `user_id` is the account tried, when it exists."""
-        await self.record_alone(
-            AuditEventType.SIGNIN_THROTTLED,
-            client,
-            user_id=user_id,
-            actor_id=None,
-            detail={"limit": limit},
-        )

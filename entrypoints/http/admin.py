@@ -17,6 +17,7 @@ from application.admin.get_user import GetUser
 from application.admin.list_users import ListUsers, ListUsersRequest
 from application.admin.read_audit_trail import ReadAuditTrail, ReadAuditTrailRequest
 from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
+from application.ports.user_listing import UserSummary
 from domain.audit import AuditEvent
 from domain.user import User
 from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, refusals
@@ -183,7 +184,7 @@ class AdminController(Controller):
         )
 
 
-def user_answer(user: User) -> UserAnswer:
+def user_answer(user: User | UserSummary) -> UserAnswer:
     return UserAnswer(
         id=user.id,
         username=user.username.value,

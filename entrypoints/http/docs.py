@@ -1,29 +1,43 @@
 """The interactive API documentation, served from files packaged with the service.
 
 Litestar's own Swagger page loads its scripts from a CDN with no integrity check and starts them
-from an inline script. Here the scripts come from the swagger-ui-bundle package and from this
+from an inline script. Here the scripts come from the openapi-ui-bundles package and from this
 package, so the page works offline and its Content-Security-Policy allows this server's files and
-nothing else.
+nothing else. Only the files the page loads are served: not the package's demo page, nor the
+other viewers it ships.
 """
 
 from html import escape
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from litestar import Request, Response, Router
+from litestar.connection import ASGIConnection
 from litestar.datastructures import ResponseHeader
+from litestar.exceptions import NotFoundException
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_404_NOT_FOUND
-from swagger_ui_bundle import swagger_ui_path
+from openapi_ui_bundles import swagger_ui
 
 from entrypoints.http.errors import message_response
 
 DOCS_PATH = "/docs"
 ASSETS = f"{DOCS_PATH}/assets"
 _OWN_ASSETS = Path(__file__).parent / "static"
+# What the page below loads, and all that /docs/assets serves.
+_PAGE_ASSETS = frozenset(
+    {
+        "favicon-32x32.png",
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "swagger-init.js",
+    }
+)
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -58,9 +72,16 @@ class PackagedSwagger(OpenAPIRenderPlugin):
     def receive_router(self, router: Router) -> None:
         router.register(
             create_static_files_router(
-                path="/assets", directories=[Path(str(swagger_ui_path)), _OWN_ASSETS]
+                path="/assets",
+                directories=[swagger_ui.static_path, _OWN_ASSETS],
+                guards=[_page_assets_only],
             )
         )
+
+
+def _page_assets_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if PurePath(connection.path_params["file_path"]).as_posix().lstrip("/") not in _PAGE_ASSETS:
+        raise NotFoundException
 
 
 async def _json_not_found(response: Response[Any]) -> Response[Any]:

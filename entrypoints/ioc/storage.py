@@ -18,6 +18,7 @@ from adapters.memory import (
     InMemoryStorage,
     InMemoryStorageProbe,
     InMemoryUnitOfWork,
+    InMemoryUserReader,
     InMemoryUserRepository,
 )
 from adapters.redis.attempts import RedisAttemptCounter
@@ -30,12 +31,14 @@ from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.attempts import AttemptCounter
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import StorageProbe, UnitOfWork
+from application.ports.user_listing import UserReader
 from application.ports.users import UserRepository
 from entrypoints.settings import DatabaseSettings, LimitSettings
 
@@ -67,6 +70,7 @@ class SqlStorageProvider(Provider):
     unit_of_work = alias(source=SqlAlchemyDatabase, provides=UnitOfWork)
     probe = alias(source=SqlAlchemyDatabase, provides=StorageProbe)
     users = provide(SqlAlchemyUserRepository, provides=UserRepository, scope=Scope.REQUEST)
+    user_reader = provide(SqlAlchemyUserReader, provides=UserReader, scope=Scope.REQUEST)
     sessions = provide(SqlAlchemySessionStore, provides=SessionStore, scope=Scope.REQUEST)
     one_time_tokens = provide(
         SqlAlchemyOneTimeTokenStore, provides=OneTimeTokenStore, scope=Scope.REQUEST
@@ -105,6 +109,7 @@ class InMemoryStorageProvider(Provider):
     unit_of_work = provide(InMemoryUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
     probe = provide(InMemoryStorageProbe, provides=StorageProbe, scope=Scope.REQUEST)
     users = provide(InMemoryUserRepository, provides=UserRepository, scope=Scope.REQUEST)
+    user_reader = provide(InMemoryUserReader, provides=UserReader, scope=Scope.REQUEST)
     principals = provide(InMemoryPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
     sessions = provide(InMemorySessionStore, provides=SessionStore, scope=Scope.REQUEST)
     one_time_tokens = provide(

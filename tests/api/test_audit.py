@@ -99,7 +99,13 @@ async def every_event_type(service: Service) -> dict[str, Any]:
     assert (await service.client.delete(user_url, headers=admin)).status_code == 200
     async with service.container(scope=Scope.REQUEST) as request_container:
         audit = await request_container.get(AuditLog)
-        await audit.signin_throttled(Client("192.0.2.7", "bot"), None, "address")
+        await audit.record_alone(
+            AuditEventType.SIGNIN_THROTTLED,
+            Client("192.0.2.7", "bot"),
+            user_id=None,
+            actor_id=None,
+            detail={"limit": "address"},
+        )
     return {
         "root": root,
         "alice_id": alice_id,
@@ -138,6 +144,24 @@ async def test_every_event_type_is_recorded_with_its_origin(service: Service) ->
     assert roles["detail"] == {"from": ["user"], "to": ["user"]}
     unknown = [e for e in events if e["type"] == "signin.failure" and e["userId"] is None]
     assert unknown[0]["detail"] == {"reason": "unknown user"}
+
+
+@pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"rate_limits": True}])
+async def test_a_signin_limit_is_recorded_once_and_the_attempts_it_refuses_write_nothing(
+    service: Service,
+) -> None:
+    root = await service.signed_in("root", {Role.USER, Role.ADMIN})
+    await service.signup("alice")
+    alice_id = await service.backdoor.user_id("alice")
+    wrong = {"username": "alice", "password": "not the password at all"}
+    failures = [await service.client.post("/api/auth/signin", json=wrong) for _ in range(5)]
+    refused = [await service.client.post("/api/auth/signin", json=wrong) for _ in range(3)]
+
+    assert [r.status_code for r in failures + refused] == [401] * 5 + [429] * 3
+    events = await trail(service, root["accessToken"], f"userId={alice_id}")
+    assert [e["type"] for e in events] == ["signin.throttled"] + ["signin.failure"] * 5 + ["signup"]
+    assert events[0]["detail"] == {"limit": "signin_account_address"}
 
 
 @pytest.mark.parametrize("database_url", STORAGES, indirect=True)

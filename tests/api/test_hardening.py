@@ -213,6 +213,15 @@ async def test_the_packaged_swagger_ui_reads_openapi_31(service: Service) -> Non
     assert int(found.group(1)) >= 5
 
 
+@pytest.mark.parametrize(
+    "asset", ["index.html", "index.css", "favicon-16x16.png", "swagger-ui.css.map", "sub/x.js"]
+)
+async def test_the_docs_serve_no_file_the_page_does_not_load(service: Service, asset: str) -> None:
+    response = await service.client.get(f"/docs/assets/{asset}")
+
+    assert_json_message(response, 404)
+
+
 @pytest.mark.parametrize("settings_overrides", [{"docs_enabled": False}])
 async def test_the_docs_can_be_switched_off(service: Service) -> None:
     for path in ("/docs", "/docs/openapi.json", "/docs/assets/swagger-ui-bundle.js"):

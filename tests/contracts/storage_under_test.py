@@ -12,19 +12,28 @@ from asyncmy.pool import Pool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import (
+    InMemoryAuditTrail,
+    InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
     InMemoryUnitOfWork,
+    InMemoryUserReader,
     InMemoryUserRepository,
 )
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder
+from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from application.ports.audit import AuditTrail
+from application.ports.mail import OneTimeTokenStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import UnitOfWork
+from application.ports.user_listing import UserReader
 from application.ports.users import UserRepository
 from domain.roles import Role
 from domain.session import IssuedRefreshToken, RefreshToken, Session
@@ -46,6 +55,9 @@ class Ports:
     sessions: SessionStore
     principals: PrincipalFinder
     uow: UnitOfWork
+    user_reader: UserReader
+    one_time_tokens: OneTimeTokenStore
+    audit: AuditTrail
 
 
 class StorageUnderTest(Protocol):
@@ -69,6 +81,9 @@ class MemoryStorageUnderTest(StorageUnderTest):
             InMemorySessionStore(self._storage),
             InMemoryPrincipalFinder(self._storage),
             uow,
+            InMemoryUserReader(self._storage),
+            InMemoryOneTimeTokenStore(self._storage),
+            InMemoryAuditTrail(self._storage),
         )
         await uow.commit()
 
@@ -96,6 +111,9 @@ class SqlStorageUnderTest(StorageUnderTest):
                 SqlAlchemySessionStore(database),
                 principals,
                 database,
+                SqlAlchemyUserReader(database),
+                SqlAlchemyOneTimeTokenStore(database),
+                SqlAlchemyAuditTrail(database),
             )
             await database.commit()
         finally:

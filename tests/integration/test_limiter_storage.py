@@ -403,6 +403,18 @@ async def test_a_release_leaves_an_expired_tally_expired(store: Store) -> None:
     assert tally.count == 1
 
 
+async def test_a_release_after_the_tally_expired_gives_nothing_back(store: Store) -> None:
+    key, now = new_key(), datetime.now(UTC)
+    await store.reserve({key: HOUR}, now)
+
+    await store.release([key], now + HOUR.window + timedelta(seconds=1))
+
+    # A server whose clock runs behind the releasing one's still reads the tally as it was.
+    tally = await store.tally(key, now)
+    assert tally is not None
+    assert tally.count == 1
+
+
 async def test_a_release_forgets_the_tallies_it_is_told_to(store: Store) -> None:
     forgotten, given_back, now = new_key(), new_key(), datetime.now(UTC)
     for _ in range(2):
