@@ -12,7 +12,6 @@ from typing import Any
 import msgspec
 from dishka import AsyncContainer
 
-from application.admin.authorize_administrator import OPERATOR
 from application.admin.delete_user import DeleteUser
 from application.admin.disable_user import DisableUser
 from application.admin.enable_user import EnableUser
@@ -106,7 +105,7 @@ def _refusal(error: Exception) -> str:
 
 async def _list(container: AsyncContainer, args: argparse.Namespace) -> str:
     disabled = None if args.disabled is None else args.disabled == "true"
-    request = ListUsersRequest(OPERATOR, args.query, args.role, disabled, args.limit, args.cursor)
+    request = ListUsersRequest(args.query, args.role, disabled, args.limit, args.cursor)
     page = await (await container.get(ListUsers)).execute(request)
     if args.json:
         answer = UsersPageAnswer([user_answer(u) for u in page.items], page.next_cursor)
@@ -115,34 +114,34 @@ async def _list(container: AsyncContainer, args: argparse.Namespace) -> str:
 
 
 async def _show(container: AsyncContainer, args: argparse.Namespace) -> str:
-    return _user(await (await container.get(GetUser)).execute(OPERATOR, args.user_id), args)
+    return _user(await (await container.get(GetUser)).execute(args.user_id), args)
 
 
 async def _set_roles(container: AsyncContainer, args: argparse.Namespace) -> str:
-    request = SetUserRolesRequest(OPERATOR, args.user_id, args.roles)
+    request = SetUserRolesRequest(args.user_id, args.roles)
     return _user(await (await container.get(SetUserRoles)).execute(request), args)
 
 
 async def _disable(container: AsyncContainer, args: argparse.Namespace) -> str:
-    return _user(await (await container.get(DisableUser)).execute(OPERATOR, args.user_id), args)
+    return _user(await (await container.get(DisableUser)).execute(args.user_id), args)
 
 
 async def _enable(container: AsyncContainer, args: argparse.Namespace) -> str:
-    return _user(await (await container.get(EnableUser)).execute(OPERATOR, args.user_id), args)
+    return _user(await (await container.get(EnableUser)).execute(args.user_id), args)
 
 
 async def _delete(container: AsyncContainer, args: argparse.Namespace) -> str:
-    await (await container.get(DeleteUser)).execute(OPERATOR, args.user_id)
+    await (await container.get(DeleteUser)).execute(args.user_id)
     return _message("User deleted.", args)
 
 
 async def _end_sessions(container: AsyncContainer, args: argparse.Namespace) -> str:
-    ended = await (await container.get(EndUserSessions)).execute(OPERATOR, args.user_id)
+    ended = await (await container.get(EndUserSessions)).execute(args.user_id)
     return _message(f"Sessions ended ({ended}).", args)
 
 
 async def _audit(container: AsyncContainer, args: argparse.Namespace) -> str:
-    request = ReadAuditTrailRequest(OPERATOR, args.user_id, args.type, args.limit, args.cursor)
+    request = ReadAuditTrailRequest(args.user_id, args.type, args.limit, args.cursor)
     page = await (await container.get(ReadAuditTrail)).execute(request)
     if args.json:
         answer = AuditPageAnswer([audit_event_answer(e) for e in page.items], page.next_cursor)

@@ -3,22 +3,19 @@ command line, for whom access to the machine and its database is the authority."
 
 from dataclasses import dataclass
 
-from application.common.client import UNKNOWN_CLIENT, Client
+from application.common.client import Client
 from application.shared.authorization import Resource
 from application.shared.identify_caller import IdentifyCaller
 
 
 @dataclass(frozen=True, slots=True)
 class Administrator:
-    """The actor of an administrative use case; obtained only through `AuthorizeAdministrator`
-    or as `OPERATOR`."""
+    """The actor of an administrative use case; obtained only through `AuthorizeAdministrator`,
+    which every administrative use case asks first."""
 
     user_id: int | None
     """None for the operator."""
     client: Client
-
-
-OPERATOR = Administrator(user_id=None, client=UNKNOWN_CLIENT)
 
 
 class AuthorizeAdministrator:

@@ -5,7 +5,7 @@ from domain.administrators import AccountChange
 from domain.audit import AuditEventType
 
 
-class DeleteUser(AdministrativeChange[[Administrator, int], None]):
+class DeleteUser(AdministrativeChange[[int], None]):
     """Deletes an account with its sessions; its audit events stay, naming it by id."""
 
     async def _change(self, administrator: Administrator, user_id: int) -> None:

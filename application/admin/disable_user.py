@@ -8,7 +8,7 @@ from domain.audit import AuditEventType
 from domain.user import User
 
 
-class DisableUser(AdministrativeChange[[Administrator, int], User]):
+class DisableUser(AdministrativeChange[[int], User]):
     """Locks an account out: its sessions end at once, its signin is refused (after a correct
     password only, so the refusal tells nothing to a guesser), and it keeps its data."""
 

@@ -8,7 +8,7 @@ from domain.audit import AuditEventType
 from domain.user import User
 
 
-class EnableUser(AdministrativeChange[[Administrator, int], User]):
+class EnableUser(AdministrativeChange[[int], User]):
     """Lets a disabled account sign in again, with new sessions only: any session still live is
     ended too (one a signin racing the disabling may have started), so that enabling never
     revives a session from before."""

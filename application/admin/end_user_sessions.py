@@ -4,7 +4,7 @@ from application.common.errors import UserNotFound
 from domain.audit import AuditEventType
 
 
-class EndUserSessions(AdministrativeChange[[Administrator, int], int]):
+class EndUserSessions(AdministrativeChange[[int], int]):
     """Ends every session of an account; it may sign in again."""
 
     async def _change(self, administrator: Administrator, user_id: int) -> int:

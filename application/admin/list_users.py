@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from application.admin.authorize_administrator import Administrator
+from application.admin.authorize_administrator import AuthorizeAdministrator
 from application.common.pages import Page, cursor_id, page_of, page_size
 from application.ports.user_listing import UserReader, UserSearch, UserSummary
 from domain.roles import Role
@@ -8,7 +8,6 @@ from domain.roles import Role
 
 @dataclass(frozen=True, slots=True)
 class ListUsersRequest:
-    administrator: Administrator
     query: str | None = None
     """The start of a username or an email, any case."""
     role: str | None = None
@@ -20,10 +19,12 @@ class ListUsersRequest:
 class ListUsers:
     """Users by id, a page at a time, filtered."""
 
-    def __init__(self, users: UserReader) -> None:
+    def __init__(self, authorize: AuthorizeAdministrator, users: UserReader) -> None:
+        self._authorize = authorize
         self._users = users
 
     async def execute(self, request: ListUsersRequest) -> Page[UserSummary]:
+        await self._authorize()
         size = page_size(request.limit)
         search = UserSearch(
             prefix=request.query.lower() if request.query else None,

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from application.admin.authorize_administrator import Administrator
+from application.admin.authorize_administrator import AuthorizeAdministrator
 from application.common.pages import Page, cursor_id, page_of, page_size
 from application.ports.audit import AuditSearch, AuditTrail
 from domain.audit import AuditEvent, AuditEventType
@@ -8,7 +8,6 @@ from domain.audit import AuditEvent, AuditEventType
 
 @dataclass(frozen=True, slots=True)
 class ReadAuditTrailRequest:
-    administrator: Administrator
     user_id: int | None = None
     type: str | None = None
     limit: int | None = None
@@ -18,10 +17,12 @@ class ReadAuditTrailRequest:
 class ReadAuditTrail:
     """Events newest first, a page at a time, filtered by subject and type."""
 
-    def __init__(self, trail: AuditTrail) -> None:
+    def __init__(self, authorize: AuthorizeAdministrator, trail: AuditTrail) -> None:
+        self._authorize = authorize
         self._trail = trail
 
     async def execute(self, request: ReadAuditTrailRequest) -> Page[AuditEvent]:
+        await self._authorize()
         size = page_size(request.limit)
         search = AuditSearch(
             user_id=request.user_id,

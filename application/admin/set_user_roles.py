@@ -12,7 +12,6 @@ from domain.user import User
 
 @dataclass(frozen=True, slots=True)
 class SetUserRolesRequest:
-    administrator: Administrator
     user_id: int
     roles: Sequence[str]
 
@@ -21,14 +20,14 @@ class SetUserRoles(AdministrativeChange[[SetUserRolesRequest], User]):
     """Replaces an account's roles. They are read on every request, so the change holds from the
     account's next request on."""
 
-    async def _change(self, request: SetUserRolesRequest) -> User:
+    async def _change(self, administrator: Administrator, request: SetUserRolesRequest) -> User:
         # An unknown role is refused before the first read.
         roles = roles_to_assign(request.roles)
         user = await account_for_change(self._users, request.user_id, AccountChange(roles=roles))
         await self._users.set_roles(user.id, roles)
         await self._record(
             AuditEventType.ROLES_CHANGE,
-            request.administrator,
+            administrator,
             user.id,
             {"from": _names(user.roles), "to": _names(roles)},
         )

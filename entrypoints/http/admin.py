@@ -8,7 +8,6 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.admin.authorize_administrator import AuthorizeAdministrator
 from application.admin.delete_user import DeleteUser
 from application.admin.disable_user import DisableUser
 from application.admin.enable_user import EnableUser
@@ -53,7 +52,6 @@ class AdminController(Controller):
     @get("/users", responses=_refusals(400))
     async def list_users(
         self,
-        authorize: FromDishka[AuthorizeAdministrator],
         list_users: FromDishka[ListUsers],
         search: Annotated[
             str | None, QueryParameter(name="query", description="start of a username or email")
@@ -64,10 +62,7 @@ class AdminController(Controller):
         cursor: Annotated[str | None, QueryParameter(description="a page's nextCursor")] = None,
     ) -> UsersPageAnswer:
         """Users by id, a page at a time."""
-        administrator = await authorize()
-        page = await list_users.execute(
-            ListUsersRequest(administrator, search, role, disabled, limit, cursor)
-        )
+        page = await list_users.execute(ListUsersRequest(search, role, disabled, limit, cursor))
         return UsersPageAnswer(
             items=[user_answer(user) for user in page.items], next_cursor=page.next_cursor
         )
@@ -76,11 +71,9 @@ class AdminController(Controller):
     async def get_user(
         self,
         user_id: FromPath[int],
-        authorize: FromDishka[AuthorizeAdministrator],
         get_user: FromDishka[GetUser],
     ) -> UserAnswer:
-        administrator = await authorize()
-        return user_answer(await get_user.execute(administrator, user_id))
+        return user_answer(await get_user.execute(user_id))
 
     @put(
         "/users/{user_id:int}/roles",
@@ -92,12 +85,10 @@ class AdminController(Controller):
         request: AnyRequest,
         user_id: FromPath[int],
         data: JSONBody[RolesBody],
-        authorize: FromDishka[AuthorizeAdministrator],
         set_roles: FromDishka[SetUserRoles],
     ) -> UserAnswer:
         """Replaces the roles; they hold from the user's next request."""
-        administrator = await authorize()
-        user = await set_roles.execute(SetUserRolesRequest(administrator, user_id, data.roles))
+        user = await set_roles.execute(SetUserRolesRequest(user_id, data.roles))
         return user_answer(user)
 
     @post(
@@ -109,12 +100,10 @@ class AdminController(Controller):
     async def disable(
         self,
         user_id: FromPath[int],
-        authorize: FromDishka[AuthorizeAdministrator],
         disable: FromDishka[DisableUser],
     ) -> UserAnswer:
         """Ends every session of the user and refuses their signin."""
-        administrator = await authorize()
-        return user_answer(await disable.execute(administrator, user_id))
+        return user_answer(await disable.execute(user_id))
 
     @post(
         "/users/{user_id:int}/enable",
@@ -125,11 +114,9 @@ class AdminController(Controller):
     async def enable(
         self,
         user_id: FromPath[int],
-        authorize: FromDishka[AuthorizeAdministrator],
         enable: FromDishka[EnableUser],
     ) -> UserAnswer:
-        administrator = await authorize()
-        return user_answer(await enable.execute(administrator, user_id))
+        return user_answer(await enable.execute(user_id))
 
     @delete(
         "/users/{user_id:int}",
@@ -140,11 +127,9 @@ class AdminController(Controller):
     async def delete_user(
         self,
         user_id: FromPath[int],
-        authorize: FromDishka[AuthorizeAdministrator],
         delete_user: FromDishka[DeleteUser],
     ) -> MessageBody:
-        administrator = await authorize()
-        await delete_user.execute(administrator, user_id)
+        await delete_user.execute(user_id)
         return MessageBody("User deleted.")
 
     @delete(
@@ -156,17 +141,14 @@ class AdminController(Controller):
     async def end_sessions(
         self,
         user_id: FromPath[int],
-        authorize: FromDishka[AuthorizeAdministrator],
         end_sessions: FromDishka[EndUserSessions],
     ) -> MessageBody:
-        administrator = await authorize()
-        await end_sessions.execute(administrator, user_id)
+        await end_sessions.execute(user_id)
         return MessageBody("Sessions ended.")
 
     @get("/audit", responses=_refusals(400))
     async def audit(
         self,
-        authorize: FromDishka[AuthorizeAdministrator],
         read_trail: FromDishka[ReadAuditTrail],
         user_id: Annotated[int | None, QueryParameter(name="userId")] = None,
         event_type: Annotated[str | None, QueryParameter(name="type")] = None,
@@ -174,10 +156,7 @@ class AdminController(Controller):
         cursor: Annotated[str | None, QueryParameter(description="a page's nextCursor")] = None,
     ) -> AuditPageAnswer:
         """Audit events, newest first."""
-        administrator = await authorize()
-        page = await read_trail.execute(
-            ReadAuditTrailRequest(administrator, user_id, event_type, limit, cursor)
-        )
+        page = await read_trail.execute(ReadAuditTrailRequest(user_id, event_type, limit, cursor))
         return AuditPageAnswer(
             items=[audit_event_answer(event) for event in page.items],
             next_cursor=page.next_cursor,

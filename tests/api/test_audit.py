@@ -14,12 +14,13 @@ from adapters.memory import InMemoryStorage
 from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import audit_events, users
-from application.admin.authorize_administrator import OPERATOR
 from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
 from application.common.client import Client
 from application.operations.purge_audit_events import PurgeAuditEvents
 from application.ports.audit import AuditTrail
+from application.ports.caller import Caller
 from application.shared.audit_log import AuditLog
+from application.shared.identify_caller import OPERATOR
 from domain.audit import AuditEvent, AuditEventType
 from domain.roles import Role
 from entrypoints.ioc import build_container
@@ -266,10 +267,11 @@ async def test_a_change_whose_event_fails_is_rolled_back_with_it(
     alice = await service.signed_in("alice")
     container = build_container(settings, ClockProvider(clock), _FailingTrailProvider())
     try:
-        async with container(scope=Scope.REQUEST) as request_container:
+        context = {Caller: OPERATOR}
+        async with container(scope=Scope.REQUEST, context=context) as request_container:
             use_case = await request_container.get(SetUserRoles)
             with pytest.raises(RuntimeError):
-                await use_case.execute(SetUserRolesRequest(OPERATOR, alice["id"], ["moderator"]))
+                await use_case.execute(SetUserRolesRequest(alice["id"], ["moderator"]))
     finally:
         await container.close()
 

@@ -15,7 +15,7 @@ from adapters.memory import InMemoryStorage
 from application.accounts.change_password import ChangePassword, ChangePasswordRequest
 from application.accounts.delete_own_account import DeleteOwnAccount, DeleteOwnAccountRequest
 from application.accounts.register_user import RegisterUser, RegisterUserRequest
-from application.admin.authorize_administrator import OPERATOR, AuthorizeAdministrator
+from application.admin.authorize_administrator import AuthorizeAdministrator
 from application.admin.create_administrator import CreateAdministrator, CreateAdministratorRequest
 from application.admin.delete_user import DeleteUser
 from application.admin.disable_user import DisableUser
@@ -39,7 +39,7 @@ from application.ports.metrics import Metrics
 from application.sessions.authenticate_user import AuthenticateUser, AuthenticateUserRequest
 from application.sessions.end_own_session import EndOwnSession, EndOwnSessionRequest
 from application.sessions.list_own_sessions import ListOwnSessions
-from application.shared.identify_caller import NOBODY, KnownCaller
+from application.shared.identify_caller import OPERATOR, KnownCaller
 from domain.administrators import AccountChange
 from domain.audit import AuditEvent, AuditEventType
 from domain.errors import InvalidField, LastAdministrator, UnknownRole
@@ -137,8 +137,10 @@ class Authgate:
         self.clock = clock
 
     async def run(
-        self, kind: type[_T], work: Callable[[_T], Awaitable[Any]], caller: Caller = NOBODY
+        self, kind: type[_T], work: Callable[[_T], Awaitable[Any]], caller: Caller = OPERATOR
     ) -> Any:
+        """`work` on the use case in a request scope of its own, by the operator unless a test
+        names another caller."""
         context = {Caller: caller}
         async with self.container(scope=Scope.REQUEST, context=context) as request_container:
             return await work(await request_container.get(kind))
@@ -165,7 +167,7 @@ class Authgate:
         return metrics
 
     async def events(self, kind: str | None = None) -> list[AuditEvent]:
-        request = ReadAuditTrailRequest(OPERATOR, type=kind, limit=200)
+        request = ReadAuditTrailRequest(type=kind, limit=200)
         page = await self.run(ReadAuditTrail, lambda u: u.execute(request))
         events: list[AuditEvent] = page.items
         return events
@@ -189,34 +191,34 @@ async def authgate(tmp_path: Path) -> AsyncIterator[Authgate]:
 
 async def test_the_last_enabled_administrator_cannot_be_removed(authgate: Authgate) -> None:
     root = await authgate.signup("root", ["admin"])
-    demote = SetUserRolesRequest(OPERATOR, root, ["user"])
+    demote = SetUserRolesRequest(root, ["user"])
 
     with pytest.raises(LastAdministrator):
         await authgate.run(SetUserRoles, lambda u: u.execute(demote))
     with pytest.raises(LastAdministrator):
-        await authgate.run(DisableUser, lambda u: u.execute(OPERATOR, root))
+        await authgate.run(DisableUser, lambda u: u.execute(root))
     with pytest.raises(LastAdministrator):
-        await authgate.run(DeleteUser, lambda u: u.execute(OPERATOR, root))
+        await authgate.run(DeleteUser, lambda u: u.execute(root))
     assert await authgate.events("roles.change") == []
 
 
 async def test_a_disabled_administrator_does_not_count(authgate: Authgate) -> None:
     root = await authgate.signup("root", ["admin"])
     other = await authgate.signup("other", ["admin"])
-    await authgate.run(DisableUser, lambda u: u.execute(OPERATOR, other))
+    await authgate.run(DisableUser, lambda u: u.execute(other))
 
     with pytest.raises(LastAdministrator):
-        await authgate.run(DeleteUser, lambda u: u.execute(OPERATOR, root))
+        await authgate.run(DeleteUser, lambda u: u.execute(root))
 
 
 async def test_an_administrator_goes_while_another_remains(authgate: Authgate) -> None:
     root = await authgate.signup("root", ["admin"])
     await authgate.signup("other", ["admin"])
 
-    await authgate.run(DeleteUser, lambda u: u.execute(OPERATOR, root))
+    await authgate.run(DeleteUser, lambda u: u.execute(root))
 
     with pytest.raises(UserNotFound):
-        await authgate.run(DeleteUser, lambda u: u.execute(OPERATOR, root))
+        await authgate.run(DeleteUser, lambda u: u.execute(root))
 
 
 async def test_disabled_accounts_are_refused_only_after_the_right_password(
@@ -224,7 +226,7 @@ async def test_disabled_accounts_are_refused_only_after_the_right_password(
 ) -> None:
     alice = await authgate.signup("alice")
     token = await authgate.signin("alice")
-    await authgate.run(DisableUser, lambda u: u.execute(OPERATOR, alice))
+    await authgate.run(DisableUser, lambda u: u.execute(alice))
 
     with pytest.raises(InvalidCredentials):
         await authgate.signin("alice", "wrong password")
@@ -315,7 +317,7 @@ async def test_listing_filters_and_pages(authgate: Authgate) -> None:
         await authgate.signup(name)
 
     async def listed(**filters: Any) -> Any:
-        request = ListUsersRequest(OPERATOR, **filters)
+        request = ListUsersRequest(**filters)
         return await authgate.run(ListUsers, lambda u: u.execute(request))
 
     first = await listed(query="AL", limit=1)
@@ -331,14 +333,14 @@ async def test_listing_filters_and_pages(authgate: Authgate) -> None:
 
 async def test_enabling_never_revives_a_session_from_before(authgate: Authgate) -> None:
     alice = await authgate.signup("alice")
-    await authgate.run(DisableUser, lambda u: u.execute(OPERATOR, alice))
+    await authgate.run(DisableUser, lambda u: u.execute(alice))
     # A signin that read the account just before it was disabled: its session starts after.
     storage = await authgate.container.get(InMemoryStorage)
     storage.users[alice] = replace(storage.users[alice], disabled=False)
     raced = await authgate.signin("alice")
     storage.users[alice] = replace(storage.users[alice], disabled=True)
 
-    await authgate.run(EnableUser, lambda u: u.execute(OPERATOR, alice))
+    await authgate.run(EnableUser, lambda u: u.execute(alice))
 
     with pytest.raises(AccessTokenInvalid):
         await authgate.run(ListOwnSessions, lambda u: u.execute(), KnownCaller(access_token=raced))
