@@ -80,6 +80,10 @@ class PackagedSwagger(OpenAPIRenderPlugin):
 
 
 def _page_assets_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Refuses to serve any file but the page's own. OPTIONS serves none: it names the route's
+    methods, as on every other path."""
+    if connection.scope.get("method") == "OPTIONS":
+        return
     if PurePath(connection.path_params["file_path"]).as_posix().lstrip("/") not in _PAGE_ASSETS:
         raise NotFoundException
 
