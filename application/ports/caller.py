@@ -22,3 +22,8 @@ class Caller(Protocol):
     def is_operator(self) -> bool:
         """The command line, where access to the machine and its database is the authority."""
         ...
+
+    def identified(self, user_id: int) -> None:
+        """Told once the token and the database have named the signed-in user: the entry point
+        may record whom the request acted for (the HTTP access line does)."""
+        ...

@@ -21,6 +21,9 @@ class KnownCaller:
     access_token: str | None = field(default=None, repr=False)
     is_operator: bool = False
 
+    def identified(self, user_id: int) -> None:
+        """Nothing outside a request records whom it acted for."""
+
 
 OPERATOR = KnownCaller(is_operator=True)
 """The command line."""
@@ -67,6 +70,7 @@ class IdentifyCaller:
         )
         if principal is None:
             raise AccessTokenInvalid
+        self._caller.identified(principal.user_id)
         return principal
 
     async def authorize(self, resource: Resource) -> Principal:

@@ -10,6 +10,7 @@ from litestar import Request
 
 from application.common.client import Client
 from entrypoints.http.tokens import presented_access_token
+from entrypoints.logs import note_user
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # A user agent is shown to people and stored: long enough to tell browsers apart, no longer.
@@ -39,6 +40,9 @@ class RequestCaller:
     @property
     def access_token(self) -> str | None:
         return presented_access_token(self._request)
+
+    def identified(self, user_id: int) -> None:
+        note_user(user_id)
 
 
 def client_of(request: Request[Any, Any, Any], trusted_proxies: Sequence[Network]) -> Client:

@@ -6,7 +6,6 @@ from litestar import Controller, MediaType, Request, get
 from application.access.authorize_access import AuthorizeAccess
 from application.shared.authorization import Resource
 from entrypoints.http.openapi import ACCESS_TOKEN, refusals
-from entrypoints.logs import note_user
 
 AnyRequest = Request[Any, Any, Any]
 _TEXT = MediaType.TEXT  # Litestar adds "; charset=utf-8"
@@ -34,15 +33,15 @@ class ContentController(Controller):
 
     @get("/user", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
     async def user(self, authorize: FromDishka[AuthorizeAccess]) -> str:
-        note_user((await authorize.execute(Resource.USER_CONTENT)).user_id)
+        await authorize.execute(Resource.USER_CONTENT)
         return "User Content."
 
     @get("/mod", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
     async def moderator(self, authorize: FromDishka[AuthorizeAccess]) -> str:
-        note_user((await authorize.execute(Resource.MODERATOR_CONTENT)).user_id)
+        await authorize.execute(Resource.MODERATOR_CONTENT)
         return "Moderator Content."
 
     @get("/admin", media_type=_TEXT, responses=_PROTECTED, security=ACCESS_TOKEN)
     async def admin(self, authorize: FromDishka[AuthorizeAccess]) -> str:
-        note_user((await authorize.execute(Resource.ADMIN_CONTENT)).user_id)
+        await authorize.execute(Resource.ADMIN_CONTENT)
         return "Admin Content."

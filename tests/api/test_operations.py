@@ -13,6 +13,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
 
+from domain.roles import Role
 from entrypoints.http.app import create_app
 from entrypoints.logs import JsonFormatter, RequestIdFilter
 from entrypoints.settings import Settings
@@ -244,6 +245,32 @@ async def test_the_access_line_names_the_signed_in_user(
     signin, read = _access_lines(log_lines)[-2:]
     assert (signin["route"], signin["user_id"]) == ("/api/auth/signin", user_id)
     assert (read["route"], read["user_id"]) == ("/api/test/user", user_id)
+
+
+@storages
+async def test_every_authenticated_request_names_its_user_on_its_access_line(
+    service: Service, log_lines: io.StringIO
+) -> None:
+    root = await service.signed_in("root", {Role.USER, Role.ADMIN})
+    alice = await service.signed_in("alice")
+    root_id = await service.backdoor.user_id("root")
+    alice_id = await service.backdoor.user_id("alice")
+    requests = [
+        ("/api/user/me", alice, alice_id),
+        ("/api/user/sessions", alice, alice_id),
+        ("/api/test/mod", alice, alice_id),  # refused for the role: still alice's request
+        ("/api/admin/users", root, root_id),
+        ("/api/admin/audit", root, root_id),
+        (f"/api/admin/users/{alice_id}", root, root_id),
+    ]
+
+    for path, user, _ in requests:
+        await service.get(path, user["accessToken"])
+
+    named = [(line["route"], line["user_id"]) for line in _access_lines(log_lines)]
+    assert named[-len(requests) :] == [
+        (path.replace(str(alice_id), "{user_id}"), user_id) for path, _, user_id in requests
+    ]
 
 
 async def test_every_line_of_a_request_carries_its_request_id(
