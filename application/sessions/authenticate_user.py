@@ -191,8 +191,11 @@ class AuthenticateUser:
         refresh_token, record = session.issue_refresh_token(
             now, self._policy.refresh_token_lifetime
         )
-        await self._sessions.start(session, record)
+        # The account's row first: the session's foreign key would otherwise take a shared lock
+        # on it, and two signins of one account, each holding that and asking for the row to
+        # write, would deadlock.
         await self._users.record_signin(user.id, now)
+        await self._sessions.start(session, record)
         await self._audit.record(
             AuditEventType.SIGNIN_SUCCESS,
             client,

@@ -138,3 +138,22 @@ async def test_a_busy_sqlite_file_is_waited_for_then_retried_then_503(
     assert any("database is locked" in m for m in caplog.messages) == retried
     stored = await service.backdoor.user_id("bob") is not None
     assert stored == (expected == 200)
+
+
+@pytest.mark.parametrize("database_url", MYSQL, indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"db_deadline": 10.0}])
+async def test_concurrent_signins_of_one_account_never_deadlock(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A signin takes the account's row lock before it adds a session whose foreign key would
+    take a shared lock on the same row: two signins of one account cannot each hold the shared
+    lock and wait for the other's, as they did when the session came first."""
+    caplog.set_level(logging.INFO, logger="authgate")
+    await service.signed_in("alice")
+    caplog.clear()
+
+    for _ in range(3):
+        answers = await asyncio.gather(*(service.signin("alice") for _ in range(16)))
+        assert [answer.status_code for answer in answers] == [200] * 16
+
+    assert [r.message for r in caplog.records if "transient conflict" in r.message] == []
