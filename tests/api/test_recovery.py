@@ -269,6 +269,27 @@ async def test_signup_mails_a_verification_link_that_verifies_once(
     assert (second.status_code, second.json()) == (400, INVALID_TOKEN)
 
 
+ENCODED_WORD_ADDRESS = (
+    "=?utf-8?q?=22victim=40gmail.com=22_=3Cvictim=40gmail.com=3E=2C_x?=@attacker.example"
+)
+
+
+async def test_an_address_a_mail_header_would_read_as_other_recipients_is_refused_at_signup(
+    service: Service, smtp: SmtpTestServer
+) -> None:
+    refused = await service.signup("mallory", email=ENCODED_WORD_ADDRESS)
+    assert (await service.signup("alice")).status_code == 200
+    await smtp.mail_to("alice@example.com", VERIFY_MAIL)
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "message": "Failed! The email must be a valid email address of at most 254 characters."
+    }
+    assert (await service.signin("mallory")).status_code == 401
+    assert smtp.inbox.envelope_recipients == [["alice@example.com"]]
+    assert [str(mail["To"]) for mail in smtp.inbox.messages] == ["alice@example.com"]
+
+
 async def test_a_verification_link_expires_after_24_hours(
     service: Service, smtp: SmtpTestServer
 ) -> None:
