@@ -48,6 +48,15 @@ class Email:
                 "email", f"must be a valid email address of at most {EMAIL_MAX_LENGTH} characters."
             )
 
+    @classmethod
+    def stored(cls, value: str) -> "Email":
+        """An address read back from storage, as it was accepted then: a rule made stricter
+        later must not make the account unreadable. (The mailers refuse any address that a mail
+        header would read as more than one.)"""
+        email = object.__new__(cls)
+        object.__setattr__(email, "value", value)
+        return email
+
     @property
     def key(self) -> str:
         return self.value.lower()
