@@ -67,6 +67,8 @@ def _bench(config: BenchConfig) -> int:
     print(f"\nresults: {path}")
     for failure in report.failures:
         print(f"FAILED  {failure}", file=sys.stderr)
+    for inconclusive in report.inconclusive:
+        print(f"INCONCLUSIVE  {inconclusive}", file=sys.stderr)
     return 1 if report.failures else 0
 
 

@@ -56,6 +56,14 @@ class MachineUsage:
     """The server's threads' run-queue wait; None where the kernel does not account it."""
     database_wait: RunQueueWait | None = None
     """The database server's, when it runs on this machine."""
+    database_share: float | None = None
+    """The database server's share of the cores' time, when it runs on this machine."""
+
+    @property
+    def other_work_share(self) -> float:
+        """The cores' busy share that neither the server nor the database took: the load
+        generator, and whatever else runs on the machine."""
+        return max(0.0, self.busy_share - self.server_share - (self.database_share or 0.0))
 
     def waits_ms(self) -> str:
         """The server's and the database's mean run-queue wait a turn, "0.12/0.34", - unknown."""
@@ -70,6 +78,10 @@ class MachineUsage:
             "server_share_of_cores": round(self.server_share, 3),
             "busy_share_of_cores": round(self.busy_share, 3),
             "steal_share_of_cores": round(self.steal_share, 3),
+            "database_share_of_cores": (
+                None if self.database_share is None else round(self.database_share, 3)
+            ),
+            "other_work_share_of_cores": round(self.other_work_share, 3),
             "server_run_queue_wait": (
                 None if self.server_wait is None else self.server_wait.as_json()
             ),
@@ -87,9 +99,15 @@ def usage(server_pid: int, database_pid: int | None = None) -> Iterator[Callable
     database_pids = [] if database_pid is None else [database_pid]
     server_waits, database_waits = _thread_waits(server_pids), _thread_waits(database_pids)
     cpu_before, ticks_before = cpu_seconds(server_pid), _ticks()
+    database_before = None if database_pid is None else cpu_seconds(database_pid)
     measured: list[MachineUsage] = []
     yield lambda: measured[0]
     server = cpu_seconds(server_pid) - cpu_before
+    database = (
+        None
+        if database_pid is None or database_before is None
+        else cpu_seconds(database_pid) - database_before
+    )
     ticks = {name: now - ticks_before[name] for name, now in _ticks().items()}
     total = sum(ticks.values()) or 1
     cores = os.cpu_count() or 1
@@ -103,6 +121,9 @@ def usage(server_pid: int, database_pid: int | None = None) -> Iterator[Callable
             steal_share=ticks["steal"] / total,
             server_wait=_waited(server_waits, _thread_waits(server_pids)),
             database_wait=_waited(database_waits, _thread_waits(database_pids)),
+            database_share=None
+            if database is None or not seconds
+            else database / (seconds * cores),
         )
     )
 

@@ -1,7 +1,8 @@
 """What a bench run prints and writes: the closed-loop table (wrk), the fixed-rate table, the share
 of the bare app's rate, the worker peaks, the bcrypt ceiling, the targets of bench/config.py as
 PASS/MISS lines, and the failures that make the run exit non-zero: a request that failed, or a
-fixed-rate run that shows a stall (the stall guard)."""
+fixed-rate run that shows a stall on a quiet machine (the stall guard; on a busy one the run is
+inconclusive and says which figure made it so)."""
 
 import math
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from bench.fixed_rate import FixedRateResult
 from bench.limits import BcryptLimit
 from bench.machine import MachineUsage
 from bench.scenarios import SIGNIN_CLIENTS, PhaseResult
+from bench.stall_guard import Stall, stall
 from bench.wrk import WrkResult
 
 _HEADER = (
@@ -103,12 +105,30 @@ class Report:
                 if result.unanswered or result.non_2xx
             ),
             *(
-                f"stall guard: {result.label}: p99.9 {result.p999_ms:.1f} ms > "
-                f"{self.targets.stall_ms:g} ms ({result.stalls} requests over it, the slowest "
-                f"{result.max_ms:.1f} ms{_usage_note(result)}); server log {logs[result.key]}"
-                for result in self.fixed_rate.values()
-                if result.p999_ms > self.targets.stall_ms
+                f"{stall_line(found, self.targets)}; server log {logs[found.result.key]}"
+                for found in self._stalls
+                if not found.inconclusive
             ),
+        ]
+
+    @cached_property
+    def inconclusive(self) -> list[str]:
+        """Stalls on a machine busy with other work: they neither pass nor fail the run."""
+        logs = {
+            result.key: phase.server_log for phase in self.phases for result in phase.fixed_rate
+        }
+        return [
+            f"{stall_line(found, self.targets)}; server log {logs[found.result.key]}"
+            for found in self._stalls
+            if found.inconclusive
+        ]
+
+    @cached_property
+    def _stalls(self) -> list[Stall]:
+        return [
+            found
+            for result in self.fixed_rate.values()
+            if (found := stall(result, self.targets)) is not None
         ]
 
     def checks(self) -> list[Check]:
@@ -195,6 +215,7 @@ class Report:
             ),
             "targets": [check.as_json() for check in self.checks()],
             "failures": self.failures,
+            "inconclusive": self.inconclusive,
         }
 
     def _tail_check(self, key: str) -> Check:
@@ -345,6 +366,20 @@ def _autogroup_line(autogroup: bool | None) -> str:
 
 def _waits(machine: MachineUsage | None) -> str:
     return "-" if machine is None else machine.waits_ms()
+
+
+def stall_line(found: Stall, targets: Targets) -> str:
+    """What the stall guard says of a stall: a failure, or on a busy machine inconclusive, with
+    the figures that made it so."""
+    result = found.result
+    line = (
+        f"stall guard: {result.label}: p99.9 {result.p999_ms:.1f} ms > {targets.stall_ms:g} ms "
+        f"({result.stalls} requests over it, the slowest {result.max_ms:.1f} ms"
+        f"{_usage_note(result)})"
+    )
+    if not found.inconclusive:
+        return line
+    return f"{line}; inconclusive, the machine was busy: {'; '.join(found.busy_machine)}"
 
 
 def _usage_note(result: FixedRateResult) -> str:

@@ -23,6 +23,8 @@ class Inbox:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.messages: list[EmailMessage] = []
+        self.envelope_recipients: list[list[str]] = []
+        """RCPT TO of each message, in the order of `messages`."""
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
@@ -32,6 +34,7 @@ class Inbox:
         assert isinstance(message, EmailMessage)
         with self._lock:
             self.messages.append(message)
+            self.envelope_recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 
     def to(self, address: str, subject: str | None = None) -> list[EmailMessage]:

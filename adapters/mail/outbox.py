@@ -4,6 +4,7 @@ import os
 import secrets
 from pathlib import Path
 
+from adapters.local_files import private_directory, private_file
 from adapters.mail.mime import mime_message
 from application.common.errors import MailNotSent
 from application.ports.clock import Clock
@@ -31,11 +32,10 @@ class OutboxMailer(Mailer):
         logger.info("mail to %s (%s) is in the outbox: %s", message.to, message.subject, path)
 
     def _write(self, content: bytes) -> Path:
-        self._folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_directory(self._folder)
         # Named by time, so that `ls` lists the newest last.
         stamp = self._clock.now().strftime("%Y%m%dT%H%M%S.%fZ")
         path = self._folder / f"{stamp}-{secrets.token_hex(4)}.eml"
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
+        with os.fdopen(private_file(path), "wb") as file:
             file.write(content)
         return path

@@ -76,6 +76,8 @@ class SmtpMailer(Mailer):
         try:
             await aiosmtplib.send(
                 mime_message(message, self._sender),
+                # The envelope names the stored address itself, never what a header parses to.
+                recipients=[message.to],
                 hostname=server.host,
                 port=server.port,
                 username=server.username,

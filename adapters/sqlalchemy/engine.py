@@ -6,6 +6,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from adapters.local_files import private_sqlite_database
+
 # Short names a person would type, mapped to the async drivers this adapter is built on.
 _ASYNC_DRIVERS = {
     "mysql": "mysql+asyncmy",
@@ -90,7 +92,7 @@ def _create_mysql_engine(
 
 def _create_sqlite_engine(url: URL, deadline: float) -> AsyncEngine:
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_database(Path(url.database))
     # A writer waits for another's lock up to half the deadline; then the unit of work is rolled
     # back and run again (SQLite busy is a transient conflict), within what is left of it.
     engine = create_async_engine(

@@ -100,6 +100,11 @@ users = Table(
     Column("last_signin_at", timestamp(), nullable=True),
     UniqueConstraint("username_key", name="uq_users_username_key"),
     UniqueConstraint("email_key", name="uq_users_email_key"),
+    # An id is never given to a second account, so the audit trail (and any token still naming
+    # it) of a deleted user never reads as someone else's. SQLite reuses the highest id after a
+    # delete unless told AUTOINCREMENT; InnoDB keeps its counter (persisted across restarts since
+    # MySQL 8.0 and MariaDB 10.2.4).
+    sqlite_autoincrement=True,
     **MYSQL_TABLE_OPTIONS,
 )
 

@@ -87,7 +87,7 @@ def _summary_from(rows: Sequence[Row[Any]]) -> UserSummary:
     return UserSummary(
         id=first.id,
         username=Username(first.username),
-        email=Email(first.email),
+        email=Email.stored(first.email),
         roles=frozenset(Role(row.role_id) for row in rows if row.role_id is not None),
         created_at=first.created_at,
         disabled=bool(first.disabled),

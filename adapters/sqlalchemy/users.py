@@ -183,7 +183,7 @@ def _user_from(rows: Sequence[Row[Any]]) -> User | None:
     return User(
         id=first.id,
         username=Username(first.username),
-        email=Email(first.email),
+        email=Email.stored(first.email),
         password_hash=PasswordHash(first.password),
         roles=frozenset(Role(row.role_id) for row in rows if row.role_id is not None),
         created_at=first.created_at,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Self
 
 from adapters.jwt_tokens import MIN_SECRET_BYTES
+from adapters.local_files import private_directory, private_file
 from entrypoints.settings.declarations import SettingsError, read, setting
 
 _SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
@@ -56,10 +57,9 @@ def _stored_secret(path: Path) -> bytes:
     several workers agree. Written to a private temporary file and linked into place, so that
     workers starting together never read a half-written or second secret."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
         candidate = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
+        with os.fdopen(private_file(candidate), "w") as file:
             file.write(secrets.token_urlsafe(48))
         try:
             os.link(candidate, path)

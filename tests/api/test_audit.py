@@ -208,6 +208,29 @@ async def test_filters_and_cursor(service: Service) -> None:
 
 
 @pytest.mark.parametrize("database_url", STORAGES, indirect=True)
+async def test_a_deleted_users_id_is_never_given_to_a_later_signup(service: Service) -> None:
+    root = await service.signed_in("root", {Role.USER, Role.ADMIN})
+    token = root["accessToken"]
+    await service.signed_in("alice")
+    alice_id = await service.backdoor.user_id("alice")
+    assert alice_id is not None
+    deleted = await service.client.delete(f"/api/admin/users/{alice_id}", headers=auth(token))
+    assert deleted.status_code == 200
+
+    await service.signed_in("bob")
+    bob_id = await service.backdoor.user_id("bob")
+
+    assert bob_id is not None
+    assert bob_id > alice_id
+    alice = await trail(service, token, f"userId={alice_id}")
+    assert [e["type"] for e in alice] == ["user.delete", "signin.success", "signup"]
+    assert [e["type"] for e in await trail(service, token, f"userId={bob_id}")] == [
+        "signin.success",
+        "signup",
+    ]
+
+
+@pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 async def test_a_refused_change_leaves_no_event(service: Service) -> None:
     root = await service.signed_in("root", {Role.USER, Role.ADMIN})
     headers = auth(root["accessToken"])

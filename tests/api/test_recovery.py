@@ -3,18 +3,20 @@ server running in the test, on every storage."""
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from httpx import Response
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryStorage
-from adapters.sqlalchemy.tables import one_time_tokens
+from adapters.sqlalchemy.tables import one_time_tokens, users
+from domain.roles import Role
 from domain.session import digest_of
+from domain.values import Email
 from tests.service import DEFAULT_PASSWORD, Service
 from tests.smtp_server import SmtpTestServer, html_text, link_in, plain_text, token_in
 from tests.storages import STORAGES
@@ -267,6 +269,63 @@ async def test_signup_mails_a_verification_link_that_verifies_once(
 
     assert (first.status_code, first.json()) == (200, {"message": "Email verified."})
     assert (second.status_code, second.json()) == (400, INVALID_TOKEN)
+
+
+ENCODED_WORD_ADDRESS = (
+    "=?utf-8?q?=22victim=40gmail.com=22_=3Cvictim=40gmail.com=3E=2C_x?=@attacker.example"
+)
+
+
+async def test_an_address_a_mail_header_would_read_as_other_recipients_is_refused_at_signup(
+    service: Service, smtp: SmtpTestServer
+) -> None:
+    refused = await service.signup("mallory", email=ENCODED_WORD_ADDRESS)
+    assert (await service.signup("alice")).status_code == 200
+    await smtp.mail_to("alice@example.com", VERIFY_MAIL)
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "message": "Failed! The email must be a valid email address of at most 254 characters."
+    }
+    assert (await service.signin("mallory")).status_code == 401
+    assert smtp.inbox.envelope_recipients == [["alice@example.com"]]
+    assert [str(mail["To"]) for mail in smtp.inbox.messages] == ["alice@example.com"]
+
+
+async def store_address(service: Service, username: str, address: str) -> None:
+    """Writes an address past today's rule, as a row stored before it would hold."""
+    if service.settings.database.uses_memory_storage:
+        storage = await service.container.get(InMemoryStorage)
+        user = next(u for u in storage.users.values() if u.username.value == username)
+        storage.users[user.id] = replace(user, email=Email.stored(address))
+        return
+    engine = await service.container.get(AsyncEngine)
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(users).where(users.c.username == username).values(email=address)
+        )
+
+
+async def test_an_address_stored_before_the_rule_stays_readable_and_gets_no_mail(
+    service: Service, smtp: SmtpTestServer
+) -> None:
+    mallory = await service.signed_in("mallory")
+    await smtp.mail_to("mallory@example.com", VERIFY_MAIL)
+    await store_address(service, "mallory", ENCODED_WORD_ADDRESS)
+    root = await service.signed_in("root", {Role.USER, Role.ADMIN})
+
+    me = await service.get("/api/user/me", mallory["accessToken"])
+    listed = await service.get("/api/admin/users?query=mallory", root["accessToken"])
+    resent = await service.client.post(
+        "/api/auth/email/resend", headers={"x-access-token": mallory["accessToken"]}
+    )
+    await smtp.mail_to("root@example.com", VERIFY_MAIL)
+    await asyncio.sleep(0.5)
+
+    assert (me.status_code, me.json()["email"]) == (200, ENCODED_WORD_ADDRESS)
+    assert [u["email"] for u in listed.json()["items"]] == [ENCODED_WORD_ADDRESS]
+    assert resent.status_code == 202
+    assert smtp.inbox.envelope_recipients == [["mallory@example.com"], ["root@example.com"]]
 
 
 async def test_a_verification_link_expires_after_24_hours(

@@ -3,14 +3,18 @@ retries, what gives up, and what shutdown does with mail still pending."""
 
 import asyncio
 import logging
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from adapters.mail.delivery import BackgroundMailDelivery, DeliveryPolicy
 from adapters.mail.mime import mime_message
+from adapters.mail.outbox import OutboxMailer
 from adapters.mail.smtp import SmtpMailer, SmtpServer
 from application.common.errors import MailNotSent
 from application.ports.mail import Mailer, MailMessage
+from tests.fakes import FakeClock
 from tests.smtp_server import SmtpTestServer, html_text, plain_text
 
 MESSAGE = MailMessage(
@@ -117,6 +121,61 @@ async def test_the_smtp_adapter_sends_a_plain_text_and_an_html_part() -> None:
     assert mail["Subject"] == "Reset your password"
     assert "http://localhost:8081/reset-password?token=SECRET-TOKEN" in plain_text(mail)
     assert 'href="http://localhost:8081/reset-password?token=SECRET-TOKEN"' in html_text(mail)
+
+
+HOSTILE_ADDRESSES = [
+    "=?utf-8?q?=22victim=40gmail.com=22_=3Cvictim=40gmail.com=3E=2C_x?=@attacker.example",
+    "alice@example.com, x@attacker.example",
+    '"victim@gmail.com" <victim@gmail.com>',
+    "alice@example.com\r\nBcc: x@attacker.example",
+]
+
+
+async def test_the_smtp_envelope_and_to_header_name_exactly_the_one_address() -> None:
+    server = SmtpTestServer()
+    server.start()
+    try:
+        await SmtpMailer(SmtpServer.from_url(server.url), "auth@example.org", 5).send(MESSAGE)
+        mail = await server.mail_to("alice@example.com")
+    finally:
+        server.stop()
+
+    assert server.inbox.envelope_recipients == [["alice@example.com"]]
+    assert [a.addr_spec for a in mail["To"].addresses] == ["alice@example.com"]
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES)
+async def test_an_address_a_header_would_read_as_others_reaches_no_one(address: str) -> None:
+    """The value object refuses such addresses at signup; the mailer refuses them even if one
+    gets past it, before a byte goes to the server."""
+    server = SmtpTestServer()
+    server.start()
+    try:
+        mailer = SmtpMailer(SmtpServer.from_url(server.url), "auth@example.org", 5)
+        with pytest.raises(MailNotSent) as failure:
+            await mailer.send(replace(MESSAGE, to=address))
+    finally:
+        server.stop()
+
+    assert failure.value.permanent
+    assert server.inbox.messages == []
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES)
+async def test_the_outbox_writes_no_mail_for_an_address_a_header_would_read_as_others(
+    address: str, tmp_path: Path
+) -> None:
+    outbox = OutboxMailer(tmp_path / "outbox", "auth@example.org", FakeClock())
+
+    with pytest.raises(MailNotSent) as failure:
+        await outbox.send(replace(MESSAGE, to=address))
+
+    assert failure.value.permanent
+    assert mail_files(tmp_path) == []
+
+
+def mail_files(folder: Path) -> list[Path]:
+    return list(folder.rglob("*.eml"))
 
 
 async def test_the_smtp_adapter_reports_a_server_that_is_down_as_worth_retrying() -> None:
