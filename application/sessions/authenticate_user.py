@@ -17,6 +17,7 @@ from application.ports.sessions import SessionStore
 from application.ports.users import UserRepository
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
+from application.shared.password_guesses import record_guess
 from application.shared.rate_limits import SigninAttempts
 from application.shared.session_policy import SessionPolicy
 from application.shared.throttle import Reservation, Throttle
@@ -103,7 +104,9 @@ class AuthenticateUser:
             self._metrics.signin(SigninOutcome.FAILURE)
             reason = "wrong password" if user else "unknown user"
             await self._transactions.run(
-                lambda: self._record_guess(self._identify.client, user, reason, reservation)
+                lambda: record_guess(
+                    self._audit, self._identify.client, user, reason, reservation, actor_id=None
+                )
             )
             raise InvalidCredentials
         if user.disabled:
@@ -131,35 +134,14 @@ class AuthenticateUser:
         self._metrics.signin(SigninOutcome.SUCCESS)
         return response
 
-    async def _record_guess(
-        self, client: Client, user: User | None, reason: str, reservation: Reservation
-    ) -> None:
-        """The failure, counted when its places were reserved, is recorded; a limit this failure
-        made hold is recorded once, as `signin.throttled`, so that the attempts it then refuses
-        need write nothing."""
-        await self._record_failure(client, user, reason)
-        for limit in reservation.now_holding():
-            await self._audit.record(
-                AuditEventType.SIGNIN_THROTTLED,
-                client,
-                user_id=user.id if user else None,
-                actor_id=None,
-                detail={"limit": limit},
-            )
-
     async def _refused(
         self, client: Client, user: User, reason: str, reservation: Reservation
     ) -> None:
         await self._throttle.release(reservation, reservation.attempts)
-        await self._record_failure(client, user, reason)
-
-    async def _record_failure(self, client: Client, user: User | None, reason: str) -> None:
-        # The name tried is not kept for an unknown user: it may be a password typed in the
-        # wrong field.
         await self._audit.record(
             AuditEventType.SIGNIN_FAILURE,
             client,
-            user_id=user.id if user else None,
+            user_id=user.id,
             actor_id=None,
             detail={"reason": reason},
         )

@@ -8,6 +8,7 @@ from application.ports.caller import Caller
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
+from application.shared.password_guesses import ConfirmPassword
 from application.shared.rate_limits import RateLimitPolicy
 from application.shared.throttle import Throttle
 from application.shared.transactions import RetryPolicy, Transactions
@@ -41,6 +42,8 @@ def rate_limit_policy(limits: LimitSettings) -> RateLimitPolicy:
         refresh_address=limit("refresh_address"),
         reset_email=limit("reset_email"),
         reset_address=limit("reset_address"),
+        resend_user=limit("resend_user"),
+        resend_user_hour=limit("resend_user_hour"),
     )
 
 
@@ -69,3 +72,4 @@ class SharedProvider(Provider):
     identify_caller = provide(IdentifyCaller)
     audit_log = provide(AuditLog)
     one_time_tokens = provide(OneTimeTokens)
+    confirm_password = provide(ConfirmPassword)
