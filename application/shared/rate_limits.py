@@ -54,6 +54,8 @@ class RateLimitPolicy:
     refresh_address: Limit
     reset_email: Limit
     reset_address: Limit
+    resend_user: Limit
+    resend_user_hour: Limit
 
     def signin(self, username: str, client: Client) -> SigninAttempts:
         # Counted whether or not the account exists, so a 429 tells nothing about which do.
@@ -78,4 +80,11 @@ class RateLimitPolicy:
         return (
             attempt(self.reset_email, email.strip().lower()),
             attempt(self.reset_address, client.address),
+        )
+
+    def verification_resend(self, user_id: int) -> tuple[Attempt, ...]:
+        """For the resend of a verification mail: per user, a short limit and a long one."""
+        return (
+            attempt(self.resend_user, str(user_id)),
+            attempt(self.resend_user_hour, str(user_id)),
         )

@@ -105,6 +105,8 @@ def policy(enabled: bool = True) -> RateLimitPolicy:
         refresh_address=Limit("refresh_address", 2, HOUR),
         reset_email=Limit("reset_email", 2, HOUR),
         reset_address=Limit("reset_address", 2, HOUR),
+        resend_user=Limit("resend_user", 1, timedelta(minutes=1)),
+        resend_user_hour=Limit("resend_user_hour", 2, HOUR),
     )
 
 
