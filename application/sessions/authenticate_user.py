@@ -173,8 +173,11 @@ class AuthenticateUser:
         refresh_token, record = session.issue_refresh_token(
             now, self._policy.refresh_token_lifetime
         )
-        await self._sessions.start(session, record)
+        # The user's row first: the session's insert then checks its foreign key under the lock
+        # this update holds, where the other way round concurrent signins of one user each took
+        # a shared lock by the insert and deadlocked upgrading it.
         await self._users.record_signin(user.id, now)
+        await self._sessions.start(session, record)
         await self._audit.record(
             AuditEventType.SIGNIN_SUCCESS,
             client,
