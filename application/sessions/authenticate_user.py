@@ -85,7 +85,9 @@ class AuthenticateUser:
         try:
             # Counted before the hash, committed at once: of a burst of guesses at one account,
             # only as many as the limits allow get this far.
-            reservation = await self._throttle.reserve(attempts.all, self._transactions)
+            reservation = await self._throttle.reserve(
+                attempts.all, self._transactions, may_give_back=True
+            )
         except TooManyAttempts:
             # No look-up, no hash: a throttled attempt costs the reservation's step alone.
             self._metrics.signin(SigninOutcome.THROTTLED)
@@ -104,9 +106,7 @@ class AuthenticateUser:
             self._metrics.signin(SigninOutcome.FAILURE)
             reason = "wrong password" if user else "unknown user"
             await self._transactions.run(
-                lambda: record_guess(
-                    self._audit, self._identify.client, user, reason, reservation, actor_id=None
-                )
+                lambda: self._record_guess(self._identify.client, user, reason, reservation)
             )
             raise InvalidCredentials
         if user.disabled:
@@ -133,6 +133,12 @@ class AuthenticateUser:
         )
         self._metrics.signin(SigninOutcome.SUCCESS)
         return response
+
+    async def _record_guess(
+        self, client: Client, user: User | None, reason: str, reservation: Reservation
+    ) -> None:
+        await self._throttle.resolve(reservation)
+        await record_guess(self._audit, client, user, reason, reservation, actor_id=None)
 
     async def _refused(
         self, client: Client, user: User, reason: str, reservation: Reservation

@@ -81,7 +81,9 @@ class ConfirmPassword:
         hold, and CurrentPasswordIncorrect, counted and recorded with `reason`, if it is not."""
         client = self._identify.client
         attempts = self._throttle.policy.signin(user.username.value, client)
-        reservation = await self._throttle.reserve(attempts.all, self._transactions)
+        reservation = await self._throttle.reserve(
+            attempts.all, self._transactions, may_give_back=True
+        )
         try:
             matches = await self._hasher.verify(password, user.password_hash)
         except TemporarilyUnavailable:
@@ -102,4 +104,5 @@ class ConfirmPassword:
     async def _wrong(
         self, user: User, reason: str, client: Client, reservation: Reservation
     ) -> None:
+        await self._throttle.resolve(reservation)
         await record_guess(self._audit, client, user, reason, reservation, actor_id=user.id)

@@ -13,7 +13,7 @@ from application.shared.rate_limits import RateLimitPolicy
 from application.shared.throttle import Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit
-from entrypoints.settings import DatabaseSettings, LimitSettings, MailSettings
+from entrypoints.settings import DatabaseSettings, LimitSettings, MailSettings, TokenSettings
 
 
 def retry_policy(database: DatabaseSettings) -> RetryPolicy:
@@ -23,7 +23,7 @@ def retry_policy(database: DatabaseSettings) -> RetryPolicy:
     )
 
 
-def rate_limit_policy(limits: LimitSettings) -> RateLimitPolicy:
+def rate_limit_policy(limits: LimitSettings, tokens: TokenSettings) -> RateLimitPolicy:
     def limit(name: str, backoff: Backoff | None = None) -> Limit:
         attempts, window = getattr(limits, f"{name}_limit"), getattr(limits, f"{name}_window")
         return Limit(name, attempts, timedelta(seconds=window), backoff)
@@ -44,6 +44,7 @@ def rate_limit_policy(limits: LimitSettings) -> RateLimitPolicy:
         reset_address=limit("reset_address"),
         resend_user=limit("resend_user"),
         resend_user_hour=limit("resend_user_hour"),
+        in_flight_wait=timedelta(seconds=tokens.hash_queue_timeout),
     )
 
 

@@ -132,6 +132,39 @@ async def test_a_burst_of_guesses_gets_no_further_than_the_limit(service: Servic
     assert metrics.counts["signin", "throttled"] == BURST - 4 + 1
 
 
+CONCURRENT = 16
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_right_passwords_at_once_are_never_refused_for_attempts_in_flight(
+    service: Service,
+) -> None:
+    """Many more than the limit of one account from one address, all right: each finds the
+    limit reached only by attempts still in flight, and waits for them."""
+    await service.signup("alice")
+
+    for round_ in range(3):
+        answers = await asyncio.gather(
+            *(signin(service, "alice", DEFAULT_PASSWORD) for _ in range(CONCURRENT))
+        )
+        assert [answer.status_code for answer in answers] == [200] * CONCURRENT, round_
+    metrics = await counted(service)
+    assert metrics.counts["signin", "throttled"] == 0
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_right_passwords_among_a_few_wrong_ones_at_once_all_get_in(
+    service: Service,
+) -> None:
+    await service.signup("alice")
+    passwords = [WRONG] * 4 + [DEFAULT_PASSWORD] * (CONCURRENT - 4)
+
+    answers = await asyncio.gather(*(signin(service, "alice", each) for each in passwords))
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200] * (CONCURRENT - 4) + [401] * 4
+
+
 @pytest.mark.parametrize("settings_overrides", [BURST_LIMIT])
 async def test_a_burst_of_guesses_at_the_current_password_gets_no_further(
     service: Service,
@@ -439,6 +472,19 @@ async def test_with_redis_a_burst_of_guesses_gets_no_further_than_the_limit(
     statuses = await burst_of_guesses(service, username)
 
     assert statuses == [401] * 4 + [429] * (BURST - 4)
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": redis_url()}])
+async def test_with_redis_right_passwords_at_once_are_never_refused(service: Service) -> None:
+    await without_stale_redis_tallies()
+    username = f"u{secrets.token_hex(6)}"
+    await service.signup(username)
+
+    answers = await asyncio.gather(
+        *(signin(service, username, DEFAULT_PASSWORD) for _ in range(CONCURRENT))
+    )
+
+    assert [answer.status_code for answer in answers] == [200] * CONCURRENT
 
 
 @pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": "redis://127.0.0.1:1/0"}])

@@ -1,6 +1,8 @@
 """The rate-limit rules on a fake clock: windows, backoff, reset on success, the three signin keys.
 The Throttle runs here on the in-memory counter, whose additions are `Limit.counted` itself."""
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -107,6 +109,7 @@ def policy(enabled: bool = True) -> RateLimitPolicy:
         reset_address=Limit("reset_address", 2, HOUR),
         resend_user=Limit("resend_user", 1, timedelta(minutes=1)),
         resend_user_hour=Limit("resend_user_hour", 2, HOUR),
+        in_flight_wait=timedelta(seconds=1),
     )
 
 
@@ -328,3 +331,63 @@ async def test_switched_off_a_reservation_counts_nothing(clock: FakeClock) -> No
         await throttle.release(reservation, attempts.all)
 
     assert storage.attempts == {}
+
+
+async def test_an_attempt_that_finds_the_limit_reached_in_flight_waits_for_their_outcome(
+    throttle: Throttle, metrics: CountingMetrics
+) -> None:
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+    in_flight = [
+        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True) for _ in range(5)
+    ]
+
+    waiting = asyncio.ensure_future(
+        throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+    )
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    await throttle.release(in_flight[0], attempts.all)
+
+    admitted = await asyncio.wait_for(waiting, timeout=1)
+    assert admitted.attempts == attempts.all
+    assert metrics.counts["throttled", "signin_account_address"] == 0
+
+
+async def test_a_limit_reached_by_failures_refuses_at_once(
+    throttle: Throttle, metrics: CountingMetrics
+) -> None:
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+    failures = [
+        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True) for _ in range(5)
+    ]
+    for failure in failures[:4]:
+        await throttle.resolve(failure)
+
+    # One still in flight: the sixth waits for it, and once it fails too, is refused.
+    waiting = asyncio.ensure_future(
+        throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+    )
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    await throttle.resolve(failures[4])
+
+    with pytest.raises(TooManyAttempts):
+        await asyncio.wait_for(waiting, timeout=0.5)
+    started = time.perf_counter()
+    with pytest.raises(TooManyAttempts):
+        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+    assert time.perf_counter() - started < 0.05
+    assert metrics.counts["throttled", "signin_account_address"] == 2
+
+
+async def test_the_wait_for_attempts_in_flight_is_bounded(throttle: Throttle) -> None:
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+    for _ in range(5):
+        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+
+    started = time.perf_counter()
+    with pytest.raises(TooManyAttempts):
+        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+
+    # The policy's in_flight_wait: one second.
+    assert 0.9 < time.perf_counter() - started < 2
