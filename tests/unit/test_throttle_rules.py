@@ -10,8 +10,8 @@ import pytest
 from adapters.memory import InMemoryAttemptCounter, InMemoryStorage, InMemoryUnitOfWork
 from application.common.client import Client
 from application.common.errors import TooManyAttempts
-from application.shared.rate_limits import RateLimitPolicy
-from application.shared.throttle import Throttle
+from application.shared.rate_limits import RateLimitPolicy, SigninAttempts
+from application.shared.throttle import Reservation, Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
 from tests.fakes import CountingMetrics, FakeClock
@@ -333,19 +333,26 @@ async def test_switched_off_a_reservation_counts_nothing(clock: FakeClock) -> No
     assert storage.attempts == {}
 
 
+async def sign_in(throttle: Throttle, attempts: SigninAttempts) -> Reservation:
+    return await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+
+
+async def a_sixth_waiting(
+    throttle: Throttle, attempts: SigninAttempts
+) -> "asyncio.Future[Reservation]":
+    waiting = asyncio.ensure_future(sign_in(throttle, attempts))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    return waiting
+
+
 async def test_an_attempt_that_finds_the_limit_reached_in_flight_waits_for_their_outcome(
     throttle: Throttle, metrics: CountingMetrics
 ) -> None:
     attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
-    in_flight = [
-        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True) for _ in range(5)
-    ]
+    in_flight = [await sign_in(throttle, attempts) for _ in range(5)]
 
-    waiting = asyncio.ensure_future(
-        throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
-    )
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
+    waiting = await a_sixth_waiting(throttle, attempts)
     await throttle.release(in_flight[0], attempts.all)
 
     admitted = await asyncio.wait_for(waiting, timeout=1)
@@ -357,25 +364,19 @@ async def test_a_limit_reached_by_failures_refuses_at_once(
     throttle: Throttle, metrics: CountingMetrics
 ) -> None:
     attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
-    failures = [
-        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True) for _ in range(5)
-    ]
+    failures = [await sign_in(throttle, attempts) for _ in range(5)]
     for failure in failures[:4]:
         await throttle.resolve(failure)
 
     # One still in flight: the sixth waits for it, and once it fails too, is refused.
-    waiting = asyncio.ensure_future(
-        throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
-    )
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
+    waiting = await a_sixth_waiting(throttle, attempts)
     await throttle.resolve(failures[4])
 
     with pytest.raises(TooManyAttempts):
         await asyncio.wait_for(waiting, timeout=0.5)
     started = time.perf_counter()
     with pytest.raises(TooManyAttempts):
-        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+        await sign_in(throttle, attempts)
     assert time.perf_counter() - started < 0.05
     assert metrics.counts["throttled", "signin_account_address"] == 2
 
@@ -383,11 +384,11 @@ async def test_a_limit_reached_by_failures_refuses_at_once(
 async def test_the_wait_for_attempts_in_flight_is_bounded(throttle: Throttle) -> None:
     attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
     for _ in range(5):
-        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+        await sign_in(throttle, attempts)
 
     started = time.perf_counter()
     with pytest.raises(TooManyAttempts):
-        await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+        await sign_in(throttle, attempts)
 
     # The policy's in_flight_wait: one second.
     assert 0.9 < time.perf_counter() - started < 2
