@@ -11,6 +11,12 @@ starts at the first attempt and is forgotten when it expires:
   attacker who waits out the longest lock is still at the ceiling, not back at the start; a
   success clears it.
 
+Beside them, an attempt whose outcome may give its place back (a signin: a right password is no
+failure) is tallied as in flight until that outcome, on a key of its own (`in_flight`): a tally
+that never refuses, kept a while after each attempt (longer than an attempt stays in flight), so
+that whoever finds a limit reached can tell a limit reached by failures from one reached by
+attempts still in flight, and wait for the latter.
+
 The storage adapters implement `Limit.counted` as one atomic update (see the AttemptCounter port):
 a new tally, or one that expired, starts at 1 and expires at the end of a window; a live one
 counts on and is kept at least `hold` past the attempt.
@@ -56,12 +62,15 @@ class Limit:
     """How many attempts a window allows."""
     window: timedelta
     backoff: Backoff | None = None
+    kept: timedelta = timedelta(0)
+    """Without backoff: how long a tally is kept after each attempt at least (zero: a fixed
+    window)."""
 
     @property
     def hold(self) -> timedelta:
         """How long a tally is kept after each attempt, beyond its first window."""
         if self.backoff is None:
-            return timedelta(0)
+            return self.kept
         return self.window + self.backoff.ceiling
 
     def counted(self, tally: Tally | None, now: datetime) -> Tally:
@@ -83,3 +92,10 @@ class Limit:
         else:
             until = tally.last_at + self.backoff.lock(tally.count - self.attempts)
         return max(until - now, timedelta(0))
+
+
+def without_in_flight(tally: Tally, in_flight: Tally | None) -> Tally:
+    """The tally as it will be if every attempt in flight gives its place back."""
+    if in_flight is None:
+        return tally
+    return Tally(max(tally.count - in_flight.count, 0), tally.last_at, tally.expires_at)

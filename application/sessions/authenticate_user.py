@@ -17,6 +17,7 @@ from application.ports.sessions import SessionStore
 from application.ports.users import UserRepository
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
+from application.shared.password_guesses import record_guess
 from application.shared.rate_limits import SigninAttempts
 from application.shared.session_policy import SessionPolicy
 from application.shared.throttle import Reservation, Throttle
@@ -84,7 +85,9 @@ class AuthenticateUser:
         try:
             # Counted before the hash, committed at once: of a burst of guesses at one account,
             # only as many as the limits allow get this far.
-            reservation = await self._throttle.reserve(attempts.all, self._transactions)
+            reservation = await self._throttle.reserve(
+                attempts.all, self._transactions, may_give_back=True
+            )
         except TooManyAttempts:
             # No look-up, no hash: a throttled attempt costs the reservation's step alone.
             self._metrics.signin(SigninOutcome.THROTTLED)
@@ -134,32 +137,17 @@ class AuthenticateUser:
     async def _record_guess(
         self, client: Client, user: User | None, reason: str, reservation: Reservation
     ) -> None:
-        """The failure, counted when its places were reserved, is recorded; a limit this failure
-        made hold is recorded once, as `signin.throttled`, so that the attempts it then refuses
-        need write nothing."""
-        await self._record_failure(client, user, reason)
-        for limit in reservation.now_holding():
-            await self._audit.record(
-                AuditEventType.SIGNIN_THROTTLED,
-                client,
-                user_id=user.id if user else None,
-                actor_id=None,
-                detail={"limit": limit},
-            )
+        await self._throttle.resolve(reservation)
+        await record_guess(self._audit, client, user, reason, reservation, actor_id=None)
 
     async def _refused(
         self, client: Client, user: User, reason: str, reservation: Reservation
     ) -> None:
         await self._throttle.release(reservation, reservation.attempts)
-        await self._record_failure(client, user, reason)
-
-    async def _record_failure(self, client: Client, user: User | None, reason: str) -> None:
-        # The name tried is not kept for an unknown user: it may be a password typed in the
-        # wrong field.
         await self._audit.record(
             AuditEventType.SIGNIN_FAILURE,
             client,
-            user_id=user.id if user else None,
+            user_id=user.id,
             actor_id=None,
             detail={"reason": reason},
         )

@@ -6,12 +6,20 @@ what the client sent."""
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from application.common.client import Client
 from domain.attempts import Limit
 
 # 160 bits of SHA-256: collisions between the subjects of one limit are out of reach.
 _DIGEST_CHARACTERS = 40
+_IN_FLIGHT = "in_flight"
+# An in-flight tally never refuses: it only counts.
+_NEVER_REACHED = 2**31 - 1
+# An attempt stays in flight for its hashing slot (at most the wait below) and one hash: an
+# in-flight tally kept this much longer after each attempt outlives them all. One that a dead
+# process left behind is forgotten that long after the key's latest attempt.
+_IN_FLIGHT_MARGIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,17 @@ class RateLimitPolicy:
     refresh_address: Limit
     reset_email: Limit
     reset_address: Limit
+    resend_user: Limit
+    resend_user_hour: Limit
+    in_flight_wait: timedelta
+    """How long an attempt refused only because of attempts still in flight waits for their
+    outcomes before it is answered 429 (the hashing queue's timeout)."""
+
+    def in_flight(self, attempt: Attempt) -> Attempt:
+        """The tally of `attempt`'s key's attempts still in flight (see domain/attempts.py)."""
+        kept = self.in_flight_wait + _IN_FLIGHT_MARGIN
+        limit = Limit(_IN_FLIGHT, _NEVER_REACHED, kept, kept=kept)
+        return Attempt(limit, f"{_IN_FLIGHT}:{attempt.key}")
 
     def signin(self, username: str, client: Client) -> SigninAttempts:
         # Counted whether or not the account exists, so a 429 tells nothing about which do.
@@ -78,4 +97,11 @@ class RateLimitPolicy:
         return (
             attempt(self.reset_email, email.strip().lower()),
             attempt(self.reset_address, client.address),
+        )
+
+    def verification_resend(self, user_id: int) -> tuple[Attempt, ...]:
+        """For the resend of a verification mail: per user, a short limit and a long one."""
+        return (
+            attempt(self.resend_user, str(user_id)),
+            attempt(self.resend_user_hour, str(user_id)),
         )

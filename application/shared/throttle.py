@@ -1,5 +1,6 @@
+import asyncio
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,9 +10,13 @@ from application.ports.clock import Clock
 from application.ports.metrics import Metrics
 from application.shared.rate_limits import Attempt, RateLimitPolicy
 from application.shared.transactions import Transactions
-from domain.attempts import Tally
+from domain.attempts import Tally, without_in_flight
 
 _NONE = timedelta(0)
+# An attempt in flight resolves in about one hash: the first look again comes soon, the later
+# ones less often.
+_FIRST_PAUSE = 0.005
+_LONGEST_PAUSE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +25,9 @@ class Reservation:
 
     attempts: tuple[Attempt, ...]
     """Each counted once; none when the limits are off."""
+    in_flight: tuple[Attempt, ...]
+    """The tallies that count this attempt as in flight until its outcome, if it may give its
+    places back."""
     before: Mapping[str, Tally]
     """The live tallies the attempt was admitted on, by key."""
     at: datetime
@@ -35,6 +43,14 @@ class Reservation:
         ]
 
 
+class _Refused(Exception):
+    """A reservation refused, raised in its unit of work so that it rolls back."""
+
+    def __init__(self, tallies: Mapping[str, Tally], now: datetime) -> None:
+        self.tallies = tallies
+        self.now = now
+
+
 class Throttle:
     """Applies the rate limits for the use cases.
 
@@ -43,7 +59,10 @@ class Throttle:
     refuses it otherwise, having counted nothing. Reading, deciding and counting are one atomic
     step in the store, so concurrent attempts, on any worker or server, are admitted exactly as
     far as the limits allow, and a refused attempt costs that step alone. An attempt that turns out
-    not to count gives its place back with `release` (in the unit of work of its outcome).
+    not to count gives its place back with `release` (in the unit of work of its outcome). An
+    attempt whose outcome may give its place back is also tallied in flight until that outcome,
+    so that the attempts after it can tell a limit reached by failures from one reached by
+    attempts still in flight, and wait for the latter (see `reserve`).
 
     `check` and `count` are the older pair, for counts that only an outcome decides (a refresh):
     `check` only reads, and `count` writes through the caller's unit of work, so attempts that check
@@ -57,33 +76,84 @@ class Throttle:
         self._clock = clock
         self._metrics = metrics
 
-    async def reserve(self, attempts: Sequence[Attempt], transactions: Transactions) -> Reservation:
+    async def reserve(
+        self,
+        attempts: Sequence[Attempt],
+        transactions: Transactions,
+        *,
+        may_give_back: bool = False,
+    ) -> Reservation:
         """Counts the attempt on every key, committed; raises TooManyAttempts, having counted
-        nothing, if any limit holds."""
+        nothing, if any limit holds.
+
+        `may_give_back`: the attempt's outcome may give its places back (a right password is no
+        failure). It is then tallied in flight until its outcome (`release`, or `resolve`), and
+        an attempt that finds a limit reached only by attempts still in flight does not take
+        that for guessing: it looks again as they resolve, up to the policy's `in_flight_wait`,
+        and is refused only if the limit still holds. Every look is a reservation, so a burst
+        of failures is still held to the limit exactly."""
         if not self.policy.enabled or not attempts:
-            return Reservation((), {}, self._clock.now())
-        limits = {a.key: a.limit for a in sorted(attempts, key=lambda a: a.key)}
+            return Reservation((), (), {}, self._clock.now())
+        in_flight = tuple(self.policy.in_flight(a) for a in attempts) if may_give_back else ()
+        limits = {a.key: a.limit for a in sorted((*attempts, *in_flight), key=lambda a: a.key)}
 
         async def take() -> Reservation:
             now = self._clock.now()
             reserved = await self._counter.reserve(limits, now)
             if not reserved.admitted:
                 # Raised in the unit of work, which rolls back whatever the store wrote to decide.
-                raise self._refusal(attempts, reserved.tallies, now)
-            return Reservation(tuple(attempts), reserved.tallies, now)
+                raise _Refused(reserved.tallies, now)
+            return Reservation(tuple(attempts), in_flight, reserved.tallies, now)
 
-        return await transactions.run(take)
+        pauses = self._pauses() if in_flight else iter(())
+        while True:
+            try:
+                return await transactions.run(take)
+            except _Refused as refused:
+                pause = next(pauses, None) if self._held_in_flight(attempts, refused) else None
+                if pause is None:
+                    raise self._refusal(attempts, refused.tallies, refused.now) from None
+                await asyncio.sleep(pause)
+
+    def _held_in_flight(self, attempts: Sequence[Attempt], refused: _Refused) -> bool:
+        """Whether every limit that refused would let the attempt go ahead once the attempts in
+        flight gave their places back."""
+        tallies, now = refused.tallies, refused.now
+        for each in attempts:
+            tally = tallies.get(each.key)
+            if tally is None or each.limit.wait(tally, now) <= _NONE:
+                continue
+            in_flight = tallies.get(self.policy.in_flight(each).key)
+            if each.limit.wait(without_in_flight(tally, in_flight), now) > _NONE:
+                return False
+        return True
+
+    def _pauses(self) -> Iterator[float]:
+        """Doubling, and adding up to the policy's `in_flight_wait`."""
+        left, pause = self.policy.in_flight_wait.total_seconds(), _FIRST_PAUSE
+        while left > 0:
+            yield min(pause, left)
+            left -= pause
+            pause = min(pause * 2, _LONGEST_PAUSE)
+
+    async def resolve(self, reservation: Reservation) -> None:
+        """The attempt's outcome keeps its places (a failure): it is in flight no more. Through
+        the caller's unit of work."""
+        if reservation.in_flight:
+            await self.release(reservation, ())
 
     async def release(
         self, reservation: Reservation, attempts: Sequence[Attempt], forget: Sequence[Attempt] = ()
     ) -> None:
         """Gives back the reservation's place on `attempts` and forgets the tallies of `forget`,
-        through the caller's unit of work. A place is given back only while the tally it was
-        taken in lives: once that expired, a tally on the key is a later one, not this attempt's."""
+        through the caller's unit of work; the attempt is in flight no more. A place is given
+        back only while the tally it was taken in lives: once that expired, a tally on the key is
+        a later one, not this attempt's."""
         if not reservation.attempts:
             return
         now = self._clock.now()
-        keys = [a.key for a in attempts if reservation.counted(a).is_live(now)]
+        given_back = (*attempts, *reservation.in_flight)
+        keys = [a.key for a in given_back if reservation.counted(a).is_live(now)]
         await self._counter.release(keys, now, [a.key for a in forget])
 
     async def release_alone(

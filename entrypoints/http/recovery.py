@@ -97,8 +97,13 @@ class RecoveryController(Controller):
         responses=refusals(
             401,
             403,
+            429,
             503,
-            meanings={401: "A bad or expired access token.", 403: "No access token."},
+            meanings={
+                401: "A bad or expired access token.",
+                403: "No access token.",
+                429: "Too many resends for this user; `Retry-After` says when to try again.",
+            },
         ),
     )
     async def resend_verification(

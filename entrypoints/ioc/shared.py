@@ -8,11 +8,12 @@ from application.ports.caller import Caller
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
+from application.shared.password_guesses import ConfirmPassword
 from application.shared.rate_limits import RateLimitPolicy
 from application.shared.throttle import Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit
-from entrypoints.settings import DatabaseSettings, LimitSettings, MailSettings
+from entrypoints.settings import DatabaseSettings, LimitSettings, MailSettings, TokenSettings
 
 
 def retry_policy(database: DatabaseSettings) -> RetryPolicy:
@@ -22,7 +23,7 @@ def retry_policy(database: DatabaseSettings) -> RetryPolicy:
     )
 
 
-def rate_limit_policy(limits: LimitSettings) -> RateLimitPolicy:
+def rate_limit_policy(limits: LimitSettings, tokens: TokenSettings) -> RateLimitPolicy:
     def limit(name: str, backoff: Backoff | None = None) -> Limit:
         attempts, window = getattr(limits, f"{name}_limit"), getattr(limits, f"{name}_window")
         return Limit(name, attempts, timedelta(seconds=window), backoff)
@@ -41,6 +42,9 @@ def rate_limit_policy(limits: LimitSettings) -> RateLimitPolicy:
         refresh_address=limit("refresh_address"),
         reset_email=limit("reset_email"),
         reset_address=limit("reset_address"),
+        resend_user=limit("resend_user"),
+        resend_user_hour=limit("resend_user_hour"),
+        in_flight_wait=timedelta(seconds=tokens.hash_queue_timeout),
     )
 
 
@@ -69,3 +73,4 @@ class SharedProvider(Provider):
     identify_caller = provide(IdentifyCaller)
     audit_log = provide(AuditLog)
     one_time_tokens = provide(OneTimeTokens)
+    confirm_password = provide(ConfirmPassword)

@@ -30,3 +30,9 @@ class LimitSettings:
     reset_email_window: int = setting(3600, "RESET_EMAIL_WINDOW", low=1)
     reset_address_limit: int = setting(20, "RESET_ADDRESS_LIMIT", low=1)
     reset_address_window: int = setting(3600, "RESET_ADDRESS_WINDOW", low=1)
+    resend_user_limit: int = setting(1, "RESEND_USER_LIMIT", low=1)
+    resend_user_window: int = setting(60, "RESEND_USER_WINDOW", low=1)
+    """Verification resends of one user: the short limit, against a burst."""
+    resend_user_hour_limit: int = setting(5, "RESEND_USER_HOUR_LIMIT", low=1)
+    resend_user_hour_window: int = setting(3600, "RESEND_USER_HOUR_WINDOW", low=1)
+    """And the long one, against a resend a minute all day."""

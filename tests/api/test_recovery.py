@@ -383,6 +383,55 @@ async def test_resend_needs_a_signed_in_caller_and_sends_nothing_once_verified(
     assert len(smtp.inbox.to("alice@example.com", VERIFY_MAIL)) == 1
 
 
+async def resend(service: Service, token: str) -> Response:
+    return await service.client.post("/api/auth/email/resend", headers={"x-access-token": token})
+
+
+@pytest.mark.parametrize("extra_settings", [{"rate_limits": True}])
+async def test_a_second_resend_within_a_minute_is_refused_and_mails_nothing(
+    service: Service, smtp: SmtpTestServer
+) -> None:
+    alice = await service.signed_in("alice")
+    await verification_token(smtp, "alice@example.com")
+    assert (await resend(service, alice["accessToken"])).status_code == 202
+    await verification_token(smtp, "alice@example.com", nth=2)
+
+    burst = await asyncio.gather(*(resend(service, alice["accessToken"]) for _ in range(10)))
+
+    assert [answer.status_code for answer in burst] == [429] * 10
+    assert {answer.headers["retry-after"] for answer in burst} == {"60"}
+    await asyncio.sleep(0.3)
+    assert len(smtp.inbox.to("alice@example.com", VERIFY_MAIL)) == 2
+
+
+@pytest.mark.parametrize("extra_settings", [{"rate_limits": True}])
+async def test_resends_are_limited_per_hour_too(service: Service, smtp: SmtpTestServer) -> None:
+    alice = await service.signed_in("alice")
+    bob = await service.signed_in("bob")
+    statuses = []
+    for _ in range(6):
+        statuses.append((await resend(service, alice["accessToken"])).status_code)
+        service.clock.advance(timedelta(seconds=61))
+
+    assert statuses == [202] * 5 + [429]
+    # Per user: another is not held by alice's resends.
+    assert (await resend(service, bob["accessToken"])).status_code == 202
+    await smtp.mail_to("alice@example.com", VERIFY_MAIL, count=6)
+    await asyncio.sleep(0.3)
+    assert len(smtp.inbox.to("alice@example.com", VERIFY_MAIL)) == 6
+
+
+async def test_without_limits_resends_are_not_counted(
+    service: Service, smtp: SmtpTestServer
+) -> None:
+    alice = await service.signed_in("alice")
+
+    statuses = [(await resend(service, alice["accessToken"])).status_code for _ in range(3)]
+
+    assert statuses == [202] * 3
+    await smtp.mail_to("alice@example.com", VERIFY_MAIL, count=4)
+
+
 async def test_signin_does_not_require_a_verified_email_by_default(service: Service) -> None:
     assert (await service.signup("alice")).status_code == 200
 
@@ -436,6 +485,6 @@ async def test_the_endpoints_are_documented_with_their_answers(service: Service)
         "/api/auth/password/forgot": ["202", "400", "413", "415", "429", "503"],
         "/api/auth/password/reset": ["200", "400", "413", "415", "503"],
         "/api/auth/email/verify": ["200", "400", "413", "415", "503"],
-        "/api/auth/email/resend": ["202", "401", "403", "503"],
+        "/api/auth/email/resend": ["202", "401", "403", "429", "503"],
     }
     assert all(not paths[path]["post"].get("parameters") for path in documented)

@@ -11,12 +11,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from dishka import Provider
+from dishka import Provider, Scope
 from httpx import Response
 from redis.asyncio import Redis
 
 from adapters.redis.attempts import KEY_PREFIX
+from application.ports.audit import AuditSearch, AuditTrail
 from application.ports.metrics import Metrics
+from domain.audit import AuditEventType
 from tests.fakes import CountingMetrics, CountingMetricsProvider
 from tests.integration.test_limiter_storage import DEFAULT_TEST_REDIS_URL, redis_or_skip
 from tests.service import DEFAULT_PASSWORD, Service
@@ -130,6 +132,39 @@ async def test_a_burst_of_guesses_gets_no_further_than_the_limit(service: Servic
     assert metrics.counts["signin", "throttled"] == BURST - 4 + 1
 
 
+CONCURRENT = 16
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_right_passwords_at_once_are_never_refused_for_attempts_in_flight(
+    service: Service,
+) -> None:
+    """Many more than the limit of one account from one address, all right: each finds the
+    limit reached only by attempts still in flight, and waits for them."""
+    await service.signup("alice")
+
+    for round_ in range(3):
+        answers = await asyncio.gather(
+            *(signin(service, "alice", DEFAULT_PASSWORD) for _ in range(CONCURRENT))
+        )
+        assert [answer.status_code for answer in answers] == [200] * CONCURRENT, round_
+    metrics = await counted(service)
+    assert metrics.counts["signin", "throttled"] == 0
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_right_passwords_among_a_few_wrong_ones_at_once_all_get_in(
+    service: Service,
+) -> None:
+    await service.signup("alice")
+    passwords = [WRONG] * 4 + [DEFAULT_PASSWORD] * (CONCURRENT - 4)
+
+    answers = await asyncio.gather(*(signin(service, "alice", each) for each in passwords))
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200] * (CONCURRENT - 4) + [401] * 4
+
+
 @pytest.mark.parametrize("settings_overrides", [BURST_LIMIT])
 async def test_a_burst_of_guesses_at_the_current_password_gets_no_further(
     service: Service,
@@ -149,6 +184,57 @@ async def test_a_burst_of_guesses_at_the_current_password_gets_no_further(
 
     assert sorted(statuses) == [400] * 4 + [429] * (BURST - 4)
     assert await change(DEFAULT_PASSWORD) == 429
+
+
+async def audit_types(service: Service, user_id: int) -> list[AuditEventType]:
+    async with service.container(scope=Scope.REQUEST) as request:
+        trail = await request.get(AuditTrail)
+        return [event.type for event in await trail.search(AuditSearch(user_id, limit=100))]
+
+
+async def delete_own_account(service: Service, token: str, password: str) -> Response:
+    return await service.client.request(
+        "DELETE", "/api/user/me", json={"password": password}, headers={"x-access-token": token}
+    )
+
+
+@pytest.mark.parametrize("settings_overrides", [ON])
+async def test_wrong_passwords_to_delete_the_account_count_as_failed_signins(
+    service: Service,
+) -> None:
+    """Through a stolen session: deleting the account is no way round the signin limits."""
+    user = await service.signed_in("alice")
+
+    wrong = [(await delete_own_account(service, user["accessToken"], WRONG)) for _ in range(5)]
+    right = await delete_own_account(service, user["accessToken"], DEFAULT_PASSWORD)
+
+    assert [answer.status_code for answer in wrong] == [400] * 5
+    assert (right.status_code, right.headers["retry-after"]) == (429, "60")
+    assert await service.backdoor.user_id("alice") is not None
+    assert (await signin(service, "alice", DEFAULT_PASSWORD)).status_code == 429
+    metrics = await counted(service)
+    assert metrics.counts["signin", "failure"] == 5
+    assert metrics.counts["throttled", "signin_account_address"] == 2
+    events = await audit_types(service, user["id"])
+    assert events.count(AuditEventType.SIGNIN_FAILURE) == 5
+    assert events.count(AuditEventType.SIGNIN_THROTTLED) == 1
+    assert AuditEventType.USER_DELETE not in events
+
+
+@pytest.mark.parametrize("settings_overrides", [BURST_LIMIT])
+async def test_a_burst_of_guesses_to_delete_the_account_gets_no_further(
+    service: Service,
+) -> None:
+    user = await service.signed_in("alice")
+
+    statuses = await asyncio.gather(
+        *(delete_own_account(service, user["accessToken"], WRONG) for _ in range(BURST))
+    )
+
+    assert sorted(answer.status_code for answer in statuses) == [400] * 4 + [429] * (BURST - 4)
+    right = await delete_own_account(service, user["accessToken"], DEFAULT_PASSWORD)
+    assert right.status_code == 429
+    assert await service.backdoor.user_id("alice") is not None
 
 
 @pytest.mark.parametrize("settings_overrides", [{**ON, "signin_address_limit": 4}])
@@ -386,6 +472,19 @@ async def test_with_redis_a_burst_of_guesses_gets_no_further_than_the_limit(
     statuses = await burst_of_guesses(service, username)
 
     assert statuses == [401] * 4 + [429] * (BURST - 4)
+
+
+@pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": redis_url()}])
+async def test_with_redis_right_passwords_at_once_are_never_refused(service: Service) -> None:
+    await without_stale_redis_tallies()
+    username = f"u{secrets.token_hex(6)}"
+    await service.signup(username)
+
+    answers = await asyncio.gather(
+        *(signin(service, username, DEFAULT_PASSWORD) for _ in range(CONCURRENT))
+    )
+
+    assert [answer.status_code for answer in answers] == [200] * CONCURRENT
 
 
 @pytest.mark.parametrize("settings_overrides", [{**ON, "redis_url": "redis://127.0.0.1:1/0"}])

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.shared.rate_limits import RateLimitPolicy
 from entrypoints.ioc.shared import rate_limit_policy
 from entrypoints.settings import Settings, SettingsError
 
@@ -12,8 +13,12 @@ def settings(**env: str) -> Settings:
     return Settings.from_env({"JWT_SECRET": SECRET, **env})
 
 
+def policy_of(settings: Settings) -> RateLimitPolicy:
+    return rate_limit_policy(settings.limits, settings.tokens)
+
+
 def test_the_contracts_defaults() -> None:
-    policy = rate_limit_policy(settings().limits)
+    policy = policy_of(settings())
 
     assert policy.enabled
     pair = policy.signin_account_address
@@ -33,17 +38,22 @@ def test_the_contracts_defaults() -> None:
         timedelta(hours=1),
     )
     assert (policy.reset_email.attempts, policy.reset_address.attempts) == (5, 20)
+    assert (policy.resend_user.attempts, policy.resend_user.window) == (1, timedelta(minutes=1))
+    assert (policy.resend_user_hour.attempts, policy.resend_user_hour.window) == (
+        5,
+        timedelta(hours=1),
+    )
     # The account from anywhere must stay above the account from one address (README).
     assert policy.signin_account.attempts > pair.attempts
 
 
 @pytest.mark.parametrize("off", ["off", "false", "0", "no"])
 def test_rate_limits_off_switches_them_all_off(off: str) -> None:
-    assert not rate_limit_policy(settings(RATE_LIMITS=off).limits).enabled
+    assert not policy_of(settings(RATE_LIMITS=off)).enabled
 
 
 def test_every_limit_and_window_is_configurable() -> None:
-    policy = rate_limit_policy(
+    policy = policy_of(
         settings(
             SIGNIN_ACCOUNT_ADDRESS_LIMIT="3",
             SIGNIN_ACCOUNT_ADDRESS_WINDOW="60",
@@ -51,7 +61,9 @@ def test_every_limit_and_window_is_configurable() -> None:
             SIGNIN_BACKOFF_MAX="40",
             REFRESH_SESSION_LIMIT="7",
             REFRESH_SESSION_WINDOW="120",
-        ).limits
+            RESEND_USER_HOUR_LIMIT="9",
+            HASH_QUEUE_TIMEOUT="2.5",
+        )
     )
 
     pair = policy.signin_account_address
@@ -65,6 +77,9 @@ def test_every_limit_and_window_is_configurable() -> None:
         7,
         timedelta(minutes=2),
     )
+    assert policy.resend_user_hour.attempts == 9
+    # Attempts in flight are waited for as long as a hashing slot is.
+    assert policy.in_flight_wait == timedelta(seconds=2.5)
 
 
 @pytest.mark.parametrize(

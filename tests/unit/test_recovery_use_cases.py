@@ -33,7 +33,7 @@ from application.shared.throttle import Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.values import Email, PasswordHash, RawPassword
 from entrypoints.ioc.shared import rate_limit_policy
-from entrypoints.settings import LimitSettings
+from entrypoints.settings import LimitSettings, TokenSettings
 from tests.fakes import CountingMetrics, FakeClock
 
 SECRET = b"unit tests of recovery sign with this HS256 secret"
@@ -94,7 +94,7 @@ class Recovery:
         # Rate limits off: these tests are about tokens and mail, not throttling.
         throttle = Throttle(
             InMemoryAttemptCounter(self.storage),
-            rate_limit_policy(LimitSettings(enabled=False)),
+            rate_limit_policy(LimitSettings(enabled=False), TokenSettings()),
             clock,
             CountingMetrics(),
         )

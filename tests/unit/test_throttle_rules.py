@@ -1,6 +1,8 @@
 """The rate-limit rules on a fake clock: windows, backoff, reset on success, the three signin keys.
 The Throttle runs here on the in-memory counter, whose additions are `Limit.counted` itself."""
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,8 +10,8 @@ import pytest
 from adapters.memory import InMemoryAttemptCounter, InMemoryStorage, InMemoryUnitOfWork
 from application.common.client import Client
 from application.common.errors import TooManyAttempts
-from application.shared.rate_limits import RateLimitPolicy
-from application.shared.throttle import Throttle
+from application.shared.rate_limits import RateLimitPolicy, SigninAttempts
+from application.shared.throttle import Reservation, Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
 from tests.fakes import CountingMetrics, FakeClock
@@ -105,6 +107,9 @@ def policy(enabled: bool = True) -> RateLimitPolicy:
         refresh_address=Limit("refresh_address", 2, HOUR),
         reset_email=Limit("reset_email", 2, HOUR),
         reset_address=Limit("reset_address", 2, HOUR),
+        resend_user=Limit("resend_user", 1, timedelta(minutes=1)),
+        resend_user_hour=Limit("resend_user_hour", 2, HOUR),
+        in_flight_wait=timedelta(seconds=1),
     )
 
 
@@ -326,3 +331,64 @@ async def test_switched_off_a_reservation_counts_nothing(clock: FakeClock) -> No
         await throttle.release(reservation, attempts.all)
 
     assert storage.attempts == {}
+
+
+async def sign_in(throttle: Throttle, attempts: SigninAttempts) -> Reservation:
+    return await throttle.reserve(attempts.all, TRANSACTIONS, may_give_back=True)
+
+
+async def a_sixth_waiting(
+    throttle: Throttle, attempts: SigninAttempts
+) -> "asyncio.Future[Reservation]":
+    waiting = asyncio.ensure_future(sign_in(throttle, attempts))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    return waiting
+
+
+async def test_an_attempt_that_finds_the_limit_reached_in_flight_waits_for_their_outcome(
+    throttle: Throttle, metrics: CountingMetrics
+) -> None:
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+    in_flight = [await sign_in(throttle, attempts) for _ in range(5)]
+
+    waiting = await a_sixth_waiting(throttle, attempts)
+    await throttle.release(in_flight[0], attempts.all)
+
+    admitted = await asyncio.wait_for(waiting, timeout=1)
+    assert admitted.attempts == attempts.all
+    assert metrics.counts["throttled", "signin_account_address"] == 0
+
+
+async def test_a_limit_reached_by_failures_refuses_at_once(
+    throttle: Throttle, metrics: CountingMetrics
+) -> None:
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+    failures = [await sign_in(throttle, attempts) for _ in range(5)]
+    for failure in failures[:4]:
+        await throttle.resolve(failure)
+
+    # One still in flight: the sixth waits for it, and once it fails too, is refused.
+    waiting = await a_sixth_waiting(throttle, attempts)
+    await throttle.resolve(failures[4])
+
+    with pytest.raises(TooManyAttempts):
+        await asyncio.wait_for(waiting, timeout=0.5)
+    started = time.perf_counter()
+    with pytest.raises(TooManyAttempts):
+        await sign_in(throttle, attempts)
+    assert time.perf_counter() - started < 0.05
+    assert metrics.counts["throttled", "signin_account_address"] == 2
+
+
+async def test_the_wait_for_attempts_in_flight_is_bounded(throttle: Throttle) -> None:
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+    for _ in range(5):
+        await sign_in(throttle, attempts)
+
+    started = time.perf_counter()
+    with pytest.raises(TooManyAttempts):
+        await sign_in(throttle, attempts)
+
+    # The policy's in_flight_wait: one second.
+    assert 0.9 < time.perf_counter() - started < 2
