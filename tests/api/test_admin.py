@@ -140,6 +140,43 @@ async def test_bad_listing_parameters_are_a_bad_request(
     assert word in response.json()["message"]
 
 
+HOSTILE_CURSORS = {
+    "superscript": "%C2%B2",
+    "arabic-indic": "%D9%A3",
+    "full-width": "%EF%BC%93",
+    "huge": "9" * 19,
+    "past 64 bits": str(2**64),
+    "negative": "-1",
+    "signed": "%2B1",
+    "spaced": "%201",
+    "decimal": "1.5",
+}
+
+
+@pytest.mark.parametrize("listing", ["/api/admin/users", "/api/admin/audit"])
+@pytest.mark.parametrize("cursor", HOSTILE_CURSORS.values(), ids=HOSTILE_CURSORS.keys())
+async def test_a_cursor_this_service_never_gave_is_a_bad_request(
+    service: Service, listing: str, cursor: str
+) -> None:
+    """Found by a review: "²" passed str.isdigit() and int() refused it, a 500."""
+    token = await admin_token(service)
+
+    response = await service.get(f"{listing}?cursor={cursor}", token)
+
+    assert response.status_code == 400
+    assert response.json() == {"message": "Failed! The cursor is not one this service gave."}
+
+
+@pytest.mark.parametrize("listing", ["/api/admin/users", "/api/admin/audit"])
+async def test_an_empty_cursor_is_the_first_page(service: Service, listing: str) -> None:
+    token = await admin_token(service)
+
+    first = await service.get(f"{listing}?cursor=", token)
+
+    assert first.status_code == 200
+    assert first.json() == (await service.get(listing, token)).json()
+
+
 async def test_pages_neither_repeat_nor_skip_users_created_during_the_walk(
     service: Service,
 ) -> None:
