@@ -158,6 +158,24 @@ async def test_metrics_are_refused_outside_the_allowed_addresses(service: Servic
     assert response.json() == {"message": "Metrics are not served to this address."}
 
 
+@pytest.mark.parametrize("database_url", ["memory"], indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"trusted_proxies": ("127.0.0.1",)}])
+@pytest.mark.parametrize(
+    "forwarded", ["198.51.100.7:4444", "[2001:db8::7]:4444", "2001:db8::7", "garbage", "127.0.0.1:"]
+)
+async def test_metrics_are_refused_to_a_client_forwarded_by_a_trusted_proxy(
+    service: Service, forwarded: str
+) -> None:
+    """Found by a review: from a trusted proxy on loopback, `198.51.100.7:4444` was taken for
+    no address and the client for the proxy itself, which /metrics allows."""
+    refused = await service.client.get("/metrics", headers={"x-forwarded-for": forwarded})
+    the_proxy_itself = await service.client.get("/metrics")
+
+    assert refused.status_code == 403
+    assert refused.json() == {"message": "Metrics are not served to this address."}
+    assert the_proxy_itself.status_code == 200
+
+
 async def test_database_failures_are_counted_by_kind(
     service_without_database: httpx.AsyncClient,
 ) -> None:
