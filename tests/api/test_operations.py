@@ -17,6 +17,7 @@ from entrypoints.http.app import create_app
 from entrypoints.logs import JsonFormatter, RequestIdFilter
 from entrypoints.settings import Settings
 from testkit.servers import free_port
+from tests.known_metrics import FAMILIES, KNOWN_SERIES, help_texts, known_series
 from tests.service import DEFAULT_PASSWORD, Service
 from tests.storages import STORAGES
 from tests.tokens import TEST_SECRET
@@ -82,6 +83,23 @@ async def _sample(client: httpx.AsyncClient, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return float(sample.value)
     return 0.0
+
+
+@pytest.mark.parametrize("database_url", ["memory"], indirect=True)
+async def test_metrics_show_every_family_and_every_known_series_from_the_start(
+    service: Service,
+) -> None:
+    """Found by a review: the throttled and unavailable families, help text included, appeared
+    only after their first event, so no alert or rate() over them worked before it.
+    (tests/processes/test_metrics_workers.py checks the values are 0 in a fresh server.)"""
+    text = (await service.client.get("/metrics")).text
+
+    helps = help_texts(text)
+    assert helps.keys() >= FAMILIES
+    assert all(helps[family] for family in FAMILIES)
+    assert {name: set(values) for name, values in known_series(text).items()} == {
+        name: set(values) for name, (_, values) in KNOWN_SERIES.items()
+    }
 
 
 @storages
