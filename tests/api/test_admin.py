@@ -125,21 +125,8 @@ async def test_search_by_prefix_role_and_state(service: Service) -> None:
     assert await names("query=a&role=user&disabled=false") == ["alice", "alfred", "Al_x"]
 
 
-@pytest.mark.parametrize(
-    ("query", "word"),
-    [("limit=0", "limit"), ("limit=201", "limit"), ("cursor=abc", "cursor"), ("role=x", "x")],
-)
-async def test_bad_listing_parameters_are_a_bad_request(
-    service: Service, query: str, word: str
-) -> None:
-    token = await admin_token(service)
-
-    response = await service.get(f"/api/admin/users?{query}", token)
-
-    assert response.status_code == 400
-    assert word in response.json()["message"]
-
-
+LISTINGS = ["/api/admin/users", "/api/admin/audit"]
+# Found by a review: "²" passed str.isdigit() and int() refused it, a 500.
 HOSTILE_CURSORS = {
     "superscript": "%C2%B2",
     "arabic-indic": "%D9%A3",
@@ -150,24 +137,36 @@ HOSTILE_CURSORS = {
     "signed": "%2B1",
     "spaced": "%201",
     "decimal": "1.5",
+    "letters": "abc",
+}
+BAD_LISTING_QUERIES = {
+    "limit 0": ("/api/admin/users", "limit=0", "limit"),
+    "limit 201": ("/api/admin/users", "limit=201", "limit"),
+    "audit limit 0": ("/api/admin/audit", "limit=0", "limit"),
+    "role": ("/api/admin/users", "role=x", "x"),
+    **{
+        f"{name} cursor on {listing}": (listing, f"cursor={cursor}", "cursor")
+        for name, cursor in HOSTILE_CURSORS.items()
+        for listing in LISTINGS
+    },
 }
 
 
-@pytest.mark.parametrize("listing", ["/api/admin/users", "/api/admin/audit"])
-@pytest.mark.parametrize("cursor", HOSTILE_CURSORS.values(), ids=HOSTILE_CURSORS.keys())
-async def test_a_cursor_this_service_never_gave_is_a_bad_request(
-    service: Service, listing: str, cursor: str
+@pytest.mark.parametrize(
+    ("listing", "query", "word"), BAD_LISTING_QUERIES.values(), ids=BAD_LISTING_QUERIES.keys()
+)
+async def test_bad_listing_parameters_are_a_bad_request(
+    service: Service, listing: str, query: str, word: str
 ) -> None:
-    """Found by a review: "²" passed str.isdigit() and int() refused it, a 500."""
     token = await admin_token(service)
 
-    response = await service.get(f"{listing}?cursor={cursor}", token)
+    response = await service.get(f"{listing}?{query}", token)
 
     assert response.status_code == 400
-    assert response.json() == {"message": "Failed! The cursor is not one this service gave."}
+    assert word in response.json()["message"]
 
 
-@pytest.mark.parametrize("listing", ["/api/admin/users", "/api/admin/audit"])
+@pytest.mark.parametrize("listing", LISTINGS)
 async def test_an_empty_cursor_is_the_first_page(service: Service, listing: str) -> None:
     token = await admin_token(service)
 
