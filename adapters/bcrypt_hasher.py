@@ -6,6 +6,7 @@ from typing import TypeVar
 import bcrypt
 
 from application.common.errors import HashingUnavailable
+from application.common.outcomes import UnavailableCause
 from application.ports.metrics import Metrics
 from application.ports.passwords import PasswordHasher
 from domain.values import PASSWORD_MAX_BYTES, PasswordHash, RawPassword, utf8_or_none
@@ -75,7 +76,9 @@ class BcryptPasswordHasher(PasswordHasher):
             async with asyncio.timeout(self._queue_timeout):
                 await self._slots.acquire()
         except TimeoutError:
-            raise HashingUnavailable("hashing", "no hashing slot came free in time") from None
+            raise HashingUnavailable(
+                UnavailableCause.HASHING, "no hashing slot came free in time"
+            ) from None
         finally:
             if self._metrics is not None:
                 self._metrics.hashing_wait(loop.time() - queued_at)

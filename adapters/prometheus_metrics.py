@@ -30,7 +30,12 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from application.common.outcomes import RefreshOutcome, SigninOutcome
+from application.common.outcomes import (
+    RateLimitName,
+    RefreshOutcome,
+    SigninOutcome,
+    UnavailableCause,
+)
 from application.ports.metrics import Metrics
 
 MULTIPROCESS_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -51,7 +56,8 @@ _THROTTLED = Counter("authgate_throttled", "Attempts refused by a rate limit.", 
 _UNAVAILABLE = Counter(
     "authgate_unavailable",
     "Requests answered 503, by cause: the database's timeout, pool, unreachable, error or "
-    "conflict (retries exhausted), or hashing (no hashing thread came free).",
+    "conflict (retries exhausted), the rate limits' redis, or hashing (no hashing thread came "
+    "free).",
     ["kind"],
 )
 _HASHING_WAIT = Histogram(
@@ -79,11 +85,23 @@ _GC_PAUSES = Histogram(
 )
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
-# Every outcome is shown from the start, at 0, so that a rate over it exists before the first one.
-for _outcome in SigninOutcome:
-    _SIGNINS.labels(_outcome.value)
-for _refresh in RefreshOutcome:
-    _REFRESHES.labels(_refresh.value)
+# Every series whose label values are known in advance is shown from the start, at 0, with its
+# family's help text, so that a rate over it, and an alert on it, exist before its first event.
+# Creating a series writes its 0 to this worker's file in multiprocess mode: each worker imports
+# this module after PROMETHEUS_MULTIPROC_DIR is set (entrypoints/cli.py spawns them).
+for _family, _values in (
+    (_SIGNINS, [outcome.value for outcome in SigninOutcome]),
+    (_REFRESHES, [outcome.value for outcome in RefreshOutcome]),
+    (_THROTTLED, list(RateLimitName)),
+    (_UNAVAILABLE, list(UnavailableCause)),
+):
+    for _value in _values:
+        _family.labels(_value)
+# The request families' label values come with the requests; the scrape's own series is known
+# in advance, and shows both families' help text before any request was tallied.
+_SCRAPE = ("GET", "/metrics")
+_REQUESTS.labels(*_SCRAPE, "200")
+_DURATION.labels(*_SCRAPE)
 
 
 class PrometheusMetrics(Metrics):

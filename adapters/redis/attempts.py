@@ -33,6 +33,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from application.common.errors import StorageUnavailable
+from application.common.outcomes import UnavailableCause
 from application.ports.attempts import AttemptCounter, AttemptsReserved
 from domain.attempts import Limit, Tally
 
@@ -204,4 +205,4 @@ class RedisAttemptCounter(AttemptCounter):
         try:
             yield
         except (RedisError, OSError, TimeoutError) as error:
-            raise StorageUnavailable("redis", type(error).__name__) from error
+            raise StorageUnavailable(UnavailableCause.REDIS, type(error).__name__) from error

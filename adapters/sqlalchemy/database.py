@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
 from application.common.errors import StorageUnavailable
+from application.common.outcomes import UnavailableCause
 from application.ports.storage import StorageProbe, UnitOfWork
 
 Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
@@ -52,7 +53,9 @@ class SqlAlchemyDatabase(UnitOfWork, StorageProbe):
             # A pooled connection the server dropped while it idled (a restart, a failover)
             # fails on its first statement; nothing was done on it yet, so one more try on a
             # fresh connection is safe, and spares the client a 503 once the database is back.
-            if not (fresh and failure.kind == "unreachable" and self._connection is None):
+            if not (
+                fresh and failure.kind == UnavailableCause.UNREACHABLE and self._connection is None
+            ):
                 raise
         async with self._guarded():
             connection = await self._connected()

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from application.common.errors import StorageConflict, StorageUnavailable
+from application.common.outcomes import UnavailableCause
 
 # InnoDB deadlock (also how Galera reports a failed certification), lock wait timeout, and
 # MariaDB's "record has changed since last read" under snapshot isolation.
@@ -21,17 +22,23 @@ _SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (primary codes)
 def storage_failure(error: BaseException) -> StorageConflict | StorageUnavailable:
     """The application's name for a driver's or pool's failure."""
     if isinstance(error, TimeoutError):
-        return StorageUnavailable("timeout", "no answer within the deadline")
+        return StorageUnavailable(UnavailableCause.TIMEOUT, "no answer within the deadline")
     if isinstance(error, PoolTimeout):
-        return StorageUnavailable("pool", "no connection came free within the deadline")
+        return StorageUnavailable(
+            UnavailableCause.POOL, "no connection came free within the deadline"
+        )
     conflict = _conflict(error)
     if conflict is not None:
         return StorageConflict(conflict)
     code, driver_error = _mysql_code(error), _driver_error(error)
     if is_disconnect(error):
-        return StorageUnavailable("unreachable", f"MySQL error {code}" if code else "disconnected")
+        return StorageUnavailable(
+            UnavailableCause.UNREACHABLE, f"MySQL error {code}" if code else "disconnected"
+        )
     # Never the message: it may quote statement parameters, which can be user input.
-    return StorageUnavailable("error", type(driver_error).__name__ + (f" {code}" if code else ""))
+    return StorageUnavailable(
+        UnavailableCause.ERROR, type(driver_error).__name__ + (f" {code}" if code else "")
+    )
 
 
 def _conflict(error: BaseException) -> str | None:

@@ -1,5 +1,6 @@
 """Why a use case refused a request. The HTTP layer maps each class to a status and a message."""
 
+from application.common.outcomes import UnavailableCause
 from domain.roles import Role
 
 
@@ -74,7 +75,7 @@ class TemporarilyUnavailable(ApplicationError):
     """The service cannot answer in time now, but may in a moment: answered 503 with Retry-After.
     `kind` says why, in a word fit for a log line or a metric label."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
+    def __init__(self, kind: UnavailableCause, detail: str = "") -> None:
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
         self.detail = detail

@@ -1,7 +1,7 @@
 """What the use cases report as they decide, for operators to count (the Metrics port). Each is
 a small closed set, so that a metric labelled with it stays bounded."""
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class SigninOutcome(Enum):
@@ -27,3 +27,38 @@ class RefreshOutcome(Enum):
     """A token retired outside the window: its session was revoked."""
     REFUSED = "refused"
     """Unknown, expired or ended."""
+
+
+class UnavailableCause(StrEnum):
+    """Why a request was answered 503 (`TemporarilyUnavailable.kind`)."""
+
+    TIMEOUT = "timeout"
+    """The database gave no answer within its deadline."""
+    POOL = "pool"
+    """No database connection came free within the deadline."""
+    UNREACHABLE = "unreachable"
+    """The database refused, went away, or is not ready."""
+    ERROR = "error"
+    """Any other database failure."""
+    CONFLICT = "conflict"
+    """Transient conflicts past every retry."""
+    REDIS = "redis"
+    """The rate limits' Redis did not answer."""
+    HASHING = "hashing"
+    """No password-hashing thread came free in time."""
+
+
+class RateLimitName(StrEnum):
+    """The rate limits (application/shared/rate_limits.py): each prefixes its storage keys, labels
+    the throttled-attempts metric, and names its settings (`<NAME>_LIMIT`, `<NAME>_WINDOW`)."""
+
+    SIGNIN_ACCOUNT_ADDRESS = "signin_account_address"
+    SIGNIN_ADDRESS = "signin_address"
+    SIGNIN_ACCOUNT = "signin_account"
+    SIGNUP_ADDRESS = "signup_address"
+    REFRESH_SESSION = "refresh_session"
+    REFRESH_ADDRESS = "refresh_address"
+    RESET_EMAIL = "reset_email"
+    RESET_ADDRESS = "reset_address"
+    RESEND_USER = "resend_user"
+    RESEND_USER_HOUR = "resend_user_hour"

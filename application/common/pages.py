@@ -9,6 +9,9 @@ from domain.errors import InvalidField
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# A cursor is an id this service gave: ASCII digits, fewer than a signed 64-bit id has, so that
+# no storage is asked about an id it cannot hold.
+_MAX_CURSOR_DIGITS = 18
 _T = TypeVar("_T")
 
 
@@ -30,7 +33,8 @@ def page_size(limit: int | None) -> int:
 def cursor_id(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    if not cursor.isdigit() or len(cursor) > 18:
+    # str.isdigit() also accepts superscripts, which int() refuses, and other scripts' digits.
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > _MAX_CURSOR_DIGITS:
         raise InvalidField("cursor", "is not one this service gave.")
     return int(cursor)
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from application.common.errors import StorageConflict, StorageUnavailable
+from application.common.outcomes import UnavailableCause
 from application.ports.storage import UnitOfWork
 
 _T = TypeVar("_T")
@@ -49,7 +50,7 @@ class Transactions:
                 await self._uow.rollback()
                 failed_runs += 1
                 if failed_runs >= self._policy.attempts:
-                    raise StorageUnavailable("conflict", str(conflict)) from conflict
+                    raise StorageUnavailable(UnavailableCause.CONFLICT, str(conflict)) from conflict
                 logger.info("transient conflict (%s): running the unit of work again", conflict)
             except Exception:
                 await self._uow.rollback()

@@ -21,7 +21,11 @@ from entrypoints.http.admin import AdminController
 from entrypoints.http.allow import every_method_allowed
 from entrypoints.http.auth import AuthController
 from entrypoints.http.content import ContentController
-from entrypoints.http.cors import cors_only_across_origins, json_preflight_refusals
+from entrypoints.http.cors import (
+    cors_only_across_origins,
+    cross_site_cookie_refusals,
+    json_preflight_refusals,
+)
 from entrypoints.http.docs import openapi_config
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.headers import security_headers
@@ -110,7 +114,12 @@ def create_app(
     # GET /metrics adds this process's tallies before it answers.
     app.state.flush_metrics = flush_metrics
     app.asgi_handler = observed(
-        json_preflight_refusals(every_method_allowed(cors_only_across_origins(app), app.routes)),
+        cross_site_cookie_refusals(
+            json_preflight_refusals(
+                every_method_allowed(cors_only_across_origins(app), app.routes)
+            ),
+            settings.edge.cors_origins,
+        ),
         request_metrics,
         settings.edge.trusted_proxy_networks,
         access_log=settings.server.access_log,

@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, post
-from litestar.datastructures import CacheControlHeader, Cookie
+from litestar.datastructures import Cookie
 from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
@@ -32,8 +32,7 @@ _OPTIONAL_BODY = Body(description="May be empty.")
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
-    # Answers here carry tokens or end a session: no cache or proxy may keep a copy.
-    cache_control = CacheControlHeader(no_store=True)
+    # Answers here carry tokens or end a session: entrypoints/http/headers.py says no-store.
 
     @post(
         "/signup",

@@ -45,6 +45,7 @@ from application.common.errors import (
     TooManyAttempts,
     UserNotFound,
 )
+from application.common.outcomes import UnavailableCause
 from application.ports.metrics import Metrics
 from domain.errors import (
     DomainError,
@@ -234,7 +235,7 @@ def conflict_to_response(
     """`Transactions` runs a unit of work again after a conflict; one raised by a read outside any
     (on Galera: a causal read its node could not serve in time, 1205) means storage cannot
     answer now, and is answered so: 503, never 500."""
-    return refusal_to_response(request, StorageUnavailable("conflict", str(error)))
+    return refusal_to_response(request, StorageUnavailable(UnavailableCause.CONFLICT, str(error)))
 
 
 def unexpected_error_to_response(

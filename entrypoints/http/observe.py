@@ -23,7 +23,7 @@ from litestar.types import ASGIApp
 
 from adapters.prometheus_metrics import RequestMetrics
 from entrypoints.http.client import Network, client_address
-from entrypoints.http.headers import Header
+from entrypoints.http.headers import AnswerHeaders
 from entrypoints.logs import log_access, request_id, user_id
 
 # The route label of a request no route matched (404, 405).
@@ -43,9 +43,9 @@ def observed(
     trusted_proxies: Sequence[Network],
     *,
     access_log: bool,
-    headers: Sequence[Header] = (),
+    headers: AnswerHeaders | None = None,
 ) -> ASGIApp:
-    added = tuple(headers)
+    added = headers or AnswerHeaders(())
 
     async def middleware(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -54,7 +54,7 @@ def observed(
         started = perf_counter()
         given = _request_id_of(scope["headers"])
         rid = given.decode() if given else f"{_ID_PREFIX}-{next(_id_numbers):x}"
-        answer_headers = (*added, (REQUEST_ID_HEADER, given or rid.encode()))
+        answer_headers = (*added.of(scope["path"]), (REQUEST_ID_HEADER, given or rid.encode()))
         request_token, user_token = request_id.set(rid), user_id.set(None)
         status = 500  # what the server answers if the application fails before it starts one
 

@@ -13,18 +13,32 @@ text/plain, a form, or unlabelled. Refusing every label but JSON where a body is
 a foreign page reaches the JSON endpoints only after the preflight, which CORS_ORIGINS decides.
 A request without a body is never decoded, so it stays free to omit the label. (A guard would
 do the same, but Litestar copies the route handler for each guard call: 20 us on every request.)
+
+A body over MAX_BODY_SIZE is refused with 413 as soon as Litestar sees it (by Content-Length, or
+once the bytes received pass the limit). Many clients (Python's http.client, SDKs) send their
+whole body before they read anything: answered and closed at once, the connection was reset
+under their writes and they saw a broken pipe, never the 413. So the rest of the body is read and
+discarded first, up to DRAIN_LIMIT bytes and within the body's deadline; a client sending more,
+or longer, gets its 413 with `Connection: close` at that point, so an endless body still ends.
 """
 
 import asyncio
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from litestar import Request
 from litestar.connection.base import empty_receive, empty_send
+from litestar.exceptions import HTTPException
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from litestar.types import Receive, ReceiveMessage, Scope, Send
 
 from entrypoints.http.errors import BodyReadTimeout, MalformedBody, UnsupportedContentType
 
 AnyRequest = Request[Any, Any, Any]
+# How much of a refused body is read and discarded so that its client reads the 413: several
+# times MAX_BODY_SIZE's default, bounded so that a refused request costs little more than an
+# accepted one could.
+DRAIN_LIMIT = 4 * 1024 * 1024
 
 
 def request_class(body_read_timeout: float) -> type[AnyRequest]:
@@ -35,6 +49,19 @@ def request_class(body_read_timeout: float) -> type[AnyRequest]:
             self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send
         ) -> None:
             super().__init__(scope, _before_deadline(receive, body_read_timeout), send)
+
+        async def stream(self) -> AsyncGenerator[bytes, None]:
+            try:
+                async for chunk in super().stream():
+                    yield chunk
+            except HTTPException as error:
+                if error.status_code != HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+                    raise
+                announced = self.content_length
+                drainable = announced is None or announced <= DRAIN_LIMIT
+                if not (drainable and await _discarded_rest(self.receive)):
+                    error.headers = {**(error.headers or {}), "Connection": "close"}
+                raise
 
         async def json(self) -> Any:
             if self.content_type[0].lower() != "application/json":
@@ -47,6 +74,23 @@ def request_class(body_read_timeout: float) -> type[AnyRequest]:
                 raise MalformedBody("it is nested too deeply.") from None
 
     return BoundedRequest
+
+
+async def _discarded_rest(receive: Receive) -> bool:
+    """Reads what the client still sends of a refused body, up to DRAIN_LIMIT bytes and the
+    body's deadline: whether it all arrived (the connection can then serve another request)."""
+    discarded = 0
+    try:
+        while discarded <= DRAIN_LIMIT:
+            message = await receive()
+            if message["type"] != "http.request":
+                return False
+            discarded += len(message["body"])
+            if not message.get("more_body", False):
+                return discarded <= DRAIN_LIMIT
+    except HTTPException:  # the deadline passed, or the body ended broken
+        pass
+    return False
 
 
 def _before_deadline(receive: Receive, timeout: float) -> Receive:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from dishka import Provider, Scope, from_context, provide
 
+from application.common.outcomes import RateLimitName
 from application.ports.caller import Caller
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
@@ -24,7 +25,7 @@ def retry_policy(database: DatabaseSettings) -> RetryPolicy:
 
 
 def rate_limit_policy(limits: LimitSettings, tokens: TokenSettings) -> RateLimitPolicy:
-    def limit(name: str, backoff: Backoff | None = None) -> Limit:
+    def limit(name: RateLimitName, backoff: Backoff | None = None) -> Limit:
         attempts, window = getattr(limits, f"{name}_limit"), getattr(limits, f"{name}_window")
         return Limit(name, attempts, timedelta(seconds=window), backoff)
 
@@ -34,16 +35,16 @@ def rate_limit_policy(limits: LimitSettings, tokens: TokenSettings) -> RateLimit
     )
     return RateLimitPolicy(
         enabled=limits.enabled,
-        signin_account_address=limit("signin_account_address", backoff),
-        signin_address=limit("signin_address"),
-        signin_account=limit("signin_account"),
-        signup_address=limit("signup_address"),
-        refresh_session=limit("refresh_session"),
-        refresh_address=limit("refresh_address"),
-        reset_email=limit("reset_email"),
-        reset_address=limit("reset_address"),
-        resend_user=limit("resend_user"),
-        resend_user_hour=limit("resend_user_hour"),
+        signin_account_address=limit(RateLimitName.SIGNIN_ACCOUNT_ADDRESS, backoff),
+        signin_address=limit(RateLimitName.SIGNIN_ADDRESS),
+        signin_account=limit(RateLimitName.SIGNIN_ACCOUNT),
+        signup_address=limit(RateLimitName.SIGNUP_ADDRESS),
+        refresh_session=limit(RateLimitName.REFRESH_SESSION),
+        refresh_address=limit(RateLimitName.REFRESH_ADDRESS),
+        reset_email=limit(RateLimitName.RESET_EMAIL),
+        reset_address=limit(RateLimitName.RESET_ADDRESS),
+        resend_user=limit(RateLimitName.RESEND_USER),
+        resend_user_hour=limit(RateLimitName.RESEND_USER_HOUR),
         in_flight_wait=timedelta(seconds=tokens.hash_queue_timeout),
     )
 

@@ -125,19 +125,55 @@ async def test_search_by_prefix_role_and_state(service: Service) -> None:
     assert await names("query=a&role=user&disabled=false") == ["alice", "alfred", "Al_x"]
 
 
+LISTINGS = ["/api/admin/users", "/api/admin/audit"]
+# Found by a review: "²" passed str.isdigit() and int() refused it, a 500.
+HOSTILE_CURSORS = {
+    "superscript": "%C2%B2",
+    "arabic-indic": "%D9%A3",
+    "full-width": "%EF%BC%93",
+    "huge": "9" * 19,
+    "past 64 bits": str(2**64),
+    "negative": "-1",
+    "signed": "%2B1",
+    "spaced": "%201",
+    "decimal": "1.5",
+    "letters": "abc",
+}
+BAD_LISTING_QUERIES = {
+    "limit 0": ("/api/admin/users", "limit=0", "limit"),
+    "limit 201": ("/api/admin/users", "limit=201", "limit"),
+    "audit limit 0": ("/api/admin/audit", "limit=0", "limit"),
+    "role": ("/api/admin/users", "role=x", "x"),
+    **{
+        f"{name} cursor on {listing}": (listing, f"cursor={cursor}", "cursor")
+        for name, cursor in HOSTILE_CURSORS.items()
+        for listing in LISTINGS
+    },
+}
+
+
 @pytest.mark.parametrize(
-    ("query", "word"),
-    [("limit=0", "limit"), ("limit=201", "limit"), ("cursor=abc", "cursor"), ("role=x", "x")],
+    ("listing", "query", "word"), BAD_LISTING_QUERIES.values(), ids=BAD_LISTING_QUERIES.keys()
 )
 async def test_bad_listing_parameters_are_a_bad_request(
-    service: Service, query: str, word: str
+    service: Service, listing: str, query: str, word: str
 ) -> None:
     token = await admin_token(service)
 
-    response = await service.get(f"/api/admin/users?{query}", token)
+    response = await service.get(f"{listing}?{query}", token)
 
     assert response.status_code == 400
     assert word in response.json()["message"]
+
+
+@pytest.mark.parametrize("listing", LISTINGS)
+async def test_an_empty_cursor_is_the_first_page(service: Service, listing: str) -> None:
+    token = await admin_token(service)
+
+    first = await service.get(f"{listing}?cursor=", token)
+
+    assert first.status_code == 200
+    assert first.json() == (await service.get(listing, token)).json()
 
 
 async def test_pages_neither_repeat_nor_skip_users_created_during_the_walk(

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from domain.roles import Role
 from tests.service import Service
 from tests.storages import STORAGES
 
@@ -137,6 +138,60 @@ async def test_token_answers_are_not_stored_by_caches(service: Service) -> None:
     for response in (signin, refresh, signout):
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"rate_limits": True, "signup_address_limit": 2}])
+async def test_every_answer_under_auth_user_and_admin_is_not_stored(service: Service) -> None:
+    """Found by a review: personal and administrative answers, and refusals under /api/auth/,
+    carried no Cache-Control; a shared cache could keep a user list or a user's sessions."""
+    admin = await service.signed_in("root", {Role.USER, Role.ADMIN})
+    user = await service.signed_in("alice")
+    admin_token, user_token = (
+        {"x-access-token": admin["accessToken"]},
+        {"x-access-token": user["accessToken"]},
+    )
+    client = service.client
+    answers = {
+        "me": (200, await client.get("/api/user/me", headers=user_token)),
+        "sessions": (200, await client.get("/api/user/sessions", headers=user_token)),
+        "users": (200, await client.get("/api/admin/users", headers=admin_token)),
+        "audit": (200, await client.get("/api/admin/audit", headers=admin_token)),
+        "bad signin": (401, await service.signin("alice", "wrong-password")),
+        "bad refresh": (403, await client.post("/api/auth/refreshtoken", json={})),
+        "no token": (403, await client.get("/api/user/me")),
+        "expired or forged": (
+            401,
+            await client.get("/api/user/me", headers={"x-access-token": "x"}),
+        ),
+        "not an admin": (403, await client.get("/api/admin/users", headers=user_token)),
+        "no such user": (404, await client.get("/api/admin/users/999999", headers=admin_token)),
+        "last admin": (
+            409,
+            await client.post(f"/api/admin/users/{admin['id']}/disable", headers=admin_token),
+        ),
+        "bad cursor": (400, await client.get("/api/admin/users?cursor=x", headers=admin_token)),
+        "mislabelled": (415, await client.post("/api/auth/signin", content=b"{}")),
+        "too large": (
+            413,
+            await client.post("/api/auth/signin", content=b"x" * 70_000, headers=JSON),
+        ),
+        "wrong method": (405, await client.get("/api/auth/signin")),
+        "no such route": (404, await client.get("/api/user/nowhere")),
+        "throttled": (429, await service.signup("bob")),
+        "preflight": (
+            204,
+            await client.options(
+                "/api/user/me",
+                headers={"Origin": CLIENT_ORIGIN, "Access-Control-Request-Method": "GET"},
+            ),
+        ),
+    }
+
+    for name, (status_code, response) in answers.items():
+        assert response.status_code == status_code, (name, response.text)
+        assert response.headers.get_list("cache-control") == ["no-store"], name
+    # Public answers stay cacheable: the rule is the private paths', not every answer's.
+    assert "cache-control" not in (await client.get("/api/test/all")).headers
 
 
 async def test_every_answer_says_nosniff(service: Service) -> None:

@@ -18,6 +18,7 @@ from entrypoints.http.app import create_app
 from entrypoints.logs import JsonFormatter, RequestIdFilter
 from entrypoints.settings import Settings
 from testkit.servers import free_port
+from tests.known_metrics import FAMILIES, KNOWN_SERIES, help_texts, known_series
 from tests.service import DEFAULT_PASSWORD, Service
 from tests.storages import STORAGES
 from tests.tokens import TEST_SECRET
@@ -83,6 +84,23 @@ async def _sample(client: httpx.AsyncClient, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return float(sample.value)
     return 0.0
+
+
+@pytest.mark.parametrize("database_url", ["memory"], indirect=True)
+async def test_metrics_show_every_family_and_every_known_series_from_the_start(
+    service: Service,
+) -> None:
+    """Found by a review: the throttled and unavailable families, help text included, appeared
+    only after their first event, so no alert or rate() over them worked before it.
+    (tests/processes/test_metrics_workers.py checks the values are 0 in a fresh server.)"""
+    text = (await service.client.get("/metrics")).text
+
+    helps = help_texts(text)
+    assert helps.keys() >= FAMILIES
+    assert all(helps[family] for family in FAMILIES)
+    assert {name: set(values) for name, values in known_series(text).items()} == {
+        name: set(values) for name, (_, values) in KNOWN_SERIES.items()
+    }
 
 
 @storages
@@ -157,6 +175,24 @@ async def test_metrics_are_refused_outside_the_allowed_addresses(service: Servic
 
     assert response.status_code == 403
     assert response.json() == {"message": "Metrics are not served to this address."}
+
+
+@pytest.mark.parametrize("database_url", ["memory"], indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"trusted_proxies": ("127.0.0.1",)}])
+@pytest.mark.parametrize(
+    "forwarded", ["198.51.100.7:4444", "[2001:db8::7]:4444", "2001:db8::7", "garbage", "127.0.0.1:"]
+)
+async def test_metrics_are_refused_to_a_client_forwarded_by_a_trusted_proxy(
+    service: Service, forwarded: str
+) -> None:
+    """Found by a review: from a trusted proxy on loopback, `198.51.100.7:4444` was taken for
+    no address and the client for the proxy itself, which /metrics allows."""
+    refused = await service.client.get("/metrics", headers={"x-forwarded-for": forwarded})
+    the_proxy_itself = await service.client.get("/metrics")
+
+    assert refused.status_code == 403
+    assert refused.json() == {"message": "Metrics are not served to this address."}
+    assert the_proxy_itself.status_code == 200
 
 
 async def test_database_failures_are_counted_by_kind(

@@ -342,6 +342,31 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_counts_apart(
     assert elsewhere.status_code == 200
 
 
+@pytest.mark.parametrize("settings_overrides", [BEHIND_PROXY])
+@pytest.mark.parametrize(
+    ("guesser", "same_client", "other_client"),
+    [
+        ("203.0.113.7:4444", "203.0.113.7:5555", "203.0.113.8:4444"),
+        ("[2001:db8::7]:4444", "2001:DB8:0::7", "[2001:db8::8]:4444"),
+    ],
+)
+async def test_forwarded_clients_with_ports_count_apart_by_address(
+    service: Service, guesser: str, same_client: str, other_client: str
+) -> None:
+    """Found by a review: an `ip:port` entry was taken for no address and the request counted
+    under the proxy, so behind a balancer that writes ports every client shared one bucket."""
+    await service.signup("alice")
+    await fail(service, "alice", 5, address=guesser)
+
+    same = await signin(service, "alice", DEFAULT_PASSWORD, address=same_client)
+    other = await signin(service, "alice", DEFAULT_PASSWORD, address=other_client)
+    the_proxy_itself = await signin(service, "alice", DEFAULT_PASSWORD)
+
+    assert same.status_code == 429
+    assert other.status_code == 200
+    assert the_proxy_itself.status_code == 200
+
+
 @pytest.mark.parametrize("settings_overrides", [{**BEHIND_PROXY, "signin_account_limit": 8}])
 async def test_an_account_is_limited_across_addresses(service: Service) -> None:
     await service.signup("alice")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from entrypoints.http.app import REQUEST_METRICS_INTERVAL
+from tests.known_metrics import FAMILIES, KNOWN_SERIES, help_texts, known_series
 from tests.processes.servers import running_server
 
 REQUESTS = 60
@@ -46,6 +47,21 @@ def _public_requests(text: str) -> float:
         re.MULTILINE,
     )
     return float(found.group(1)) if found else 0.0
+
+
+def test_a_fresh_server_shows_every_family_and_known_series_at_zero(two_workers: str) -> None:
+    """Whichever worker answers, before any event: every family's help text, every known
+    label value at 0 (found by a review: throttled and unavailable were missing)."""
+    for _ in range(4):
+        with httpx.Client(base_url=two_workers) as client:
+            text = client.get("/metrics").text
+
+        helps = help_texts(text)
+        assert helps.keys() >= FAMILIES
+        assert all(helps[family] != "Multiprocess metric" for family in FAMILIES)
+        assert known_series(text) == {
+            name: dict.fromkeys(values, 0.0) for name, (_, values) in KNOWN_SERIES.items()
+        }
 
 
 def test_every_scrape_counts_the_requests_of_both_workers(

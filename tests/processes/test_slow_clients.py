@@ -3,6 +3,8 @@ cannot take the connection slots other clients need, and broken framing is a 400
 Short read deadlines keep the tests short; the thresholds are generous for a busy machine."""
 
 import asyncio
+import contextlib
+import http.client
 import json
 import time
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from entrypoints.http.request import DRAIN_LIMIT
 from tests.processes.servers import RealServer, running_server
 
 DEADLINE = 2.0
@@ -107,6 +110,92 @@ async def test_broken_chunked_framing_is_a_json_400(server: RealServer, chunks: 
     status, message = _status_and_body(answer)
     assert status == 400
     assert isinstance(message["message"], str)
+
+
+TOO_LARGE = {"message": "Request Entity Too Large"}
+
+
+def _post_whole_body(
+    port: int, body: bytes
+) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, bytes]:
+    """As Python's http.client (and many SDKs) send: the whole body, then read the answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(
+        "POST", "/api/auth/signup", body=body, headers={"Content-Type": "application/json"}
+    )
+    response = connection.getresponse()
+    return connection, response, response.read()
+
+
+def test_a_body_over_the_limit_sent_whole_still_reads_its_413(server: RealServer) -> None:
+    """Found by a review: http.client sending 2 MiB got BrokenPipeError 19 times in 20; the
+    connection was dropped while it was still writing."""
+    body = b'{"username":"' + b"a" * (2 * 1024 * 1024) + b'"}'
+    for _ in range(20):
+        connection, response, answer = _post_whole_body(server.port, body)
+        try:
+            assert response.status == 413
+            assert json.loads(answer) == TOO_LARGE
+            # All of it was read: the connection serves the next request.
+            connection.request("GET", "/api/test/all")
+            assert connection.getresponse().read() == b"Public Content."
+        finally:
+            connection.close()
+
+
+async def test_an_endless_body_is_still_cut_off(server: RealServer) -> None:
+    head = (
+        b"POST /api/auth/signup HTTP/1.1\r\nHost: localhost\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"10000\r\n" + b"a" * 0x10000 + b"\r\n"
+    _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    began, sent, cut_off = time.monotonic(), 0, False
+    try:
+        writer.write(head)
+        async with asyncio.timeout(DEADLINE + SLACK):
+            while True:
+                writer.write(chunk)
+                await writer.drain()
+                sent += len(chunk)
+    except ConnectionError:
+        cut_off = True
+    except TimeoutError:
+        pass
+    finally:
+        writer.close()
+
+    assert cut_off, f"still writing after {DEADLINE + SLACK}s, {sent} bytes"
+    assert time.monotonic() - began < DEADLINE + SLACK
+    # What the server read, and what the sockets' buffers held meanwhile.
+    assert sent < DRAIN_LIMIT + 16 * 1024 * 1024
+
+
+async def test_a_slow_body_over_the_limit_is_answered_413_and_closed_in_time(
+    server: RealServer,
+) -> None:
+    head = SIGNIN_HEAD % (2 * 1024 * 1024)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    began = time.monotonic()
+    answer = b""
+    try:
+        writer.write(head + b'{"username":"')
+        async with asyncio.timeout(DEADLINE + SLACK):
+            while not reader.at_eof():
+                writer.write(b"a")
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.5):
+                        answer += await reader.read(65536)
+    except ConnectionError:
+        pass  # closed after its answer, and this client wrote once more meanwhile
+    finally:
+        writer.close()
+
+    status, message = _status_and_body(answer)
+    assert status == 413
+    assert message == TOO_LARGE
+    assert b"connection: close" in answer.lower()
+    assert DEADLINE * 0.9 <= time.monotonic() - began <= DEADLINE + SLACK
 
 
 async def _slow_client(port: int, prefix: bytes, trickle: bytes, until: float) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from litestar import Request
 
-from entrypoints.http.client import MAX_USER_AGENT, client_address, client_of
+from entrypoints.http.client import MAX_USER_AGENT, client_address, client_of, forwarded_address
 
 PROXIES = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32")]
 
@@ -64,9 +64,61 @@ def test_with_only_proxies_in_the_chain_the_peer_is_the_client(
     assert client_address(request("10.1.2.3", *forwarded), PROXIES) == "10.1.2.3"
 
 
-def test_garbage_where_the_client_should_be_counts_as_the_proxy() -> None:
-    # Never a string the client chose: that would give it a fresh count on every request.
-    assert client_address(request("10.1.2.3", "not-an-address"), PROXIES) == "10.1.2.3"
+@pytest.mark.parametrize(
+    ("entry", "address"),
+    [
+        ("203.0.113.1", "203.0.113.1"),
+        (" 203.0.113.1 ", "203.0.113.1"),
+        ("203.0.113.1:4444", "203.0.113.1"),
+        ("203.0.113.1:0", "203.0.113.1"),
+        ("203.0.113.1:65535", "203.0.113.1"),
+        ("2a00::5", "2a00::5"),
+        ("2A00:0:0::5", "2a00::5"),
+        ("[2a00::5]", "2a00::5"),
+        ("[2a00::5]:5678", "2a00::5"),
+        ("::ffff:203.0.113.1", "::ffff:cb00:7101"),
+        ("203.0.113.1:65536", None),
+        ("203.0.113.1:", None),
+        ("203.0.113.1:-1", None),
+        ("203.0.113.1:\uff14\uff14", None),
+        ("203.0.113.1:1:2", None),
+        ("[203.0.113.1]:80", None),
+        ("[2a00::5", None),
+        ("[2a00::5]80", None),
+        ("[2a00::5]:", None),
+        ("2a00::5:99999", None),
+        ("example.com:80", None),
+        ("unknown", None),
+        ("_hidden", None),
+        ("0203.0.113.1", None),
+    ],
+)
+def test_forwarded_entries_are_read_with_or_without_a_port(entry: str, address: str | None) -> None:
+    parsed = forwarded_address(entry)
+
+    assert (str(parsed) if parsed else None) == address
+
+
+@pytest.mark.parametrize("forwarded", ["203.0.113.1:4444", "[2a00::5]:4444"])
+def test_a_client_with_a_port_is_that_client_not_the_proxy(forwarded: str) -> None:
+    """Found by a review: `198.51.100.7:4444` from a trusted proxy made the proxy the client."""
+    address = client_address(request("10.1.2.3", forwarded), PROXIES)
+
+    assert address == forwarded.rpartition(":")[0].strip("[]")
+
+
+def test_a_trusted_proxy_with_a_port_is_still_skipped() -> None:
+    chained = request("10.1.2.3", "203.0.113.1:1, 10.9.9.9:2, [2001:db8::9]:3")
+
+    assert client_address(chained, PROXIES) == "203.0.113.1"
+
+
+@pytest.mark.parametrize("garbage", ["not-an-address", "203.0.113.1:99999", "[::1", "999.0.0.1"])
+def test_garbage_where_the_client_should_be_is_one_unknown_client(garbage: str) -> None:
+    # Never the proxy itself (it would have the proxy's standing: /metrics, its throttle
+    # bucket), and never a string the client chose: that would give it a fresh count on every
+    # request.
+    assert client_address(request("10.1.2.3", f"203.0.113.9, {garbage}"), PROXIES) == "unknown"
 
 
 def test_no_peer_at_all_is_one_unknown_client() -> None:

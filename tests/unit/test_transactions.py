@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 
 from application.common.errors import InvalidCredentials, StorageConflict, StorageUnavailable
+from application.common.outcomes import UnavailableCause
 from application.ports.storage import UnitOfWork
 from application.shared.transactions import RetryPolicy, Transactions
 
@@ -76,7 +77,7 @@ async def test_conflicts_on_every_attempt_make_storage_unavailable() -> None:
 
 @pytest.mark.parametrize(
     "error",
-    [InvalidCredentials(), StorageUnavailable("timeout"), ValueError("a bug")],
+    [InvalidCredentials(), StorageUnavailable(UnavailableCause.TIMEOUT), ValueError("a bug")],
     ids=type,
 )
 async def test_any_other_error_is_rolled_back_and_raised_as_it_is_without_a_retry(
