@@ -26,7 +26,6 @@ from tests.storages import STORAGES
 
 pytestmark = [
     pytest.mark.parametrize("database_url", STORAGES, indirect=True),
-    pytest.mark.usefixtures("no_tallies_left_over"),
 ]
 
 WRONG = "not the password at all"

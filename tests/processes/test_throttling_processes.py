@@ -21,8 +21,6 @@ from tests.storages import SQL_STORAGES
 WRONG = {"username": "alice", "password": "not the password at all"}
 RIGHT = {"username": "alice", "password": DEFAULT_PASSWORD}
 
-pytestmark = pytest.mark.usefixtures("no_tallies_left_over")
-
 
 @contextlib.contextmanager
 def server(database_url: str, data_dir: Path, workers: int = 1) -> Iterator[str]:
