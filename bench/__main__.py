@@ -57,7 +57,7 @@ def _bench(config: BenchConfig) -> int:
         compared = (
             None
             if config.compare_url is None
-            else compare(config, wrk, database_url, Path(scratch), str(RESULTS_DIR / started))
+            else compare(config, wrk, Path(scratch), str(RESULTS_DIR / started))
         )
         report = Report(
             started,
@@ -89,12 +89,8 @@ def _bench(config: BenchConfig) -> int:
 
 def _compare_only(config: BenchConfig, wrk: Wrk, started: str) -> int:
     """BENCH_ONLY=compare: the side-by-side table alone."""
-    with (
-        bench_database(config.server_url) as database_url,
-        tempfile.TemporaryDirectory(prefix="authgate-bench-") as scratch,
-    ):
-        print(f"database: {database_url.database} (dropped at the end)", flush=True)
-        compared = compare(config, wrk, database_url, Path(scratch), str(RESULTS_DIR / started))
+    with tempfile.TemporaryDirectory(prefix="authgate-bench-") as scratch:
+        compared = compare(config, wrk, Path(scratch), str(RESULTS_DIR / started))
     print()
     print("\n".join(compared.lines()))
     path = RESULTS_DIR / f"{started}-compare.json"

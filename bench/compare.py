@@ -21,10 +21,9 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import URL
-
 from bench.api import Api, signin_body
 from bench.config import BenchConfig
+from bench.database import bench_database
 from bench.errors import BenchError
 from bench.machine import listening_pid, usage
 from bench.retries import retries_logged
@@ -388,53 +387,53 @@ class Compare:
         return result
 
 
-def compare(
-    config: BenchConfig, wrk: Wrk, database_url: URL, scratch: Path, log_prefix: str
-) -> CompareResult:
-    """Authgate at cost 8 on a server of its own beside the other side at BENCH_COMPARE_URL."""
+def compare(config: BenchConfig, wrk: Wrk, scratch: Path, log_prefix: str) -> CompareResult:
+    """Authgate at cost 8 on a server and a throwaway database of its own (the bench's other
+    servers have seeded theirs with the same names) beside the other side at
+    BENCH_COMPARE_URL."""
     other_url = config.compare_url
     if other_url is None:
         raise BenchError("the comparison needs BENCH_COMPARE_URL")
     files = scratch / "compare"
     files.mkdir()
     api = other_api(other_url)
-    other_tokens = seed_other(api, files / "other-signin.jsonl")
+    other_signins = files / "other-signin.jsonl"
+    other_tokens = seed_other(api, other_signins)
     served, skipped = offered(api, other_tokens)
-    service = ServiceConfig(
-        database_url,
-        config.workers,
-        FAST_COST,
-        scratch / "compare-data",
-        secrets.token_urlsafe(48),
-        config.server_root,
-    )
     log = Path(f"{log_prefix}-server-compare.log")
-    print(
-        f"compare: Authgate, {config.workers} workers, BCRYPT_COST={FAST_COST}, log {log}; "
-        f"the other side at {other_url}",
-        flush=True,
-    )
-    with running_server(service, log) as server:
-        tokens = seed_roles(server)
-        signins = signin_users(server.api, "cmp_signin_", SIGNIN_CLIENTS, files / "signin.jsonl")
-        targets = {
-            Side.AUTHGATE: Target(
-                Side.AUTHGATE,
-                f"http://{HOST}:{server.api.port}",
-                server.process.pid,
-                log,
-                tokens,
-                signins,
-            ),
-            Side.OTHER: Target(
-                Side.OTHER,
-                other_url,
-                other_pid(other_url),
-                None,
-                other_tokens,
-                files / "other-signin.jsonl",
-            ),
-        }
-        database_pid = local_database_pid(database_url)
-        comparisons = Compare(config, wrk, database_pid).run(targets, served)
+    with bench_database(config.server_url) as database_url:
+        service = ServiceConfig(
+            database_url,
+            config.workers,
+            FAST_COST,
+            scratch / "compare-data",
+            secrets.token_urlsafe(48),
+            config.server_root,
+        )
+        print(
+            f"compare: Authgate, {config.workers} workers, BCRYPT_COST={FAST_COST}, database "
+            f"{database_url.database} (dropped at the end), log {log}; the other side at "
+            f"{other_url}",
+            flush=True,
+        )
+        with running_server(service, log) as server:
+            tokens = seed_roles(server)
+            signins = signin_users(
+                server.api, "cmp_signin_", SIGNIN_CLIENTS, files / "signin.jsonl"
+            )
+            targets = {
+                Side.AUTHGATE: Target(
+                    Side.AUTHGATE,
+                    f"http://{HOST}:{server.api.port}",
+                    server.process.pid,
+                    log,
+                    tokens,
+                    signins,
+                ),
+                Side.OTHER: Target(
+                    Side.OTHER, other_url, other_pid(other_url), None, other_tokens, other_signins
+                ),
+            }
+            database_pid = local_database_pid(database_url)
+            comparisons = Compare(config, wrk, database_pid).run(targets, served)
     return CompareResult(other_url, comparisons, skipped)
