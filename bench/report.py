@@ -160,9 +160,9 @@ class Report:
             "  hypervisor gave to other machines during the run; retries: units of work the",
             "  server ran again after a transient conflict (a deadlock, a lock wait over its",
             "  limit), from its log's lines during the run (a mixed scenario's rows share one",
-            "  count); wait srv/db: how long the",
-            "  server's and the database's threads waited for a core, on average, each time",
-            "  they had work (the kernel's run-queue wait a turn, ms; - where unknown)",
+            "  count); wait srv/db: how long the server's and the database's threads waited",
+            "  for a core, on average, each time they had work (the kernel's run-queue wait a",
+            "  turn, ms; - where unknown)",
             "",
             f"GET /api/test/all reaches {self._hello_share():.0%} of the bare Litestar app's "
             f"{self.hello.requests_per_second:.0f} req/s",
