@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+from bench.compare import compare
 from bench.config import BenchConfig
 from bench.database import bench_database
 from bench.errors import BenchError
@@ -41,6 +42,8 @@ def _bench(config: BenchConfig) -> int:
     wrk = Wrk.ensure(config.threads)
     RESULTS_DIR.mkdir(exist_ok=True)
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if config.compare_only:
+        return _compare_only(config, wrk, started)
     # Before any server starts, so that nothing else competes for the cores.
     limit = measure_bcrypt(FAST_COST)
     with (
@@ -51,6 +54,11 @@ def _bench(config: BenchConfig) -> int:
         bench = Bench(config, wrk, database_url, Path(scratch), str(RESULTS_DIR / started))
         load_before = os.getloadavg()
         phases, hello = bench.run(), bench.hello()
+        compared = (
+            None
+            if config.compare_url is None
+            else compare(config, wrk, Path(scratch), str(RESULTS_DIR / started))
+        )
         report = Report(
             started,
             config,
@@ -62,14 +70,35 @@ def _bench(config: BenchConfig) -> int:
         )
     print()
     print("\n".join(report.lines()))
+    data = report.as_json()
+    failures = list(report.failures)
+    if compared is not None:
+        print()
+        print("\n".join(compared.lines()))
+        data["compare"] = compared.as_json()
+        failures += compared.failures
     path = RESULTS_DIR / f"{started}.json"
-    path.write_text(json.dumps(report.as_json(), indent=2) + "\n")
+    path.write_text(json.dumps(data, indent=2) + "\n")
     print(f"\nresults: {path}")
-    for failure in report.failures:
+    for failure in failures:
         print(f"FAILED  {failure}", file=sys.stderr)
     for inconclusive in report.inconclusive:
         print(f"INCONCLUSIVE  {inconclusive}", file=sys.stderr)
-    return 1 if report.failures else 0
+    return 1 if failures else 0
+
+
+def _compare_only(config: BenchConfig, wrk: Wrk, started: str) -> int:
+    """BENCH_ONLY=compare: the side-by-side table alone."""
+    with tempfile.TemporaryDirectory(prefix="authgate-bench-") as scratch:
+        compared = compare(config, wrk, Path(scratch), str(RESULTS_DIR / started))
+    print()
+    print("\n".join(compared.lines()))
+    path = RESULTS_DIR / f"{started}-compare.json"
+    path.write_text(json.dumps({"started": started, **compared.as_json()}, indent=2) + "\n")
+    print(f"\nresults: {path}")
+    for failure in compared.failures:
+        print(f"FAILED  {failure}", file=sys.stderr)
+    return 1 if compared.failures else 0
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:

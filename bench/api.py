@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.errors import BenchError
-from testkit.servers import HOST, get_status
+from testkit.servers import HOST
 
 PASSWORD = "bench-password-1"  # noqa: S105 - every bench account's, in a throwaway database
 
@@ -56,12 +56,27 @@ class CollectorPasses:
 
 @dataclass(frozen=True, slots=True)
 class Api:
+    """Authgate's API on `host`:`port`, or another implementation's with the same paths (the
+    Node original's: bench/compare.py)."""
+
     port: int
+    host: str = HOST
 
     def expect_ok(self, path: str, access_token: str) -> None:
-        status = get_status(self.port, path, {"x-access-token": access_token})
+        status = self.status(path, access_token)
         if status != 200:
             raise BenchError(f"GET {path} answered {status} to a seeded token, not 200")
+
+    def status(self, path: str, access_token: str) -> int:
+        """The status of GET `path` with `access_token` in x-access-token."""
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            connection.request("GET", path, headers={"x-access-token": access_token})
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            connection.close()
 
     def signup(
         self, username: str, roles: Sequence[str] = (), admin_token: str | None = None
@@ -79,10 +94,14 @@ class Api:
         answer = self._post("/api/auth/signin", signin_body(username))
         return SignedIn(_text(answer, "accessToken"), _text(answer, "refreshToken"))
 
+    def access_token(self, username: str) -> str:
+        """A signin's access token alone: the original answers no refresh token."""
+        return _text(self._post("/api/auth/signin", signin_body(username)), "accessToken")
+
     def collector_passes(self) -> CollectorPasses | None:
         """The garbage collector's passes so far, from GET /metrics (served to loopback); None
         from a server that does not report them (an older commit under BENCH_SERVER_ROOT)."""
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
         try:
             connection.request("GET", "/metrics")
             response = connection.getresponse()
@@ -105,7 +124,7 @@ class Api:
         headers = {"content-type": "application/json"}
         if access_token:
             headers["x-access-token"] = access_token
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
         try:
             connection.request("POST", path, body=json.dumps(body), headers=headers)
             response = connection.getresponse()

@@ -4,6 +4,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -26,6 +27,12 @@ class Targets:
     """The fixed-rate scenarios send at this share of the rate the same endpoint reached."""
     fixed_rate_p99_ms: float = 5.0
     fixed_rate_p999_ms: float = 20.0
+    fixed_rate_quarter_share: float = 0.25
+    """GET /api/test/user also runs at this share of its maximum: on two cores shared with the
+    database and the load generator, half the maximum still queues at times; a quarter shows
+    what a request waits on a machine with room to spare."""
+    fixed_rate_quarter_p99_ms: float = 10.0
+    fixed_rate_quarter_p999_ms: float = 25.0
     stall_ms: float = 20.0
     """The stall guard: a fixed-rate run whose p99.9 is over this fails the bench. A pause of
     the server holds up every request due during it, so one pause of about 30 ms in a run at
@@ -49,6 +56,12 @@ class Targets:
     """p99 of GET /api/test/user while others sign in at most this many times without."""
     worker_rss_mib: float = 150.0
 
+    def fixed_rate_limits(self, share: float) -> tuple[float, float]:
+        """The p99 and p99.9 targets, in ms, of a fixed-rate run at `share` of the maximum."""
+        if share == self.fixed_rate_quarter_share:
+            return self.fixed_rate_quarter_p99_ms, self.fixed_rate_quarter_p999_ms
+        return self.fixed_rate_p99_ms, self.fixed_rate_p999_ms
+
 
 @dataclass(frozen=True, slots=True)
 class BenchConfig:
@@ -65,6 +78,13 @@ class BenchConfig:
     """wrk threads per wrk process: they share the cores with the server under test."""
     server_root: Path
     """The checkout that serves; another commit's, to measure it with this bench."""
+    compare_url: str | None = None
+    """Another implementation's base URL (http://host:port), measured side by side with
+    Authgate on the scenarios both have (bench/compare.py); None for no comparison."""
+    compare_rounds: int = 2
+    """Rounds per side in the comparison, alternating: Authgate, the other, Authgate, ..."""
+    compare_only: bool = False
+    """BENCH_ONLY=compare: the comparison alone, without the bench's own scenarios."""
     targets: Targets = Targets()
 
     @classmethod
@@ -78,7 +98,33 @@ class BenchConfig:
             connections=_integer(env, "BENCH_CONNECTIONS", 16, low=1),
             threads=_integer(env, "BENCH_THREADS", 1, low=1),
             server_root=_checkout(env.get("BENCH_SERVER_ROOT") or str(PROJECT_ROOT)),
+            compare_url=_base_url(env.get("BENCH_COMPARE_URL", "")),
+            compare_rounds=_integer(env, "BENCH_COMPARE_ROUNDS", 2, low=1),
+            compare_only=_only(env),
         )
+
+
+_ONLY = ("", "compare")
+
+
+def _only(env: Mapping[str, str]) -> bool:
+    only = env.get("BENCH_ONLY", "").strip()
+    if only not in _ONLY:
+        raise BenchError(f"BENCH_ONLY may only be 'compare', not {only!r}")
+    if only and not env.get("BENCH_COMPARE_URL", "").strip():
+        raise BenchError("BENCH_ONLY=compare needs BENCH_COMPARE_URL")
+    return bool(only)
+
+
+def _base_url(raw: str) -> str | None:
+    """http://host:port, without a trailing slash or a path: the scenarios add theirs."""
+    raw = raw.strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme != "http" or not parts.hostname or parts.path or parts.query:
+        raise BenchError(f"BENCH_COMPARE_URL must be http://host[:port], not {raw!r}")
+    return raw
 
 
 def _checkout(raw: str) -> Path:

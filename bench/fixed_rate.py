@@ -305,6 +305,10 @@ class FixedRateResult:
     """The server's and the machine's use of the cores during the run; None if unknown."""
     collector: CollectorPasses | None = None
     """The server's garbage-collector passes during the run; None if unknown."""
+    share: float = 0.5
+    """The share of the endpoint's closed-loop maximum sent (Targets.fixed_rate_*share)."""
+    retries: int | None = None
+    """The server's transient-conflict retries during the run (bench.retries); None if unknown."""
 
     @property
     def non_2xx(self) -> int:
@@ -317,6 +321,8 @@ class FixedRateResult:
             "machine": None if self.machine is None else self.machine.as_json(),
             "collector_passes": None if self.collector is None else self.collector.as_json(),
             "rate": round(self.rate, 1),
+            "share_of_maximum": self.share,
+            "conflict_retries": self.retries,
             "connections": self.connections,
             "requests": self.requests,
             "unanswered": self.unanswered,

@@ -3,7 +3,8 @@ another cost is re-hashed at signin, so each cost needs its own server and its o
 
 - cost 8: GET /api/test/all, then the same at a fixed rate, GET /api/test/admin,
   POST /api/auth/refreshtoken, signin at cost 8;
-- cost 12, the default: GET /api/test/user, then the same at a fixed rate, signin at cost 12, and
+- cost 12, the default: GET /api/test/user, then the same at a fixed rate (at half and at a
+  quarter of the rate it reached), signin at cost 12, and
   the mixed scenario, measured on the same server as the plain GET /api/test/user it is compared
   with.
 
@@ -25,6 +26,7 @@ from bench.config import BenchConfig
 from bench.errors import BenchError
 from bench.fixed_rate import FixedRateResult, measure
 from bench.machine import listening_pid, usage
+from bench.retries import retries_logged
 from bench.seed import READER, reader_token, refresh_tokens, seed_roles, signin_users
 from bench.server import RunningServer, ServiceConfig, running_server
 from bench.wrk import Load, Wrk, WrkResult
@@ -56,6 +58,8 @@ class FixedRate:
     key: str
     label: str
     load: Load
+    share: float | None = None
+    """Of the rate `load` reached; None for Targets.fixed_rate_share."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +104,18 @@ class Bench:
         files = self.scratch / f"cost{cost}"
         files.mkdir()
         print(f"server: {self.config.workers} workers, BCRYPT_COST={cost}, log {log}", flush=True)
-        database_pid = _local_database_pid(self.database_url)
+        database_pid = local_database_pid(self.database_url)
         with running_server(service, log) as server:
             results: list[WrkResult] = []
             fixed_rate: list[FixedRateResult] = []
             pids = (server.process.pid, database_pid)
             for scenario in plan(server, self.config, files):
                 if isinstance(scenario, FixedRate):
-                    fixed_rate.append(self._fixed_rate(server.api.port, pids, scenario, results))
+                    fixed_rate.append(
+                        self._fixed_rate(server.api.port, pids, scenario, results, log)
+                    )
                 else:
-                    results.extend(self._measure(server.api.port, pids, scenario))
+                    results.extend(self._measure(server.api.port, pids, scenario, log))
             # Read before the server stops: the workers' peaks, after every scenario of this run.
             peaks = server.worker_peak_rss_mib()
         return PhaseResult(cost, results, fixed_rate, peaks, log)
@@ -139,16 +145,18 @@ class Bench:
         pids: tuple[int, int | None],
         scenario: FixedRate,
         measured: list[WrkResult],
+        log: Path,
     ) -> FixedRateResult:
         targets = self.config.targets
         reached = next(result for result in measured if result.key == scenario.load.key)
-        rate = round(reached.requests_per_second * targets.fixed_rate_share)
+        share = targets.fixed_rate_share if scenario.share is None else scenario.share
+        rate = round(reached.requests_per_second * share)
         api = Api(port)
         passes_before = api.collector_passes()
-        with usage(*pids) as used:
+        with retries_logged(log) as retries, usage(*pids) as used:
             result = measure(
                 scenario.key,
-                f"{scenario.label} at {rate}/s",
+                f"{scenario.label} at {rate}/s, {share:.0%} of max",
                 port,
                 scenario.load.path,
                 scenario.load.headers,
@@ -163,7 +171,7 @@ class Bench:
             if passes_after is not None and passes_before is not None
             else None
         )
-        result = replace(result, machine=used(), collector=passes)
+        result = replace(result, machine=used(), collector=passes, share=share, retries=retries())
         print(
             f"  {result.label}: p99 {result.p99_ms:.1f} ms, p99.9 {result.p999_ms:.1f} ms, "
             f"max {result.max_ms:.1f} ms; the server used {used().server_share:.0%} of the "
@@ -173,36 +181,47 @@ class Bench:
                 ""
                 if passes is None
                 else f"; {passes.count()} collector passes, each at most {passes.longest_ms():g} ms"
-            ),
+            )
+            + f"; {result.retries} conflict retries",
             flush=True,
         )
         return result
 
     def _measure(
-        self, port: int, pids: tuple[int, int | None], scenario: Scenario
+        self,
+        port: int,
+        pids: tuple[int, int | None],
+        scenario: Scenario,
+        log: Path | None = None,
     ) -> list[WrkResult]:
         if self.config.warmup:
             self.wrk.run(port, scenario.warmup, self.config.warmup)
-        with usage(*pids) as used:
+        with retries_logged(log) as retries, usage(*pids) as used:
             results = self.wrk.run(port, scenario.measured, self.config.duration)
-        if len(results) == 1:  # a mixed scenario's loads share the CPU it used
+        # A mixed scenario's loads share the CPU it used, and the retries: each row shows them.
+        results = [replace(result, retries=retries()) for result in results]
+        if len(results) == 1:
             results = [replace(results[0], machine=used())]
         for result in results:
-            cpu = result.cpu_us_per_request
-            print(
-                f"  {result.label}: {result.requests_per_second:.0f} req/s, "
-                f"p99 {result.p99_ms:.1f} ms"
-                + (f", {cpu:.0f} us of server CPU a request" if cpu is not None else ""),
-                flush=True,
-            )
+            print_result(result)
         return results
+
+
+def print_result(result: WrkResult) -> None:
+    cpu = result.cpu_us_per_request
+    print(
+        f"  {result.label}: {result.requests_per_second:.0f} req/s, p99 {result.p99_ms:.1f} ms"
+        + (f", {cpu:.0f} us of server CPU a request" if cpu is not None else "")
+        + (f", {result.retries} conflict retries" if result.retries is not None else ""),
+        flush=True,
+    )
 
 
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _MYSQL_PORT = 3306
 
 
-def _local_database_pid(url: URL) -> int | None:
+def local_database_pid(url: URL) -> int | None:
     """The database server's process when it runs on this machine, for its run-queue wait."""
     if url.host not in _LOCAL_HOSTS:
         return None
@@ -252,6 +271,12 @@ def default_cost_scenarios(
     return [
         steady(protected),
         FixedRate("user_fixed_rate", "GET /api/test/user", protected),
+        FixedRate(
+            "user_fixed_rate_quarter",
+            "GET /api/test/user",
+            protected,
+            share=config.targets.fixed_rate_quarter_share,
+        ),
         steady(_signin_load("signin_cost12", DEFAULT_COST, signins)),
         steady(
             Load(

@@ -50,6 +50,9 @@ class WrkResult:
     statuses: dict[int, int]
     machine: MachineUsage | None = None
     """The server's and the machine's use of the cores during the run; None if unknown."""
+    retries: int | None = None
+    """Units of work the server ran again after a transient conflict during the run (its log's
+    `transient conflict` lines; bench.retries); None where unknown."""
 
     @property
     def requests_per_second(self) -> float:
@@ -82,6 +85,7 @@ class WrkResult:
             "socket_errors": self.socket_errors,
             "non_2xx": self.non_2xx,
             "server_cpu_us_per_request": _rounded(self.cpu_us_per_request),
+            "conflict_retries": self.retries,
             "machine": None if self.machine is None else self.machine.as_json(),
             "statuses": {str(status): count for status, count in sorted(self.statuses.items())},
         }
@@ -97,8 +101,13 @@ class Wrk:
         return cls(shutil.which("wrk") or _install(), threads)
 
     def run(self, port: int, loads: Sequence[Load], seconds: int) -> list[WrkResult]:
-        """All `loads` at once, for `seconds`; one result each, in the same order."""
-        processes = [self._start(port, load, seconds) for load in loads]
+        """All `loads` at once against 127.0.0.1:`port`, for `seconds`; one result each, in
+        the same order."""
+        return self.run_at(f"http://{HOST}:{port}", loads, seconds)
+
+    def run_at(self, base_url: str, loads: Sequence[Load], seconds: int) -> list[WrkResult]:
+        """The same against `base_url` (http://host:port), another implementation's too."""
+        processes = [self._start(base_url, load, seconds) for load in loads]
         try:
             outputs = [process.communicate() for process in processes]
         finally:
@@ -111,7 +120,7 @@ class Wrk:
             for load, process, (stdout, stderr) in zip(loads, processes, outputs, strict=True)
         ]
 
-    def _start(self, port: int, load: Load, seconds: int) -> "subprocess.Popen[str]":
+    def _start(self, base_url: str, load: Load, seconds: int) -> "subprocess.Popen[str]":
         threads = min(self.threads, load.connections)  # wrk refuses more threads than connections
         headers = [option for header in load.headers for option in ("--header", header)]
         return subprocess.Popen(  # noqa: S603 - wrk, with arguments built here
@@ -123,7 +132,7 @@ class Wrk:
                 f"--timeout={_TIMEOUT}",
                 f"--script={LUA_DIR / load.script}",
                 *headers,
-                f"http://{HOST}:{port}{load.path}",
+                f"{base_url}{load.path}",
                 "--",
                 str(threads),
                 *load.script_args,
