@@ -6,6 +6,13 @@ autocommit connections of its own: one round trip per request, with no transacti
 roll back and none of SQLAlchemy's per-execution work, which together cost several times the
 query itself (`make bench`, README: Performance). The pool connects with the same options the
 engine derives from DATABASE_URL (ssl, unix socket, charset included).
+
+Each connection prepares the statement on the server once (asyncmy's statement cache, the binary
+protocol) and then only executes it: the server neither parses nor plans it again, the driver
+neither escapes the parameters into SQL text nor parses the column's description again, and the
+row comes back in binary. Still one round trip, and still the rows as they are now: a prepared
+statement reads the tables afresh on every execution, so a sign-out or a role change is seen by
+the next request. A server that refuses to prepare it gets the text protocol, as before.
 """
 
 import asyncio
@@ -33,6 +40,8 @@ from domain.user import Principal
 _COMPILED = PRINCIPAL_QUERY.compile(dialect=mysql.dialect())
 _SQL = str(_COMPILED)
 _PARAMETER_ORDER = tuple(_COMPILED.positiontup or ())
+# Prepared statements kept per connection: this pool runs the one statement above.
+_STATEMENT_CACHE_SIZE = 1
 
 
 def asyncmy_connect_args(url: URL) -> dict[str, Any]:
@@ -58,6 +67,7 @@ async def asyncmy_pool(
         maxsize=size,
         pool_recycle=POOL_RECYCLE_SECONDS,
         autocommit=True,
+        stmt_cache_size=_STATEMENT_CACHE_SIZE,
         connect_timeout=connect_timeout(deadline),
         **arguments,
     )

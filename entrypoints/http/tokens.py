@@ -1,5 +1,6 @@
 """Where a request may carry its access token, in the contract's order."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from litestar import Request
@@ -8,9 +9,18 @@ from litestar.datastructures import Headers
 ACCESS_TOKEN_COOKIE = "authgate-access-token"  # noqa: S105 - a name, not a secret
 COOKIE_PATH = "/api"
 
+_TOKEN_HEADER = b"x-access-token"
+_AUTHORIZATION = b"authorization"
+
 
 def presented_access_token(request: Request[Any, Any, Any]) -> str | None:
-    return header_access_token(request.headers) or request.cookies.get(ACCESS_TOKEN_COOKIE) or None
+    # Read off the request's raw headers: every protected request asks, and Litestar's Headers
+    # would first copy all of them into a multidict. The cookie, rarer, is read as before.
+    return (
+        _raw_header_token(request.scope["headers"])
+        or request.cookies.get(ACCESS_TOKEN_COOKIE)
+        or None
+    )
 
 
 def authenticated_by_cookie(request: Request[Any, Any, Any]) -> bool:
@@ -22,9 +32,30 @@ def authenticated_by_cookie(request: Request[Any, Any, Any]) -> bool:
 
 
 def header_access_token(headers: Headers) -> str | None:
-    if token := headers.get("x-access-token", "").strip():
+    return _token_of(headers.get("x-access-token"), headers.get("authorization"))
+
+
+def _raw_header_token(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """`header_access_token` over the ASGI scope's headers: each header's first value, its name
+    matched whatever its case, its value decoded as Latin-1, as Litestar's Headers give them."""
+    token = authorization = None
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == _TOKEN_HEADER:
+            if token is None:
+                token = value
+        elif lowered == _AUTHORIZATION and authorization is None:
+            authorization = value
+    return _token_of(
+        None if token is None else token.decode("latin-1"),
+        None if authorization is None else authorization.decode("latin-1"),
+    )
+
+
+def _token_of(token: str | None, authorization: str | None) -> str | None:
+    if token := (token or "").strip():
         return token
-    scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     return None
