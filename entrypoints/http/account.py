@@ -14,7 +14,7 @@ from application.accounts.get_own_account import GetOwnAccount
 from application.sessions.end_own_session import EndOwnSession, EndOwnSessionRequest
 from application.sessions.end_own_sessions import EndOwnSessions
 from application.sessions.list_own_sessions import ListOwnSessions
-from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, refusals
+from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, or_cross_site, refusals
 from entrypoints.http.schemas import (
     ChangePasswordBody,
     MessageBody,
@@ -28,7 +28,7 @@ AnyRequest = Request[Any, Any, Any]
 _SIGNED_IN = (401, 403, 503)
 _MEANINGS = {
     400: "A missing or invalid field, or the password is not the caller's.",
-    403: "No token was sent.",
+    403: or_cross_site("No token was sent."),
     404: "No live session of the caller has this id.",
     409: "The caller is the last enabled administrator.",
 }
@@ -78,7 +78,7 @@ class AccountController(Controller):
     @delete(
         "/me",
         status_code=HTTP_200_OK,
-        responses=_refusals(400, 409, 413, 415),
+        responses=_refusals(400, 409, 413, 415, 429),
     )
     async def delete_account(
         self,

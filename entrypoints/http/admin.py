@@ -19,7 +19,7 @@ from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
 from application.ports.user_listing import UserSummary
 from domain.audit import AuditEvent
 from domain.user import User
-from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, refusals
+from entrypoints.http.openapi import ACCESS_TOKEN, PathParameterOperation, or_cross_site, refusals
 from entrypoints.http.schemas import (
     AuditEventAnswer,
     AuditPageAnswer,
@@ -34,7 +34,9 @@ AnyRequest = Request[Any, Any, Any]
 _ADMINISTRATOR = (401, 403, 503)
 _MEANINGS = {
     400: "A missing or invalid field or query parameter (the message names it).",
-    403: "No token was sent, or its user is not an administrator (`Require Admin Role!`).",
+    403: or_cross_site(
+        "No token was sent, or its user is not an administrator (`Require Admin Role!`)."
+    ),
     404: "No user has this id.",
     409: "The user is the last enabled administrator.",
 }

@@ -10,7 +10,13 @@ from application.accounts.register_user import RegisterUser, RegisterUserRequest
 from application.sessions.authenticate_user import AuthenticateUser, AuthenticateUserRequest
 from application.sessions.refresh_session import RefreshSession, RefreshSessionRequest
 from application.sessions.sign_out import SignOut, SignOutRequest
-from entrypoints.http.openapi import OPTIONAL_ACCESS_TOKEN, OptionalBodyOperation, refusals
+from entrypoints.http.openapi import (
+    CROSS_SITE,
+    OPTIONAL_ACCESS_TOKEN,
+    OptionalBodyOperation,
+    or_cross_site,
+    refusals,
+)
 from entrypoints.http.schemas import (
     MessageBody,
     RefreshAnswer,
@@ -48,7 +54,9 @@ class AuthController(Controller):
             meanings={
                 400: "A missing or invalid field (the message names it), a username or email "
                 "already in use, or an unknown role.",
-                403: "moderator or admin asked for without an administrator's token.",
+                403: or_cross_site(
+                    "moderator or admin asked for without an administrator's token."
+                ),
             },
         ),
     )
@@ -82,8 +90,10 @@ class AuthController(Controller):
             bodies={401: SigninRefusal},
             meanings={
                 401: "Unknown user or wrong password: the same answer for both.",
-                403: "The right password for a disabled account, or for an unverified address "
-                "where signin requires a verified one.",
+                403: or_cross_site(
+                    "The right password for a disabled account, or for an unverified address "
+                    "where signin requires a verified one."
+                ),
             },
         ),
     )
@@ -121,8 +131,10 @@ class AuthController(Controller):
             429,
             503,
             meanings={
-                403: "The refresh token is missing, unknown, expired, or was already used (then "
-                "its whole session is revoked)."
+                403: or_cross_site(
+                    "The refresh token is missing, unknown, expired, or was already used (then "
+                    "its whole session is revoked)."
+                )
             },
         ),
     )
@@ -146,7 +158,7 @@ class AuthController(Controller):
         status_code=HTTP_200_OK,
         security=OPTIONAL_ACCESS_TOKEN,
         operation_class=OptionalBodyOperation,
-        responses=refusals(400, 413, 415, 503),
+        responses=refusals(400, 403, 413, 415, 503, meanings={403: CROSS_SITE}),
     )
     async def signout(
         self,

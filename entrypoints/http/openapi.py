@@ -26,6 +26,21 @@ _MEANINGS: Mapping[int, str] = {
 }
 
 
+CROSS_SITE = (
+    "Sent with the access-token cookie from a page of another origin: `Cross-site request "
+    "refused.` (entrypoints/http/cors.py)."
+)
+"""The 403 every POST, PUT, PATCH and DELETE may meet, whatever else its 403 means."""
+
+
+def or_cross_site(meaning: str) -> str:
+    """A 403's own meaning, and the cross-site refusal for the POST, PUT, PATCH and DELETE it
+    may be documented on."""
+    return (
+        f"{meaning} Or, for a POST, PUT, PATCH or DELETE: {CROSS_SITE[0].lower()}{CROSS_SITE[1:]}"
+    )
+
+
 def refusals(
     *status_codes: int,
     bodies: Mapping[int, type[Any]] | None = None,

@@ -12,7 +12,7 @@ from application.recovery.request_password_reset import (
 from application.recovery.resend_verification import ResendVerification
 from application.recovery.reset_password import ResetPassword, ResetPasswordRequest
 from application.recovery.verify_email import VerifyEmail, VerifyEmailRequest
-from entrypoints.http.openapi import ACCESS_TOKEN, refusals
+from entrypoints.http.openapi import ACCESS_TOKEN, CROSS_SITE, or_cross_site, refusals
 from entrypoints.http.schemas import (
     ForgotPasswordBody,
     MessageBody,
@@ -23,10 +23,14 @@ from entrypoints.http.schemas import (
 AnyRequest = Request[Any, Any, Any]
 _WITH_TOKEN = refusals(
     400,
+    403,
     413,
     415,
     503,
-    meanings={400: "Unknown, used or expired token, or a field that breaks its rule."},
+    meanings={
+        400: "Unknown, used or expired token, or a field that breaks its rule.",
+        403: CROSS_SITE,
+    },
 )
 
 
@@ -41,12 +45,14 @@ class RecoveryController(Controller):
         status_code=HTTP_202_ACCEPTED,
         responses=refusals(
             400,
+            403,
             413,
             415,
             429,
             503,
             meanings={
                 400: "A malformed address.",
+                403: CROSS_SITE,
                 429: "Too many reset requests for this address, or from this client; "
                 "`Retry-After` says when to try again.",
             },
@@ -101,7 +107,7 @@ class RecoveryController(Controller):
             503,
             meanings={
                 401: "A bad or expired access token.",
-                403: "No access token.",
+                403: or_cross_site("No access token."),
                 429: "Too many resends for this user; `Retry-After` says when to try again.",
             },
         ),

@@ -167,3 +167,21 @@ async def test_without_the_cookie_a_foreign_origin_meets_the_usual_answers(
     )
 
     assert response.status_code == 401
+
+
+async def test_the_openapi_document_lists_the_refusal_on_every_change(service: Service) -> None:
+    document = (await service.client.get("/docs/openapi.json")).json()
+
+    changes = [
+        (method.upper(), path, operation["responses"])
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if method in ("post", "put", "patch", "delete")
+    ]
+    assert changes
+    undocumented = [
+        (method, path)
+        for method, path, responses in changes
+        if "Cross-site request refused." not in responses.get("403", {}).get("description", "")
+    ]
+    assert undocumented == []
