@@ -4,9 +4,11 @@ import functools
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
+from adapters.key_ring import KeyRing
 from application.common.errors import AccessTokenExpired, AccessTokenInvalid
 from application.ports.access_tokens import (
     AccessClaims,
@@ -16,39 +18,63 @@ from application.ports.access_tokens import (
 )
 from application.ports.clock import Clock
 
+DEFAULT_ISSUER = "http://localhost:8080"
+DEFAULT_AUDIENCE = "authgate"
+
 MIN_SECRET_BYTES = 32
-# Authgate's own tokens are about 250 characters; anything far longer is refused before parsing,
+# Authgate's own tokens are about 400 characters; anything far longer is refused before parsing,
 # which also bounds what one entry of the cache below can hold.
 MAX_TOKEN_CHARACTERS = 1024
-_REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "sid"]
+_REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti", "sid", "iss", "aud"]
 # Three base64url parts without padding: `=`, `+` and `/` are other spellings of the same bytes.
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# An RFC 7638 thumbprint: 43 base64url characters (SHA-256).
+_KID = re.compile(r"[A-Za-z0-9_-]{43}")
 # Times in seconds since 1970 up to the end of year 9999, as integers: NaN, Infinity and 1e20
 # would otherwise never expire.
 _LATEST_TIME = 253_402_300_799
 # Tokens verified lately, by their exact text: a client repeats its token on every request, and
-# PyJWT's checks cost ~40 us each time. Only the expiry can change its verdict, so that alone is
-# checked again on a hit. Refused tokens are never kept. At most 4096 entries of at most
-# MAX_TOKEN_CHARACTERS each: a few MiB.
+# PyJWT's checks cost ~40 us each time (ES256: ~100 us). Only the expiry can change its verdict
+# here, so that alone is checked again on a hit; whether its key or its session was revoked since
+# is the authorization query's question, asked on every request. Refused tokens are never kept.
+# At most 4096 entries of at most MAX_TOKEN_CHARACTERS each: a few MiB.
 _VERIFIED_CACHE_SIZE = 4096
 
 
+class _UnknownKey(Exception):
+    def __init__(self, kid: str) -> None:
+        super().__init__(kid)
+        self.kid = kid
+
+
 class JwtAccessTokens(AccessTokenIssuer, AccessTokenVerifier):
-    """HS256 access tokens. The algorithm is pinned on verification, so `alg: none` and other
-    algorithms are refused whatever the token's header says. A token is accepted only in its one
-    canonical spelling."""
+    """Access tokens signed ES256 with the key ring's current key (`kid` in the header), or HS256
+    with JWT_SECRET when there is no ring. The algorithm is pinned on verification, so `alg:
+    none` and every other algorithm are refused whatever the token's header says; `iss` and
+    `aud` must be this service's. A token is accepted only in its one canonical spelling."""
 
-    ALGORITHM = "HS256"
-
-    def __init__(self, secret: bytes, lifetime: timedelta, clock: Clock) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        lifetime: timedelta,
+        clock: Clock,
+        *,
+        issuer: str = DEFAULT_ISSUER,
+        audience: str = DEFAULT_AUDIENCE,
+        ring: KeyRing | None = None,
+    ) -> None:
         if len(secret) < MIN_SECRET_BYTES:
             raise ValueError(f"the JWT secret must be at least {MIN_SECRET_BYTES} bytes long")
         self._secret = secret
         self._lifetime = lifetime
         self._clock = clock
+        self._issuer = issuer
+        self._audience = audience
+        self._ring = ring
+        self.algorithm = "HS256" if ring is None else "ES256"
         self._verified = functools.lru_cache(maxsize=_VERIFIED_CACHE_SIZE)(self._decode)
 
-    def issue(self, user_id: int, session_id: str, now: datetime) -> AccessToken:
+    async def issue(self, user_id: int, session_id: str, now: datetime) -> AccessToken:
         issued_at = int(now.timestamp())
         lifetime = int(self._lifetime.total_seconds())
         claims = {
@@ -57,26 +83,44 @@ class JwtAccessTokens(AccessTokenIssuer, AccessTokenVerifier):
             "iat": issued_at,
             "exp": issued_at + lifetime,
             "jti": secrets.token_hex(16),
+            "iss": self._issuer,
+            "aud": self._audience,
         }
-        return AccessToken(jwt.encode(claims, self._secret, self.ALGORITHM), lifetime)
+        if self._ring is None:
+            return AccessToken(jwt.encode(claims, self._secret, self.algorithm), lifetime)
+        kid, private_key = await self._ring.signing_key()
+        token = jwt.encode(claims, private_key, self.algorithm, headers={"kid": kid})
+        return AccessToken(token, lifetime)
 
-    def verify(self, token: str, *, allow_expired: bool = False) -> AccessClaims:
+    async def verify(self, token: str, *, allow_expired: bool = False) -> AccessClaims:
         if len(token) > MAX_TOKEN_CHARACTERS:
             raise AccessTokenInvalid
-        claims, expires_at = self._verified(token)
+        try:
+            claims = self._verified(token)
+        except _UnknownKey as unknown:
+            # A key made since this process last read the set (or a made-up one).
+            if self._ring is None or not await self._ring.learn(unknown.kid):
+                raise AccessTokenInvalid from None
+            try:
+                claims = self._verified(token)
+            except _UnknownKey:
+                raise AccessTokenInvalid from None
         # PyJWT's own rule: a token is expired from the second its `exp` names.
-        if not allow_expired and self._clock.now().timestamp() >= expires_at:
+        if not allow_expired and self._clock.now().timestamp() >= claims.expires_at:
             raise AccessTokenExpired
         return claims
 
-    def _decode(self, token: str) -> tuple[AccessClaims, int]:
+    def _decode(self, token: str) -> AccessClaims:
         if not _is_canonical(token):
             raise AccessTokenInvalid
         try:
+            key_id, key = self._verification_key(token)
             claims = jwt.decode(
                 token,
-                self._secret,
-                algorithms=[self.ALGORITHM],
+                key,
+                algorithms=[self.algorithm],
+                issuer=self._issuer,
+                audience=self._audience,
                 # Times are checked against the injected clock here, not PyJWT's wall clock.
                 options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
             )
@@ -88,7 +132,26 @@ class JwtAccessTokens(AccessTokenIssuer, AccessTokenVerifier):
             raise AccessTokenInvalid
         if not isinstance(session_id, str) or not (_is_time(issued_at) and _is_time(expires_at)):
             raise AccessTokenInvalid
-        return AccessClaims(user_id=int(subject), session_id=session_id), expires_at
+        return AccessClaims(
+            user_id=int(subject),
+            session_id=session_id,
+            key_id=key_id,
+            issued_at=issued_at,
+            expires_at=expires_at,
+            issuer=self._issuer,
+            audience=self._audience,
+        )
+
+    def _verification_key(self, token: str) -> tuple[str | None, Any]:
+        if self._ring is None:
+            return None, self._secret
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str) or not _KID.fullmatch(kid):
+            raise AccessTokenInvalid
+        key = self._ring.public_key(kid)
+        if key is None:
+            raise _UnknownKey(kid)
+        return kid, key
 
 
 def _is_canonical(token: str) -> bool:

@@ -6,6 +6,7 @@ from adapters.memory.audit import InMemoryAuditTrail
 from adapters.memory.one_time_tokens import InMemoryOneTimeTokenStore
 from adapters.memory.principals import InMemoryPrincipalFinder
 from adapters.memory.sessions import InMemorySessionStore
+from adapters.memory.signing_keys import InMemorySigningKeyStore
 from adapters.memory.storage import InMemoryStorage, InMemoryStorageProbe, InMemoryUnitOfWork
 from adapters.memory.user_listing import InMemoryUserReader
 from adapters.memory.users import InMemoryUserRepository
@@ -16,6 +17,7 @@ __all__ = [
     "InMemoryOneTimeTokenStore",
     "InMemoryPrincipalFinder",
     "InMemorySessionStore",
+    "InMemorySigningKeyStore",
     "InMemoryStorage",
     "InMemoryStorageProbe",
     "InMemoryUnitOfWork",

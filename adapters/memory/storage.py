@@ -5,6 +5,7 @@ their transaction."""
 
 from dataclasses import dataclass, field
 
+from application.ports.signing_keys import StoredSigningKey
 from application.ports.storage import StorageProbe, UnitOfWork
 from domain.attempts import Tally
 from domain.audit import AuditEvent
@@ -21,6 +22,7 @@ class InMemoryStorage:
     one_time_tokens: dict[str, IssuedOneTimeToken] = field(default_factory=dict)
     attempts: dict[str, Tally] = field(default_factory=dict)
     audit_events: list[AuditEvent] = field(default_factory=list)
+    signing_keys: dict[str, StoredSigningKey] = field(default_factory=dict)
     next_user_id: int = 1
     next_audit_id: int = 1
 

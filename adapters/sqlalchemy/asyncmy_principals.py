@@ -32,7 +32,11 @@ from adapters.sqlalchemy.engine import (
     connect_timeout,
 )
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
-from adapters.sqlalchemy.principals import PRINCIPAL_QUERY, principal_from
+from adapters.sqlalchemy.principals import (
+    KEYED_PRINCIPAL_QUERY,
+    PRINCIPAL_QUERY,
+    principal_from,
+)
 from adapters.sqlalchemy.tables import naive_utc
 from application.ports.sessions import PrincipalFinder
 from domain.user import Principal
@@ -40,8 +44,12 @@ from domain.user import Principal
 _COMPILED = PRINCIPAL_QUERY.compile(dialect=mysql.dialect())
 _SQL = str(_COMPILED)
 _PARAMETER_ORDER = tuple(_COMPILED.positiontup or ())
-# Prepared statements kept per connection: this pool runs the one statement above.
-_STATEMENT_CACHE_SIZE = 1
+_KEYED_COMPILED = KEYED_PRINCIPAL_QUERY.compile(dialect=mysql.dialect())
+_KEYED_SQL = str(_KEYED_COMPILED)
+_KEYED_PARAMETER_ORDER = tuple(_KEYED_COMPILED.positiontup or ())
+# Prepared statements kept per connection: this pool runs the two statements above (HS256 tokens
+# name no key).
+_STATEMENT_CACHE_SIZE = 2
 
 
 def asyncmy_connect_args(url: URL) -> dict[str, Any]:
@@ -85,31 +93,41 @@ class AsyncmyPrincipalFinder(PrincipalFinder):
         self._pool = pool
         self._deadline = deadline
 
-    async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
-        values = {"session_id": session_id, "user_id": user_id, "now": naive_utc(now)}
-        parameters = tuple(values[name] for name in _PARAMETER_ORDER)
+    async def find(
+        self, user_id: int, session_id: str, now: datetime, key_id: str | None = None
+    ) -> Principal | None:
+        values = {
+            "session_id": session_id,
+            "user_id": user_id,
+            "now": naive_utc(now),
+            "key_id": key_id,
+        }
+        sql, order = (
+            (_SQL, _PARAMETER_ORDER) if key_id is None else (_KEYED_SQL, _KEYED_PARAMETER_ORDER)
+        )
+        parameters = tuple(values[name] for name in order)
         try:
             async with asyncio.timeout(self._deadline):
-                rows = await self._rows(parameters)
+                rows = await self._rows(sql, parameters)
         except (TimeoutError, asyncmy.errors.Error, OSError) as error:
             raise storage_failure(error) from error
         return principal_from(user_id, session_id, (row[0] for row in rows))
 
-    async def _rows(self, parameters: tuple[Any, ...]) -> Sequence[Any]:
+    async def _rows(self, sql: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
         try:
-            return await self._query(parameters)
+            return await self._query(sql, parameters)
         except (asyncmy.errors.Error, OSError) as error:
             if not is_disconnect(error):
                 raise
         # A pooled connection the server dropped while it idled (a restart, a failover): a read
         # is safe to repeat, on a fresh connection.
-        return await self._query(parameters)
+        return await self._query(sql, parameters)
 
-    async def _query(self, parameters: tuple[Any, ...]) -> Sequence[Any]:
+    async def _query(self, sql: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
         async with self._pool.acquire() as connection:
             try:
                 async with connection.cursor() as cursor:
-                    await cursor.execute(_SQL, parameters)
+                    await cursor.execute(sql, parameters)
                     rows: Sequence[Any] = await cursor.fetchall()
             except BaseException:
                 # Closed here, the pool drops it on release instead of lending it out again in

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -201,5 +202,25 @@ audit_events = Table(
     Column("detail", Text, nullable=False),
     Index("ix_audit_events_user_id", "user_id", "id"),
     Index("ix_audit_events_type", "type", "id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# The keys that sign access tokens (domain/signing_keys.py). `generation` is unique: of two
+# rotations claiming the same place in the succession, the database keeps one. A revoked key
+# gives its place up (NULL, which a unique index admits any number of).
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    # A base64url thumbprint: compared byte for byte, case included.
+    Column("kid", lookup_key(64), primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("generation", Integer, nullable=True),
+    Column("created_at", timestamp(), nullable=False),
+    Column("signs_from", timestamp(), nullable=False),
+    Column("signs_until", timestamp(), nullable=True),
+    Column("revoked_at", timestamp(), nullable=True),
+    Column("public_jwk", String(512), nullable=False),
+    Column("sealed_private_key", LargeBinary(1024), nullable=False),
+    UniqueConstraint("generation", name="uq_signing_keys_generation"),
     **MYSQL_TABLE_OPTIONS,
 )

@@ -119,3 +119,11 @@ class UserNotFound(ApplicationError):
 
 class SessionNotFound(ApplicationError):
     """Unknown, ended, or another user's: deliberately indistinguishable."""
+
+
+class KeysNotUsed(ApplicationError):
+    """JWT_ALGORITHM is HS256: tokens are signed with JWT_SECRET, no key is kept or published."""
+
+
+class UnauthorizedClient(ApplicationError):
+    """Introspection without the credentials of a client in INTROSPECTION_CLIENTS."""

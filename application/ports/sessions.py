@@ -56,6 +56,10 @@ class RefreshTokenSuccession(Protocol):
 
 
 class PrincipalFinder(Protocol):
-    async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
-        """The user's current roles if the user exists and the session is live; one round trip."""
+    async def find(
+        self, user_id: int, session_id: str, now: datetime, key_id: str | None = None
+    ) -> Principal | None:
+        """The user's current roles if the user exists and is enabled, the session is live, and
+        the key that signed the token (`key_id`, when it names one) is not revoked; one round
+        trip. The key's check is what makes a revocation hold at once on every server."""
         ...

@@ -193,7 +193,7 @@ class AuthenticateUser:
         )
         return AuthenticateUserResponse(
             user=user,
-            access_token=self._issuer.issue(user.id, session.id, now),
+            access_token=await self._issuer.issue(user.id, session.id, now),
             refresh_token=refresh_token,
         )
 

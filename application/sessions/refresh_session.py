@@ -130,7 +130,7 @@ class RefreshSession:
                 case RefreshVerdict.ROTATE:
                     # The live successor of a token retired moments ago: the same answer the
                     # request that rotated it got.
-                    return RefreshOutcome.RETRY, self._answer(session, token)
+                    return RefreshOutcome.RETRY, await self._answer(session, token)
                 case RefreshVerdict.RETRY:
                     token = self._succession.successor(token)
         raise RefreshTokenUnknown
@@ -140,15 +140,17 @@ class RefreshSession:
     ) -> tuple[RefreshOutcome, RefreshSessionResponse]:
         now = self._clock.now()
         if not self._policy.rotation:
-            return RefreshOutcome.KEEP, self._answer(session, token)
+            return RefreshOutcome.KEEP, await self._answer(session, token)
         successor = self._succession.successor(token)
         record = session.refresh_record(successor, now, self._policy.refresh_token_lifetime)
         if not await self._sessions.rotate(session, now, record):
             # Another request rotated this token first: the next run reads that rotation and
             # answers with the same successor.
             raise StorageConflict("the session was rotated by a concurrent request")
-        return RefreshOutcome.ROTATE, self._answer(session, successor)
+        return RefreshOutcome.ROTATE, await self._answer(session, successor)
 
-    def _answer(self, session: Session, refresh_token: RefreshToken) -> RefreshSessionResponse:
-        access = self._issuer.issue(session.user_id, session.id, self._clock.now())
+    async def _answer(
+        self, session: Session, refresh_token: RefreshToken
+    ) -> RefreshSessionResponse:
+        access = await self._issuer.issue(session.user_id, session.id, self._clock.now())
         return RefreshSessionResponse(access_token=access, refresh_token=refresh_token)

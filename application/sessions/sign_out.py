@@ -61,7 +61,7 @@ class SignOut:
         if access_token := self._identify.presented_token:
             try:
                 # An expired access token still names its session, and that session may be live.
-                claims = self._verifier.verify(access_token, allow_expired=True)
+                claims = await self._verifier.verify(access_token, allow_expired=True)
             except (AccessTokenExpired, AccessTokenInvalid):
                 pass
             else:

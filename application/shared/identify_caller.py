@@ -64,9 +64,9 @@ class IdentifyCaller:
         access_token = self._caller.access_token
         if not access_token:
             raise AccessTokenMissing
-        claims = self._verifier.verify(access_token)
+        claims = await self._verifier.verify(access_token)
         principal = await self._principals.find(
-            claims.user_id, claims.session_id, self._clock.now()
+            claims.user_id, claims.session_id, self._clock.now(), claims.key_id
         )
         if principal is None:
             raise AccessTokenInvalid

@@ -5,15 +5,13 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from dishka import Provider, Scope, alias, from_context, provide
+from dishka import Provider, Scope, from_context, provide
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
 from adapters.clock import SystemClock
 from adapters.common_passwords import ZxcvbnCommonPasswords
-from adapters.jwt_tokens import JwtAccessTokens
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.refresh_tokens import HmacRefreshTokenSuccession
-from application.ports.access_tokens import AccessTokenIssuer, AccessTokenVerifier
 from application.ports.clock import Clock
 from application.ports.metrics import Metrics
 from application.ports.passwords import CommonPasswords, PasswordHasher
@@ -21,6 +19,7 @@ from application.ports.sessions import RefreshTokenSuccession
 from entrypoints.settings import (
     DatabaseSettings,
     EdgeSettings,
+    KeySettings,
     LimitSettings,
     MailSettings,
     ServerSettings,
@@ -44,6 +43,7 @@ class CoreProvider(Provider):
     mail = from_context(provides=MailSettings, scope=Scope.APP)
     limits = from_context(provides=LimitSettings, scope=Scope.APP)
     edge = from_context(provides=EdgeSettings, scope=Scope.APP)
+    keys = from_context(provides=KeySettings, scope=Scope.APP)
 
     clock = provide(SystemClock, provides=Clock)
     metrics = provide(PrometheusMetrics, provides=Metrics)
@@ -63,13 +63,6 @@ class CoreProvider(Provider):
             metrics=metrics,
         )
         executor.shutdown(wait=True)
-
-    @provide
-    def access_tokens(self, tokens: TokenSettings, clock: Clock) -> JwtAccessTokens:
-        return JwtAccessTokens(tokens.jwt_secret, tokens.access_token_lifetime, clock)
-
-    issuer = alias(source=JwtAccessTokens, provides=AccessTokenIssuer)
-    verifier = alias(source=JwtAccessTokens, provides=AccessTokenVerifier)
 
     @provide
     def refresh_token_succession(self, tokens: TokenSettings) -> RefreshTokenSuccession:

@@ -7,6 +7,7 @@ from entrypoints.ioc.access import AccessProvider
 from entrypoints.ioc.accounts import AccountsProvider
 from entrypoints.ioc.admin import AdminProvider
 from entrypoints.ioc.core import CoreProvider
+from entrypoints.ioc.keys import KeysProvider
 from entrypoints.ioc.mail import MailProvider
 from entrypoints.ioc.operations import OperationsProvider
 from entrypoints.ioc.recovery import RecoveryProvider
@@ -28,6 +29,7 @@ def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
         AdminProvider(),
         RecoveryProvider(),
         OperationsProvider(),
+        KeysProvider(),
         storage_provider(settings.database),
         *attempts_providers(settings.limits),
         *overrides,

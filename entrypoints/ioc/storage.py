@@ -15,6 +15,7 @@ from adapters.memory import (
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
+    InMemorySigningKeyStore,
     InMemoryStorage,
     InMemoryStorageProbe,
     InMemoryUnitOfWork,
@@ -31,12 +32,14 @@ from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from adapters.sqlalchemy.signing_keys import SqlAlchemySigningKeyStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.attempts import AttemptCounter
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
 from application.ports.sessions import PrincipalFinder, SessionStore
+from application.ports.signing_keys import SigningKeyStore
 from application.ports.storage import StorageProbe, UnitOfWork
 from application.ports.user_listing import UserReader
 from application.ports.users import UserRepository
@@ -77,6 +80,7 @@ class SqlStorageProvider(Provider):
     )
     attempts = provide(SqlAlchemyAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
     audit_trail = provide(SqlAlchemyAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+    signing_keys = provide(SqlAlchemySigningKeyStore, provides=SigningKeyStore, scope=Scope.REQUEST)
 
 
 class SqliteStorageProvider(SqlStorageProvider):
@@ -118,6 +122,7 @@ class InMemoryStorageProvider(Provider):
     attempts = provide(InMemoryAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
 
     audit_trail = provide(InMemoryAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+    signing_keys = provide(InMemorySigningKeyStore, provides=SigningKeyStore, scope=Scope.REQUEST)
 
 
 class RedisAttemptsProvider(Provider):

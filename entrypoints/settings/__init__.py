@@ -16,6 +16,7 @@ from typing import Any, get_type_hints
 from entrypoints.settings.database import MEMORY_DATABASE_URL, DatabaseSettings
 from entrypoints.settings.declarations import SettingsError, read, variables
 from entrypoints.settings.edge import EdgeSettings
+from entrypoints.settings.keys import KeySettings
 from entrypoints.settings.limits import LimitSettings
 from entrypoints.settings.mail import MailSettings
 from entrypoints.settings.server import ServerSettings
@@ -25,6 +26,7 @@ __all__ = [
     "MEMORY_DATABASE_URL",
     "DatabaseSettings",
     "EdgeSettings",
+    "KeySettings",
     "LimitSettings",
     "MailSettings",
     "ServerSettings",
@@ -44,6 +46,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     edge: EdgeSettings = field(default_factory=EdgeSettings)
+    keys: KeySettings = field(default_factory=KeySettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -55,6 +58,7 @@ class Settings:
             mail=MailSettings.from_env(env),
             limits=read(LimitSettings, env),
             edge=EdgeSettings.from_env(env),
+            keys=KeySettings.from_env(env),
             # Last: a secret is generated and kept only once everything else is accepted.
             tokens=TokenSettings.from_env(env, server.data_dir),
         )

@@ -1,0 +1,100 @@
+"""The signing keys as this process last read them from storage: the public keys that verify,
+and the private key that signs now, opened once.
+
+Verification never waits on storage for a key it knows. The set is read again:
+- before signing, when the last read is over `refresh_every` old (1 s): a signin or a refresh
+  then signs with whatever key storage says signs now, so a rotation, and a revocation that hands
+  signing to the next key at once, reach every process within that second;
+- when a token names a `kid` this process does not know (at most every `unknown_kid_every`, so a
+  flood of made-up `kid`s costs at most ten reads a second).
+
+A revoked key is refused here once the set is read again; the refusal that holds at once, on
+every server, is the authorization query's, which checks the token's key against storage on
+every protected request (adapters/sqlalchemy/principals.py)."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from adapters.signing_keys import KeySealer, public_key_of
+from application.ports.clock import Clock
+from application.ports.signing_keys import StoredSigningKey
+from domain.signing_keys import SigningKey, signing_key
+
+KeyLoader = Callable[[], Awaitable[Sequence[StoredSigningKey]]]
+
+
+class NoSigningKey(Exception):
+    """Storage holds no key that signs now: the first start did not make one."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    key: SigningKey
+    public_key: ec.EllipticCurvePublicKey
+    sealed_private_key: bytes
+
+
+class KeyRing:
+    def __init__(
+        self,
+        load: KeyLoader,
+        sealer: KeySealer,
+        clock: Clock,
+        *,
+        refresh_every: timedelta = timedelta(seconds=1),
+        unknown_kid_every: timedelta = timedelta(milliseconds=100),
+    ) -> None:
+        self._load = load
+        self._sealer = sealer
+        self._clock = clock
+        self._refresh_every = refresh_every
+        self._unknown_kid_every = unknown_kid_every
+        self._known: dict[str, _Known] = {}
+        self._private_keys: dict[str, ec.EllipticCurvePrivateKey] = {}
+        self._loaded_at: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    def public_key(self, kid: str) -> ec.EllipticCurvePublicKey | None:
+        """The key that verifies `kid`'s tokens, as last read; None if unknown or revoked."""
+        known = self._known.get(kid)
+        if known is None or known.key.revoked_at is not None:
+            return None
+        return known.public_key
+
+    async def learn(self, kid: str) -> bool:
+        """Whether `kid` verifies, after reading the set again unless it was just read."""
+        await self._read_if_older_than(self._unknown_kid_every)
+        return self.public_key(kid) is not None
+
+    async def signing_key(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
+        await self._read_if_older_than(self._refresh_every)
+        current = signing_key((k.key for k in self._known.values()), self._clock.now())
+        if current is None:
+            raise NoSigningKey
+        private_key = self._private_keys.get(current.kid)
+        if private_key is None:
+            sealed = self._known[current.kid].sealed_private_key
+            private_key = self._private_keys[current.kid] = self._sealer.open(current.kid, sealed)
+        return current.kid, private_key
+
+    async def _read_if_older_than(self, age: timedelta) -> None:
+        asked_at = self._clock.now()
+        if self._loaded_at is not None and asked_at - self._loaded_at < age:
+            return
+        async with self._lock:
+            # Another task may have read it while this one waited for the lock.
+            if self._loaded_at is not None and asked_at - self._loaded_at < age:
+                return
+            stored = await self._load()
+            self._known = {
+                s.key.kid: _Known(s.key, self._public_key(s), s.sealed_private_key) for s in stored
+            }
+            self._loaded_at = asked_at
+
+    def _public_key(self, stored: StoredSigningKey) -> ec.EllipticCurvePublicKey:
+        known = self._known.get(stored.key.kid)
+        return known.public_key if known is not None else public_key_of(stored.public_jwk)
