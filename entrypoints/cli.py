@@ -1,4 +1,4 @@
-"""`authgate serve | migrate | create-admin | purge-sessions | users | audit` (or
+"""`authgate serve | migrate | create-admin | purge-sessions | users | audit | keys` (or
 `python -m entrypoints ...`)."""
 
 import argparse
@@ -29,7 +29,7 @@ from application.operations.purge_sessions import PurgeSessions
 from application.ports.caller import Caller
 from application.shared.identify_caller import OPERATOR
 from domain.errors import DomainError
-from entrypoints import cli_admin
+from entrypoints import cli_admin, cli_keys
 from entrypoints.ioc import build_container
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="delete ended sessions, expired refresh tokens and audit events past retention",
     )
     cli_admin.add_commands(commands)
+    cli_keys.add_commands(commands)
     args = parser.parse_args(argv)
 
     for option in ("host", "port", "workers"):
@@ -84,9 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "create-admin":
         return create_admin(settings, args.username, args.email)
-    if args.command in ("users", "audit"):
+    if args.command in ("users", "audit", "keys"):
         asyncio.run(migrate(settings))
-        return cli_admin.run(settings, args, _in_request)
+        run = cli_keys.run if args.command == "keys" else cli_admin.run
+        return run(settings, args, _in_request)
     purged, events = asyncio.run(_in_request(settings, _purge))
     print(f"purged {purged} ended sessions and {events} old audit events")
     return 0

@@ -60,11 +60,15 @@ class IntrospectToken:
         self._users = users
         self._clock = clock
 
+    def authenticate(self, client: ClientCredentials | None) -> None:
+        """Raises UnauthorizedClient unless `client` is listed with that secret."""
+        if client is None or not self._clients.authenticate(client.name, client.secret):
+            raise UnauthorizedClient
+
     async def execute(self, client: ClientCredentials | None, token: str | None) -> Introspection:
         """Raises UnauthorizedClient; any token that is not live now is inactive, for whatever
         reason (RFC 7662 tells the client nothing more)."""
-        if client is None or not self._clients.authenticate(client.name, client.secret):
-            raise UnauthorizedClient
+        self.authenticate(client)
         if not token:
             return INACTIVE
         try:

@@ -10,3 +10,6 @@ from domain.signing_keys import KeySchedule
 class KeyPolicy:
     publishes_keys: bool
     schedule: KeySchedule
+    algorithm: str = "ES256"
+    issuer: str = "http://localhost:8080"
+    """JWT_ISSUER: every token's `iss`, and the base of the discovery document's addresses."""

@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 
 from adapters.prometheus_metrics import GC_PAUSES, RequestMetrics
+from application.keys.rotate_signing_key import RotateSigningKey
 from application.operations.purge_audit_events import PurgeAuditEvents
 from application.operations.purge_sessions import PurgeSessions
 from application.ports.caller import Caller
@@ -30,6 +31,7 @@ from entrypoints.http.docs import openapi_config
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.headers import security_headers
 from entrypoints.http.injection import InjectingRouter, use_container
+from entrypoints.http.keys import KeysController
 from entrypoints.http.observe import observed
 from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.operations import OperationsController
@@ -42,6 +44,8 @@ from entrypoints.settings import Settings
 logger = logging.getLogger("authgate")
 
 REQUEST_METRICS_INTERVAL = 1.0
+# Seconds between looks at whether KEY_ROTATION_DAYS calls for a new key: one small read.
+KEY_ROTATION_CHECK_INTERVAL = 60.0
 _ALLOWED_HEADERS = ["x-access-token", "authorization", "content-type", "accept", "origin"]
 
 
@@ -66,6 +70,11 @@ def create_app(
         await container.get(OutgoingMail)
         await container.get(PasswordResetRequests)
         flusher = asyncio.create_task(_flush_periodically(flush_metrics))
+        rotator = None
+        if settings.keys.publishes_keys:
+            await _first_signing_key(container)
+            if settings.keys.key_rotation_days:
+                rotator = asyncio.create_task(_rotate_when_due(container))
         purger = None
         if settings.database.purge_interval:
             purger = asyncio.create_task(
@@ -74,8 +83,9 @@ def create_app(
         try:
             yield
         finally:
-            if purger is not None:
-                purger.cancel()
+            for task in (purger, rotator):
+                if task is not None:
+                    task.cancel()
             flusher.cancel()
             flush_metrics()
             await container.close()
@@ -91,6 +101,7 @@ def create_app(
                     AccountController,
                     AdminController,
                     OperationsController,
+                    KeysController,
                 ],
             ),
         ],
@@ -156,3 +167,33 @@ async def _purge_periodically(container: AsyncContainer, interval: int) -> None:
         except Exception:
             # A database hiccup must not end the loop; the next round tries again.
             logger.exception("purging ended sessions failed")
+
+
+async def _first_signing_key(container: AsyncContainer) -> None:
+    """The first key of a first start, made now rather than at the first signin, so the key set
+    is published from the start. Every worker of every server starting together asks; one key
+    comes of it (a write the database decides). A database that is down now gives 503s until it
+    is back, not a worker that cannot start: the key ring asks again when it needs the key."""
+    try:
+        async with container(scope=Scope.REQUEST, context={Caller: NOBODY}) as request_container:
+            await (await request_container.get(RotateSigningKey)).first()
+    except Exception:
+        logger.exception("making or reading the first signing key failed; trying again on use")
+
+
+async def _rotate_when_due(container: AsyncContainer) -> None:
+    """KEY_ROTATION_DAYS: each worker looks now and then; when the signing key is due, one of
+    them adds the next key (the others find it waiting)."""
+    while True:
+        await asyncio.sleep(KEY_ROTATION_CHECK_INTERVAL)
+        try:
+            async with container(
+                scope=Scope.REQUEST, context={Caller: NOBODY}
+            ) as request_container:
+                key = await (await request_container.get(RotateSigningKey)).if_due()
+            if key is not None:
+                logger.info(
+                    "key %s added by KEY_ROTATION_DAYS; it signs from %s", key.kid, key.signs_from
+                )
+        except Exception:
+            logger.exception("the scheduled key rotation failed; trying again later")

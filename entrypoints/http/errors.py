@@ -30,6 +30,7 @@ from application.common.errors import (
     CurrentPasswordIncorrect,
     EmailNotVerified,
     InvalidCredentials,
+    KeysNotUsed,
     OneTimeTokenInvalid,
     PasswordTooCommon,
     PrivilegedRoleNotAllowed,
@@ -43,6 +44,7 @@ from application.common.errors import (
     StorageUnavailable,
     TemporarilyUnavailable,
     TooManyAttempts,
+    UnauthorizedClient,
     UserNotFound,
 )
 from application.common.outcomes import UnavailableCause
@@ -55,6 +57,7 @@ from domain.errors import (
     UnknownRole,
     UsernameAlreadyExists,
 )
+from domain.signing_keys import NextKeyWaiting, OnlySigningKey, SigningKeyNotFound
 
 logger = logging.getLogger("authgate")
 
@@ -106,6 +109,15 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
         HTTP_409_CONFLICT,
         lambda _: "The last administrator cannot be removed.",
     ),
+    UnauthorizedClient: (HTTP_401_UNAUTHORIZED, lambda _: "Unauthorized client."),
+    # Refusals of the key commands, which only the command line reaches for now.
+    KeysNotUsed: (
+        HTTP_409_CONFLICT,
+        lambda _: "JWT_ALGORITHM is HS256: tokens are signed with JWT_SECRET, no keys are kept.",
+    ),
+    NextKeyWaiting: (HTTP_409_CONFLICT, lambda e: f"Key {e.kid} is already waiting to sign."),
+    OnlySigningKey: (HTTP_409_CONFLICT, lambda e: f"Key {e.kid} is the only signing key."),
+    SigningKeyNotFound: (HTTP_404_NOT_FOUND, lambda e: f"No published key {e.kid}."),
     TemporarilyUnavailable: (
         HTTP_503_SERVICE_UNAVAILABLE,
         lambda _: "Service temporarily unavailable. Please try again.",
@@ -150,6 +162,16 @@ class UnsupportedContentType(ClientException):
         super().__init__(detail="Content-Type must be application/json.")
 
 
+class UnsupportedFormContentType(UnsupportedContentType):
+    """A body of another type sent to the one endpoint that also takes a form (RFC 7662)."""
+
+    def __init__(self) -> None:
+        ClientException.__init__(
+            self,
+            detail="Content-Type must be application/x-www-form-urlencoded or application/json.",
+        )
+
+
 def message_response(
     status_code: int, message: str, **extra: object
 ) -> Response[dict[str, object]]:
@@ -168,6 +190,10 @@ def refusal_to_response(
             if isinstance(error, InvalidCredentials):
                 # compat: the clients look for accessToken and clear what they hold.
                 return message_response(status_code, message(error), accessToken=None)
+            if isinstance(error, UnauthorizedClient):
+                response = message_response(status_code, message(error))
+                response.headers["WWW-Authenticate"] = 'Basic realm="authgate introspection"'
+                return response
             if isinstance(error, TooManyAttempts):
                 response = message_response(status_code, message(error))
                 response.headers["Retry-After"] = str(error.retry_after)

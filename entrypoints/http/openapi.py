@@ -100,3 +100,9 @@ ACCESS_TOKEN: list[dict[str, list[str]]] = [
 """`security=` for a route that needs an access token: any one of the three."""
 OPTIONAL_ACCESS_TOKEN: list[dict[str, list[str]]] = [{}, *ACCESS_TOKEN]
 """`security=` for a route that reads an access token when one is sent."""
+# Not an access token: the services in INTROSPECTION_CLIENTS, by HTTP Basic.
+(COMPONENTS.security_schemes or {})["introspectionClient"] = SecurityScheme(
+    type="http", scheme="basic"
+)
+INTROSPECTION_CLIENT: list[dict[str, list[str]]] = [{"introspectionClient": []}]
+"""`security=` for introspection."""

@@ -25,7 +25,12 @@ from entrypoints.settings import KeySettings, TokenSettings
 
 def key_policy(keys: KeySettings, tokens: TokenSettings) -> KeyPolicy:
     lifetime = timedelta(seconds=tokens.access_token_ttl)
-    return KeyPolicy(publishes_keys=keys.publishes_keys, schedule=keys.schedule(lifetime))
+    return KeyPolicy(
+        publishes_keys=keys.publishes_keys,
+        schedule=keys.schedule(lifetime),
+        algorithm=keys.jwt_algorithm,
+        issuer=keys.jwt_issuer,
+    )
 
 
 def introspection_clients(keys: KeySettings) -> IntrospectionClients:

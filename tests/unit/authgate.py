@@ -2,6 +2,7 @@
 storage, with test providers in place of the clock, the hasher and, where a test asks, other ports.
 Each call runs in a request scope of its own, as an HTTP request does."""
 
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import timedelta
@@ -10,6 +11,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 from dishka import AsyncContainer, Provider, Scope, provide
 
 from adapters.jwt_tokens import JwtAccessTokens
+from adapters.signing_keys import KeySealer
 from adapters.memory import InMemoryStorage, InMemoryUnitOfWork
 from application.access.authorize_access import AuthorizeAccess
 from application.accounts.register_user import RegisterUser, RegisterUserRequest
@@ -30,12 +32,13 @@ from application.shared.authorization import Resource
 from application.shared.identify_caller import NOBODY, KnownCaller
 from domain.roles import Role
 from domain.session import IssuedRefreshToken, Session
+from domain.signing_keys import signing_key
 from domain.user import Principal, User
 from entrypoints.ioc import build_container
 from entrypoints.ioc.sessions import session_policy
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
 from tests.fakes import ClockProvider, FakeClock
-from tests.tokens import TEST_SECRET
+from tests.tokens import TEST_SECRET, es256_signed, signed, verified_claims
 
 PASSWORD = "correct horse battery"
 # Short lifetimes, so that a test reaches every expiry by moving the clock less than an hour.
@@ -201,7 +204,22 @@ class Authgate:
         self.storage.users[user_id] = replace(self.user(user_id), roles=frozenset(roles))
 
     def session_of(self, access_token: str) -> Session:
-        return self.storage.sessions[self.tokens.verify(access_token).session_id]
+        """The session a token the service issued names, read as another service would."""
+        return self.storage.sessions[verified_claims(access_token, self.jwks())["sid"]]
+
+    def jwks(self) -> dict[str, Any]:
+        """Every public key storage holds (revoked ones aside), as a key set."""
+        keys = self.storage.signing_keys.values()
+        return {"keys": [json.loads(s.public_jwk) for s in keys if s.key.revoked_at is None]}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """`claims` signed as the service signs: ES256 with its current key, or HS256."""
+        if self.tokens.algorithm == "HS256":
+            return signed(claims)
+        current = signing_key((s.key for s in self.storage.signing_keys.values()), self.clock.now())
+        assert current is not None, "no key signs yet: sign a user in first"
+        sealed = self.storage.signing_keys[current.kid].sealed_private_key
+        return es256_signed(claims, KeySealer(TEST_SECRET).open(current.kid, sealed), current.kid)
 
     def live_refresh_tokens(self, session_id: str) -> list[IssuedRefreshToken]:
         return [
