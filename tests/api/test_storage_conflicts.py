@@ -24,7 +24,9 @@ pytestmark = pytest.mark.parametrize("database_url", ["memory"], indirect=True)
 
 
 class CausalReadTimingOut(PrincipalFinder):
-    async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
+    async def find(
+        self, user_id: int, session_id: str, now: datetime, key_id: str | None = None
+    ) -> Principal | None:
         raise StorageConflict("lock wait timeout (1205)")
 
 

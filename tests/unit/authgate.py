@@ -8,15 +8,17 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from dishka import AsyncContainer, Provider, Scope, provide
 
 from adapters.jwt_tokens import JwtAccessTokens
-from adapters.signing_keys import KeySealer
 from adapters.memory import InMemoryStorage, InMemoryUnitOfWork
+from adapters.signing_keys import KeySealer
 from application.access.authorize_access import AuthorizeAccess
 from application.accounts.register_user import RegisterUser, RegisterUserRequest
 from application.admin.create_administrator import CreateAdministrator
 from application.common.client import UNKNOWN_CLIENT, Client
+from application.keys.rotate_signing_key import RotateSigningKey
 from application.operations.purge_sessions import PurgeSessions
 from application.ports.caller import Caller
 from application.ports.passwords import PasswordHasher
@@ -38,7 +40,7 @@ from entrypoints.ioc import build_container
 from entrypoints.ioc.sessions import session_policy
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
 from tests.fakes import ClockProvider, FakeClock
-from tests.tokens import TEST_SECRET, es256_signed, signed, verified_claims
+from tests.tokens import OTHER_SECRET, TEST_SECRET, es256_signed, signed, verified_claims
 
 PASSWORD = "correct horse battery"
 # Short lifetimes, so that a test reaches every expiry by moving the clock less than an hour.
@@ -156,6 +158,11 @@ class Authgate:
             settings, ClockProvider(clock), TestPorts(storage, uow, hasher), *overrides
         )
         tokens = await container.get(JwtAccessTokens)
+        # As the app's start does (entrypoints/http/app.py): the first key, made before any
+        # use case counts its commits.
+        async with container(context={Caller: NOBODY}) as request:
+            await (await request.get(RotateSigningKey)).first()
+        uow.commits = uow.rollbacks = 0  # the counts are the test's
         return cls(container, storage, uow, clock, hasher, tokens)
 
     async def close(self) -> None:
@@ -211,6 +218,15 @@ class Authgate:
         """Every public key storage holds (revoked ones aside), as a key set."""
         keys = self.storage.signing_keys.values()
         return {"keys": [json.loads(s.public_jwk) for s in keys if s.key.revoked_at is None]}
+
+    def forge(self, claims: dict[str, Any]) -> str:
+        """`claims` signed as the service signs, but with another key (under the current
+        key's `kid`), or another secret."""
+        if self.tokens.algorithm == "HS256":
+            return signed(claims, OTHER_SECRET)
+        current = signing_key((s.key for s in self.storage.signing_keys.values()), self.clock.now())
+        assert current is not None, "no key signs yet: sign a user in first"
+        return es256_signed(claims, ec.generate_private_key(ec.SECP256R1()), current.kid)
 
     def sign(self, claims: dict[str, Any]) -> str:
         """`claims` signed as the service signs: ES256 with its current key, or HS256."""

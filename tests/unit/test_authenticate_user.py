@@ -11,6 +11,7 @@ from application.common.errors import InvalidCredentials
 from domain.session import digest_of
 from domain.values import PasswordHash
 from tests.fakes import CountingHasher, FakeClock
+from tests.tokens import verified_claims
 from tests.unit.authgate import ACCESS_TOKEN_LIFETIME, PASSWORD, POLICY, Authgate
 
 
@@ -33,7 +34,7 @@ async def test_signin_returns_the_user_an_access_token_and_a_refresh_token(
     signed_in = await authgate.signin("alice")
     assert signed_in.user.id == user_id
     assert signed_in.access_token.expires_in == int(ACCESS_TOKEN_LIFETIME.total_seconds())
-    claims = authgate.tokens.verify(signed_in.access_token.value)
+    claims = await authgate.tokens.verify(signed_in.access_token.value)
     assert claims.user_id == user_id
     session = authgate.storage.sessions[claims.session_id]
     assert session.user_id == user_id
@@ -47,14 +48,14 @@ async def test_signin_access_token_names_the_user_as_a_string_subject_and_the_se
 ) -> None:
     user_id = await authgate.signup("alice")
     signed_in = await authgate.signin("alice")
-    payload = jwt.decode(
-        signed_in.access_token.value, options={"verify_signature": False}, algorithms=["HS256"]
-    )
+    payload = verified_claims(signed_in.access_token.value, authgate.jwks())
     [session] = authgate.storage.sessions.values()
     assert payload["sub"] == str(user_id)
     assert payload["sid"] == session.id
     assert payload["exp"] - payload["iat"] == ACCESS_TOKEN_LIFETIME.total_seconds()
-    assert jwt.get_unverified_header(signed_in.access_token.value)["alg"] == "HS256"
+    header = jwt.get_unverified_header(signed_in.access_token.value)
+    [key] = authgate.storage.signing_keys
+    assert (header["alg"], header["kid"]) == ("ES256", key)
 
 
 async def test_signin_starts_a_session_bounded_by_the_policy(authgate: Authgate) -> None:

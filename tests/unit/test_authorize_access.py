@@ -1,4 +1,4 @@
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -10,11 +10,24 @@ from application.common.errors import (
     AccessTokenMissing,
     RoleRequired,
 )
+from application.ports.passwords import PasswordHasher
 from application.sessions.sign_out import SignOutRequest
 from application.shared.authorization import Resource
 from domain.roles import Role
-from tests.tokens import OTHER_SECRET, claims_for, signed, unsigned, with_payload
-from tests.unit.authgate import Authgate
+from tests.fakes import FakeClock
+from tests.tokens import TEST_SECRET, Signer, claims_for, signed, unsigned, with_payload
+from tests.unit.authgate import SETTINGS, Authgate
+
+
+@pytest.fixture(params=["ES256", "HS256"])
+async def authgate(
+    request: pytest.FixtureRequest, clock: FakeClock, hasher: PasswordHasher
+) -> AsyncIterator[Authgate]:
+    """The rules below hold whichever algorithm signs."""
+    settings = SETTINGS.replaced(jwt_algorithm=request.param)
+    authgate = await Authgate.start(clock, hasher, settings=settings)
+    yield authgate
+    await authgate.close()
 
 
 @pytest.fixture
@@ -50,37 +63,45 @@ async def test_expired_token_of_a_live_session_raises_access_token_expired(
     authgate: Authgate, alice_token: str
 ) -> None:
     session = authgate.session_of(alice_token)
-    expired = authgate.tokens.issue(
+    expired = await authgate.tokens.issue(
         session.user_id, session.id, authgate.clock.now() - timedelta(hours=3)
     )
     with pytest.raises(AccessTokenExpired):
         await authgate.access(expired.value)
 
 
-async def test_hand_crafted_token_with_the_right_secret_and_claims_is_accepted(
+async def test_hand_crafted_token_with_the_right_key_and_claims_is_accepted(
     authgate: Authgate, alice_claims: dict[str, Any]
 ) -> None:
     """The control for the forgeries below: only the one defect makes them fail."""
-    principal = await authgate.access(signed(alice_claims))
+    principal = await authgate.access(authgate.sign(alice_claims))
     assert principal.session_id == alice_claims["sid"]
 
 
-def _without(claim: str) -> Callable[[dict[str, Any]], str]:
-    return lambda claims: signed({k: v for k, v in claims.items() if k != claim})
+Forgery = Callable[[dict[str, Any], Signer, Signer], str]
+"""From the claims, the service's own way of signing, and the same with another key."""
 
 
-def _with(claim: str, value: object) -> Callable[[dict[str, Any]], str]:
-    return lambda claims: signed({**claims, claim: value})
+def _without(claim: str) -> Forgery:
+    return lambda claims, sign, _: sign({k: v for k, v in claims.items() if k != claim})
 
 
-FORGERIES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "wrong secret": lambda claims: signed(claims, OTHER_SECRET),
-    "alg none": unsigned,
-    "alg none with a signature kept": lambda claims: (
-        unsigned(claims) + signed(claims).split(".")[2]
+def _with(claim: str, value: object) -> Forgery:
+    return lambda claims, sign, _: sign({**claims, claim: value})
+
+
+FORGERIES: dict[str, Forgery] = {
+    "another key or secret": lambda claims, _, forge: forge(claims),
+    "alg none": lambda claims, *_: unsigned(claims),
+    "alg none with a signature kept": lambda claims, sign, _: (
+        unsigned(claims) + sign(claims).split(".")[2]
     ),
-    "HS384 with the same secret": lambda claims: signed(claims, algorithm="HS384"),
-    "HS512 with the same secret": lambda claims: signed(claims, algorithm="HS512"),
+    "HS384 with the secret": lambda claims, *_: signed(claims, algorithm="HS384"),
+    "HS512 with the secret": lambda claims, *_: signed(claims, algorithm="HS512"),
+    "missing iss": _without("iss"),
+    "missing aud": _without("aud"),
+    "another issuer": _with("iss", "http://evil.example"),
+    "another audience": _with("aud", "another-service"),
     "missing exp": _without("exp"),
     "missing sid": _without("sid"),
     "missing sub": _without("sub"),
@@ -93,17 +114,32 @@ FORGERIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "integer sid": _with("sid", 12345),
     "null sid": _with("sid", None),
     "string exp": _with("exp", "tomorrow"),
-    "garbage": lambda _: "garbage",
-    "three dots of garbage": lambda _: "a.b.c",
+    "garbage": lambda *_: "garbage",
+    "three dots of garbage": lambda *_: "a.b.c",
 }
 
 
 @pytest.mark.parametrize("forge", FORGERIES.values(), ids=FORGERIES.keys())
 async def test_forged_or_malformed_token_raises_access_token_invalid(
-    authgate: Authgate, alice_claims: dict[str, Any], forge: Callable[[dict[str, Any]], str]
+    authgate: Authgate, alice_claims: dict[str, Any], forge: Forgery
 ) -> None:
     with pytest.raises(AccessTokenInvalid):
-        await authgate.access(forge(alice_claims))
+        await authgate.access(forge(alice_claims, authgate.sign, authgate.forge))
+
+
+async def test_an_hs256_token_on_the_secret_is_refused_when_keys_sign(
+    clock: FakeClock, hasher: PasswordHasher
+) -> None:
+    """ES256 by default: the secret that signed tokens before no longer makes one."""
+    authgate = await Authgate.start(clock, hasher)
+    try:
+        token = (await authgate.signed_in("alice")).access_token.value
+        session = authgate.session_of(token)
+        with pytest.raises(AccessTokenInvalid):
+            await authgate.access(signed(claims_for(session.user_id, session.id, clock.now())))
+        assert TEST_SECRET not in token.encode()
+    finally:
+        await authgate.close()
 
 
 async def test_token_with_a_tampered_payload_raises_access_token_invalid(
@@ -124,7 +160,7 @@ async def test_validly_signed_token_naming_another_users_session_raises_access_t
     bob = await authgate.signed_in("bob")
     bob_session = authgate.session_of(bob.access_token.value)
     with pytest.raises(AccessTokenInvalid):
-        await authgate.access(signed({**alice_claims, "sid": bob_session.id}))
+        await authgate.access(authgate.sign({**alice_claims, "sid": bob_session.id}))
 
 
 async def test_token_of_a_deleted_user_raises_access_token_invalid(

@@ -2,6 +2,9 @@
 secret. Forgeries are signed as an attacker would; genuine hand-made tokens with `sign`, which
 signs as the service does (its key, or its secret)."""
 
+import base64
+import hashlib
+import hmac
 import math
 import string
 from collections.abc import Sequence
@@ -26,6 +29,7 @@ from tests.tokens import (
     OTHER_SECRET,
     TEST_SECRET,
     Signer,
+    base64url_json,
     claims_for,
     es256_signed,
     signed,
@@ -346,14 +350,13 @@ async def test_hs256_tokens_are_refused_when_keys_sign_even_with_the_secret_or_t
     public_pem = public_key_of(key.public_jwk).public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    confused = jwt.api_jws.PyJWS()
-    confused._algorithms["HS256"].prepare_key = lambda raw: raw  # type: ignore[method-assign]
-    with_public_key = confused.encode(
-        jwt.utils.base64url_encode(jwt.api_jwt.json.dumps(claims).encode()),
-        public_pem,
-        algorithm="HS256",
-        headers={"kid": key.key.kid},
+    # The classic confusion: HMAC keyed with the public key, which anyone can read.
+    signing_input = (
+        f"{base64url_json({'alg': 'HS256', 'typ': 'JWT', 'kid': key.key.kid})}."
+        f"{base64url_json(claims)}"
     )
+    mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    with_public_key = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
 
     for forged in (signed(claims), with_public_key):
         with pytest.raises(AccessTokenInvalid):

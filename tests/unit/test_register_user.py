@@ -201,7 +201,7 @@ async def test_signup_accepts_a_72_byte_password_that_then_signs_in(authgate: Au
 async def test_signup_with_an_expired_admin_token_creates_nothing(authgate: Authgate) -> None:
     token = await admin_token(authgate)
     session = authgate.session_of(token)
-    expired = authgate.tokens.issue(
+    expired = await authgate.tokens.issue(
         session.user_id, session.id, authgate.clock.now() - timedelta(hours=3)
     )
     with pytest.raises(ApplicationError):

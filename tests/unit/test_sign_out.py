@@ -6,7 +6,7 @@ from application.common.errors import AccessTokenInvalid, RefreshTokenUnknown
 from application.sessions.authenticate_user import AuthenticateUserResponse
 from application.sessions.refresh_session import RefreshSessionRequest
 from application.sessions.sign_out import SignOutRequest
-from tests.tokens import OTHER_SECRET, claims_for, signed
+from tests.tokens import claims_for
 from tests.unit.authgate import Authgate
 
 
@@ -48,7 +48,7 @@ async def test_sign_out_by_expired_access_token_ends_the_session(
     authgate: Authgate, alice: AuthenticateUserResponse
 ) -> None:
     session = authgate.session_of(alice.access_token.value)
-    expired = authgate.tokens.issue(
+    expired = await authgate.tokens.issue(
         session.user_id, session.id, authgate.clock.now() - timedelta(hours=3)
     )
     assert await sign_out(authgate, access_token=expired.value)
@@ -115,11 +115,11 @@ async def test_sign_out_with_garbage_tokens_returns_false_without_error(
     await authgate.access(alice.access_token.value)
 
 
-async def test_sign_out_with_a_token_signed_by_another_secret_ends_nothing(
+async def test_sign_out_with_a_token_signed_by_another_key_ends_nothing(
     authgate: Authgate, alice: AuthenticateUserResponse
 ) -> None:
     session = authgate.session_of(alice.access_token.value)
-    forged = signed(claims_for(session.user_id, session.id, authgate.clock.now()), OTHER_SECRET)
+    forged = authgate.forge(claims_for(session.user_id, session.id, authgate.clock.now()))
     assert not await sign_out(authgate, access_token=forged)
     await authgate.access(alice.access_token.value)
 
