@@ -4,7 +4,7 @@ import pytest
 from domain.roles import Role
 from tests.service import DEFAULT_PASSWORD, Service
 from tests.storages import STORAGES
-from tests.tokens import TEST_SECRET
+from tests.tokens import verified_claims
 
 pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 
@@ -40,14 +40,15 @@ async def test_signin_answers_what_the_clients_store(service: Service) -> None:
     assert len(body["refreshToken"]) >= 43
 
 
-async def test_the_access_token_is_an_hs256_jwt_with_the_contracts_claims(
+async def test_the_access_token_is_an_es256_jwt_with_the_contracts_claims(
     service: Service,
 ) -> None:
     body = await service.signed_in("alice")
 
     token = body["accessToken"]
-    assert jwt.get_unverified_header(token)["alg"] == "HS256"
-    claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"])
+    assert jwt.get_unverified_header(token)["alg"] == "ES256"
+    jwks = (await service.client.get("/.well-known/jwks.json")).json()
+    claims = verified_claims(token, jwks)
     assert claims["sub"] == str(body["id"])
     assert {"iat", "exp", "jti", "sid"} <= set(claims)
     assert claims["exp"] - claims["iat"] == 3600
