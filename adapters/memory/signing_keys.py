@@ -17,7 +17,11 @@ class InMemorySigningKeyStore(SigningKeyStore):
     async def add(self, stored: StoredSigningKey) -> bool:
         generation = stored.key.generation
         keys = self._storage.signing_keys
-        if stored.key.kid in keys or any(s.key.generation == generation for s in keys.values()):
+        # As a unique index over a nullable column: NULLs never collide.
+        taken = generation is not None and any(
+            s.key.generation == generation for s in keys.values()
+        )
+        if stored.key.kid in keys or taken:
             return False
         keys[stored.key.kid] = stored
         return True

@@ -203,3 +203,23 @@ async def test_every_operation_refusing_a_bad_token_says_where_the_token_goes(
         for path, method in needing_a_token
         if not paths[path][method].get("security")
     } == set()
+
+
+@pytest.mark.parametrize("database_url", STORAGES[:1], indirect=True)
+async def test_the_key_set_discovery_and_introspection_are_documented(service: Service) -> None:
+    document = await _document(service.client)
+    paths = document["paths"]
+
+    jwks = paths["/.well-known/jwks.json"]["get"]["responses"]
+    assert jwks["200"]["content"]["application/json"]["schema"]["$ref"].endswith("JwksAnswer")
+    assert set(jwks) == {"200", "503"}
+    assert "200" in paths["/.well-known/openid-configuration"]["get"]["responses"]
+    introspect = paths["/api/auth/introspect"]["post"]
+    assert set(introspect["responses"]) == {"200", "400", "401", "403", "413", "415", "503"}
+    assert set(introspect["requestBody"]["content"]) == {
+        "application/x-www-form-urlencoded",
+        "application/json",
+    }
+    assert introspect["security"] == [{"introspectionClient": []}]
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["introspectionClient"] == {"type": "http", "scheme": "basic"}

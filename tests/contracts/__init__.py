@@ -6,6 +6,7 @@ every adapter of it, so that a rule is tested where it is implemented (a SQL pre
     SessionStore        x             x                   x
     PrincipalFinder     x             x                   x                 x
     UnitOfWork          x*            x                   x
+    SigningKeyStore     x             x                   x
 
 * commit only: in-memory writes take effect at once and promise no rollback.
 

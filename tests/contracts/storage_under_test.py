@@ -16,6 +16,7 @@ from adapters.memory import (
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
+    InMemorySigningKeyStore,
     InMemoryStorage,
     InMemoryUnitOfWork,
     InMemoryUserReader,
@@ -27,11 +28,13 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from adapters.sqlalchemy.signing_keys import SqlAlchemySigningKeyStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
 from application.ports.sessions import PrincipalFinder, SessionStore
+from application.ports.signing_keys import SigningKeyStore
 from application.ports.storage import UnitOfWork
 from application.ports.user_listing import UserReader
 from application.ports.users import UserRepository
@@ -58,6 +61,7 @@ class Ports:
     user_reader: UserReader
     one_time_tokens: OneTimeTokenStore
     audit: AuditTrail
+    signing_keys: SigningKeyStore
 
 
 class StorageUnderTest(Protocol):
@@ -84,6 +88,7 @@ class MemoryStorageUnderTest(StorageUnderTest):
             InMemoryUserReader(self._storage),
             InMemoryOneTimeTokenStore(self._storage),
             InMemoryAuditTrail(self._storage),
+            InMemorySigningKeyStore(self._storage),
         )
         await uow.commit()
 
@@ -114,6 +119,7 @@ class SqlStorageUnderTest(StorageUnderTest):
                 SqlAlchemyUserReader(database),
                 SqlAlchemyOneTimeTokenStore(database),
                 SqlAlchemyAuditTrail(database),
+                SqlAlchemySigningKeyStore(database),
             )
             await database.commit()
         finally:

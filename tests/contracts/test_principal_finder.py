@@ -5,7 +5,9 @@ from datetime import timedelta, timezone
 
 import pytest
 
+from application.ports.signing_keys import StoredSigningKey
 from domain.roles import Role
+from domain.signing_keys import SigningKey
 from domain.user import Principal
 from tests.contracts.storage_under_test import (
     NOW,
@@ -135,3 +137,38 @@ async def test_a_deleted_users_session_names_no_one(storage: StorageUnderTest) -
     await storage.backdoor.delete_user(user.id)
 
     assert await find(storage, user.id, session.id) is None
+
+
+async def add_key(storage: StorageUnderTest, kid: str, *, revoked: bool = False) -> None:
+    key = SigningKey(kid, "ES256", None, NOW, NOW, None, NOW if revoked else None)
+    async with storage.unit_of_work() as ports:
+        assert await ports.signing_keys.add(StoredSigningKey(key, "{}", b"sealed"))
+
+
+async def find_by_key(
+    storage: StorageUnderTest, user_id: int, session_id: str, key_id: str
+) -> Principal | None:
+    async with storage.unit_of_work() as ports:
+        return await ports.principals.find(user_id, session_id, NOW, key_id)
+
+
+async def test_a_token_of_a_live_key_names_its_user(storage: StorageUnderTest) -> None:
+    user = await add_user(storage)
+    session, _ = await start_session(storage, user.id)
+    await add_key(storage, "live")
+
+    assert await find_by_key(storage, user.id, session.id, "live") == Principal(
+        user.id, session.id, frozenset({Role.USER})
+    )
+
+
+@pytest.mark.parametrize("key", ["revoked", "unknown", "LIVE"])
+async def test_a_token_of_a_revoked_or_unknown_key_names_no_one(
+    storage: StorageUnderTest, key: str
+) -> None:
+    user = await add_user(storage)
+    session, _ = await start_session(storage, user.id)
+    await add_key(storage, "live")
+    await add_key(storage, "revoked", revoked=True)
+
+    assert await find_by_key(storage, user.id, session.id, key) is None
