@@ -35,7 +35,10 @@ class RotateSigningKey:
         while one waits already (also when a concurrent rotation just made it)."""
         if not self._policy.publishes_keys:
             raise KeysNotUsed
-        return await self._transactions.run(self._rotate)
+        async def rotate() -> SigningKey:
+            return await self._rotate([s.key for s in await self._keys.all()])
+
+        return await self._transactions.run(rotate)
 
     async def if_due(self) -> SigningKey | None:
         """The scheduled rotation: a `next` key if the signing key is KEY_ROTATION_DAYS old and
@@ -47,7 +50,7 @@ class RotateSigningKey:
             keys = [s.key for s in await self._keys.all()]
             if not rotation_due(keys, self._clock.now(), self._policy.schedule):
                 return None
-            return await self._rotate()
+            return await self._rotate(keys)
 
         return await self._transactions.run(rotate_if_due)
 
@@ -76,8 +79,7 @@ class RotateSigningKey:
 
         return await self._transactions.run(load)
 
-    async def _rotate(self) -> SigningKey:
-        keys = [s.key for s in await self._keys.all()]
+    async def _rotate(self, keys: list[SigningKey]) -> SigningKey:
         kid, public_jwk, sealed = self._factory.generate()
         change = succession(
             keys, kid, self._factory.algorithm, self._clock.now(), self._policy.schedule
