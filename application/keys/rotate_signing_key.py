@@ -35,6 +35,7 @@ class RotateSigningKey:
         while one waits already (also when a concurrent rotation just made it)."""
         if not self._policy.publishes_keys:
             raise KeysNotUsed
+
         async def rotate() -> SigningKey:
             return await self._rotate([s.key for s in await self._keys.all()])
 

@@ -3,6 +3,7 @@
 import asyncio
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 SEALED = bytes(range(256)) * 2
 
 
-def stored_key(kid: str, generation: int | None = 1, **changes: object) -> StoredSigningKey:
+def stored_key(kid: str, generation: int | None = 1, **changes: Any) -> StoredSigningKey:
     key = SigningKey(kid, "ES256", generation, NOW, NOW + timedelta(minutes=10), None)
     return StoredSigningKey(replace(key, **changes), f'{{"kid": "{kid}"}}', SEALED)
 
