@@ -140,15 +140,19 @@ def succession(
     keys: Sequence[SigningKey], kid: str, algorithm: str, now: datetime, schedule: KeySchedule
 ) -> Succession:
     """A new `next` key that signs once it has been published for `publish_for`, from which
-    moment the signing key becomes `previous`. Raises NextKeyWaiting."""
+    moment the signing key becomes `previous` (or, when nothing signs yet, a first key). Raises
+    NextKeyWaiting."""
     waiting = waiting_key(keys, now)
     if waiting is not None:
         raise NextKeyWaiting(waiting.kid)
+    current = signing_key(keys, now)
+    if current is None:
+        # Nothing signs yet (a rotation before the first start): no verifier can have cached
+        # anything, so the key signs at once, as a first key does.
+        return Succession(first_key(kid, algorithm, now, keys), None)
     signs_from = now + schedule.publish_for
     successor = SigningKey(kid, algorithm, _next_generation(keys), now, signs_from, None)
-    current = signing_key(keys, now)
-    predecessor = None if current is None else replace(current, signs_until=signs_from)
-    return Succession(successor, predecessor)
+    return Succession(successor, replace(current, signs_until=signs_from))
 
 
 def rotation_due(keys: Sequence[SigningKey], now: datetime, schedule: KeySchedule) -> bool:

@@ -94,3 +94,49 @@ def test_audit_prints_the_trail_newest_first(authgate: Cli) -> None:
     events = json.loads(out)["items"]
     assert [(e["type"], e["userId"], e["actorId"]) for e in events] == [("signup", 1, None)]
     assert authgate("audit", "--type", "nonsense")[0] == 1
+
+
+def key_rows(authgate: "Cli") -> list[list[str]]:
+    status, out, _ = authgate("keys", "list")
+    assert status == 0
+    return [line.split() for line in out.splitlines()[1:]]
+
+
+def test_keys_rotate_list_and_revoke_through_the_states(authgate: Cli) -> None:
+    assert authgate("keys", "list")[1].strip() == "(none)"
+    status, out, _ = authgate("keys", "rotate")
+    assert status == 0
+    first = out.split()[1]
+    assert "signing from" in out  # nothing signed yet: the first key signs at once
+
+    status, out, _ = authgate("keys", "rotate")
+    assert status == 0
+    second = out.split()[1]
+    status, _, err = authgate("keys", "rotate")
+    assert status == 1
+    assert f"key {second} is already waiting to sign" in err
+    header = authgate("keys", "list")[1].splitlines()[0].split()
+    assert header[:3] == ["KID", "ALGORITHM", "STATE"]
+    assert [(row[0], row[1], row[2]) for row in key_rows(authgate)] == [
+        (first, "ES256", "current"),
+        (second, "ES256", "next"),
+    ]
+
+    status, _, err = authgate("keys", "revoke", second[::-1])
+    assert (status, err.strip()) == (1, f"authgate: no key {second[::-1]}")
+    status, out, _ = authgate("keys", "revoke", first)
+    assert status == 0
+    assert f"key {second} signs from" in out
+    assert [row[2] for row in key_rows(authgate)] == ["revoked", "current"]
+    status, _, err = authgate("keys", "revoke", second)
+    assert status == 1
+    assert "the only signing key" in err
+
+
+def test_keys_commands_refuse_with_hs256(authgate: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_ALGORITHM", "HS256")
+
+    status, _, err = authgate("keys", "rotate")
+
+    assert status == 1
+    assert "HS256" in err
