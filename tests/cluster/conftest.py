@@ -18,7 +18,8 @@ from tests.cluster.report import ClusterReport
 # What production on Galera runs with (deploy/README.md); the deadline outlasts the cluster's
 # eviction of a dead node (evs.inactive_timeout in testkit.galera), during which commits
 # and causal reads wait.
-SERVER_SETTINGS = {"DB_CAUSAL_READS": "true", "DB_DEADLINE": "8"}
+# A short JWKS_MAX_AGE, so that the rotation check (test_keys.py) sees a new key sign.
+SERVER_SETTINGS = {"DB_CAUSAL_READS": "true", "DB_DEADLINE": "8", "JWKS_MAX_AGE": "5"}
 # A client gives up well after the deadline: an answer later than this is a hang.
 CLIENT_TIMEOUT = 15.0
 
