@@ -5,13 +5,20 @@ from pathlib import Path
 
 import pytest
 
-from adapters.memory import InMemoryPrincipalFinder, InMemorySessionStore, InMemoryUserRepository
+from adapters.memory import (
+    InMemoryPrincipalFinder,
+    InMemorySessionStore,
+    InMemorySigningKeyStore,
+    InMemoryUserRepository,
+)
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
+from adapters.sqlalchemy.signing_keys import SqlAlchemySigningKeyStore
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.sessions import PrincipalFinder, SessionStore
+from application.ports.signing_keys import SigningKeyStore
 from application.ports.storage import UnitOfWork
 from application.ports.users import UserRepository
 from entrypoints.ioc import build_container
@@ -24,22 +31,37 @@ from tests.tokens import TEST_SECRET
     [
         (
             "memory://",
-            (InMemoryUserRepository, InMemorySessionStore, InMemoryPrincipalFinder),
+            (
+                InMemoryUserRepository,
+                InMemorySessionStore,
+                InMemoryPrincipalFinder,
+                InMemorySigningKeyStore,
+            ),
         ),
         (
             "sqlite:///{data}/authgate.sqlite3",
-            (SqlAlchemyUserRepository, SqlAlchemySessionStore, SqlAlchemyPrincipalFinder),
+            (
+                SqlAlchemyUserRepository,
+                SqlAlchemySessionStore,
+                SqlAlchemyPrincipalFinder,
+                SqlAlchemySigningKeyStore,
+            ),
         ),
         (
             # Nothing connects until a request needs it, so no server is needed here.
             "mysql://nobody@127.0.0.1:9/authgate",
-            (SqlAlchemyUserRepository, SqlAlchemySessionStore, AsyncmyPrincipalFinder),
+            (
+                SqlAlchemyUserRepository,
+                SqlAlchemySessionStore,
+                AsyncmyPrincipalFinder,
+                SqlAlchemySigningKeyStore,
+            ),
         ),
     ],
     ids=["memory", "sqlite", "mysql"],
 )
 async def test_each_storage_is_served_by_the_adapters_the_contract_suite_tests(
-    tmp_path: Path, database_url: str, adapters: tuple[type, type, type]
+    tmp_path: Path, database_url: str, adapters: tuple[type, ...]
 ) -> None:
     settings = Settings.of(
         database_url=database_url.format(data=tmp_path), jwt_secret=TEST_SECRET, data_dir=tmp_path
@@ -51,6 +73,7 @@ async def test_each_storage_is_served_by_the_adapters_the_contract_suite_tests(
                 await request.get(UserRepository),
                 await request.get(SessionStore),
                 await request.get(PrincipalFinder),
+                await request.get(SigningKeyStore),
             )
             unit_of_work = await request.get(UnitOfWork)
     finally:
