@@ -13,9 +13,10 @@ every server, is the authorization query's, which checks the token's key against
 every protected request (adapters/sqlalchemy/principals.py)."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -24,7 +25,14 @@ from application.ports.clock import Clock
 from application.ports.signing_keys import StoredSigningKey
 from domain.signing_keys import SigningKey, signing_key
 
-KeyLoader = Callable[[], Awaitable[Sequence[StoredSigningKey]]]
+
+class KeySource(Protocol):
+    async def load(self) -> Sequence[StoredSigningKey]:
+        """Every stored key, making the first one if none signs yet. On a connection of its
+        own, never one of the request pool's: a signin waits for the ring while holding its
+        pooled connection, so a read from that pool could wait for it in turn (with every
+        connection held by signins, until their deadline)."""
+        ...
 
 
 class NoSigningKey(Exception):
@@ -41,14 +49,14 @@ class _Known:
 class KeyRing:
     def __init__(
         self,
-        load: KeyLoader,
+        source: KeySource,
         sealer: KeySealer,
         clock: Clock,
         *,
         refresh_every: timedelta = timedelta(seconds=1),
         unknown_kid_every: timedelta = timedelta(milliseconds=100),
     ) -> None:
-        self._load = load
+        self._source = source
         self._sealer = sealer
         self._clock = clock
         self._refresh_every = refresh_every
@@ -64,6 +72,10 @@ class KeyRing:
         if known is None or known.key.revoked_at is not None:
             return None
         return known.public_key
+
+    async def read(self) -> None:
+        """Reads the keys now (a worker's start: the first key is made if there is none)."""
+        await self._read_if_older_than(timedelta(0))
 
     async def learn(self, kid: str) -> bool:
         """Whether `kid` verifies, after reading the set again unless it was just read."""
@@ -89,7 +101,7 @@ class KeyRing:
             # Another task may have read it while this one waited for the lock.
             if self._loaded_at is not None and asked_at - self._loaded_at < age:
                 return
-            stored = await self._load()
+            stored = await self._source.load()
             self._known = {
                 s.key.kid: _Known(s.key, self._public_key(s), s.sealed_private_key) for s in stored
             }

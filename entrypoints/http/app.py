@@ -9,6 +9,7 @@ from dishka import AsyncContainer, Scope
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 
+from adapters.key_ring import KeyRing
 from adapters.prometheus_metrics import GC_PAUSES, RequestMetrics
 from application.keys.rotate_signing_key import RotateSigningKey
 from application.operations.purge_audit_events import PurgeAuditEvents
@@ -170,13 +171,13 @@ async def _purge_periodically(container: AsyncContainer, interval: int) -> None:
 
 
 async def _first_signing_key(container: AsyncContainer) -> None:
-    """The first key of a first start, made now rather than at the first signin, so the key set
-    is published from the start. Every worker of every server starting together asks; one key
-    comes of it (a write the database decides). A database that is down now gives 503s until it
-    is back, not a worker that cannot start: the key ring asks again when it needs the key."""
+    """The worker's key ring read, and the first key of a first start made, now rather than at
+    the first signin, so the key set is published from the start. Every worker of every server
+    starting together asks; one key comes of it (a write the database decides). A database that
+    is down now gives 503s until it is back, not a worker that cannot start: the key ring reads
+    again when it needs the keys."""
     try:
-        async with container(scope=Scope.REQUEST, context={Caller: NOBODY}) as request_container:
-            await (await request_container.get(RotateSigningKey)).first()
+        await (await container.get(KeyRing)).read()
     except Exception:
         logger.exception("making or reading the first signing key failed; trying again on use")
 

@@ -1,13 +1,12 @@
 """Signing keys: the token service on the key ring (ES256) or on JWT_SECRET (HS256), the key use
 cases, and introspection."""
 
-from collections.abc import Sequence
 from datetime import timedelta
 
-from dishka import AsyncContainer, Provider, Scope, alias, provide
+from dishka import Provider, Scope, alias, provide
 
 from adapters.jwt_tokens import JwtAccessTokens
-from adapters.key_ring import KeyRing
+from adapters.key_ring import KeyRing, KeySource
 from adapters.signing_keys import EcSigningKeyFactory, KeySealer
 from application.keys.introspect_token import IntrospectionClients, IntrospectToken
 from application.keys.list_signing_keys import ListSigningKeys
@@ -16,10 +15,8 @@ from application.keys.published_signing_keys import PublishedSigningKeys
 from application.keys.revoke_signing_key import RevokeSigningKey
 from application.keys.rotate_signing_key import RotateSigningKey
 from application.ports.access_tokens import AccessTokenIssuer, AccessTokenVerifier
-from application.ports.caller import Caller
 from application.ports.clock import Clock
-from application.ports.signing_keys import SigningKeyFactory, StoredSigningKey
-from application.shared.identify_caller import NOBODY
+from application.ports.signing_keys import SigningKeyFactory
 from entrypoints.settings import KeySettings, TokenSettings
 
 
@@ -48,14 +45,10 @@ class KeysProvider(Provider):
         return EcSigningKeyFactory(tokens.jwt_secret)
 
     @provide(scope=Scope.APP)
-    def key_ring(self, container: AsyncContainer, tokens: TokenSettings, clock: Clock) -> KeyRing:
-        async def load() -> Sequence[StoredSigningKey]:
-            # In a scope of its own, with its own connection and deadline: the ring is read
-            # between requests' statements, never inside their transactions.
-            async with container(scope=Scope.REQUEST, context={Caller: NOBODY}) as request:
-                return await (await request.get(RotateSigningKey)).first()
-
-        return KeyRing(load, KeySealer(tokens.jwt_secret), clock)
+    def key_ring(self, source: KeySource, tokens: TokenSettings, clock: Clock) -> KeyRing:
+        """The keys' source is the storage's (entrypoints/ioc/storage.py), on a connection of
+        its own."""
+        return KeyRing(source, KeySealer(tokens.jwt_secret), clock)
 
     @provide(scope=Scope.APP)
     def access_tokens(

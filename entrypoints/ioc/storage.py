@@ -1,7 +1,7 @@
 """Where the data lives: SQL (MySQL, MariaDB, SQLite) or memory, and optionally the rate-limit
 tallies in Redis."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from asyncmy.pool import Pool
 from dishka import Provider, Scope, alias, provide
@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.fail_open import FailOpenAttemptCounter
+from adapters.key_ring import KeySource
 from adapters.memory import (
     InMemoryAttemptCounter,
     InMemoryAuditTrail,
@@ -35,14 +36,18 @@ from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.signing_keys import SqlAlchemySigningKeyStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from application.keys.policy import KeyPolicy
+from application.keys.rotate_signing_key import RotateSigningKey
 from application.ports.attempts import AttemptCounter
 from application.ports.audit import AuditTrail
+from application.ports.clock import Clock
 from application.ports.mail import OneTimeTokenStore
 from application.ports.sessions import PrincipalFinder, SessionStore
-from application.ports.signing_keys import SigningKeyStore
+from application.ports.signing_keys import SigningKeyFactory, SigningKeyStore, StoredSigningKey
 from application.ports.storage import StorageProbe, UnitOfWork
 from application.ports.user_listing import UserReader
 from application.ports.users import UserRepository
+from application.shared.transactions import RetryPolicy, Transactions
 from entrypoints.settings import DatabaseSettings, LimitSettings
 
 
@@ -82,6 +87,75 @@ class SqlStorageProvider(Provider):
     audit_trail = provide(SqlAlchemyAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
     signing_keys = provide(SqlAlchemySigningKeyStore, provides=SigningKeyStore, scope=Scope.REQUEST)
 
+    @provide(scope=Scope.APP)
+    async def key_source(
+        self,
+        database: DatabaseSettings,
+        factory: SigningKeyFactory,
+        clock: Clock,
+        policy: KeyPolicy,
+        retries: RetryPolicy,
+    ) -> AsyncIterator[KeySource]:
+        # Its own single connection (and as many again in overflow on MySQL): see KeySource.
+        engine = create_engine(
+            database.url,
+            pool_size=1,
+            deadline=database.deadline,
+            causal_reads=database.causal_reads,
+        )
+        yield SqlKeySource(engine, database.deadline, factory, clock, policy, retries)
+        await engine.dispose()
+
+
+class SqlKeySource(KeySource):
+    """The keys for the key ring, on an engine of their own."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        deadline: float,
+        factory: SigningKeyFactory,
+        clock: Clock,
+        policy: KeyPolicy,
+        retries: RetryPolicy,
+    ) -> None:
+        self._engine = engine
+        self._deadline = deadline
+        self._factory = factory
+        self._clock = clock
+        self._policy = policy
+        self._retries = retries
+
+    async def load(self) -> Sequence[StoredSigningKey]:
+        database = SqlAlchemyDatabase(self._engine, self._deadline)
+        try:
+            keys = SqlAlchemySigningKeyStore(database)
+            transactions = Transactions(database, self._retries)
+            use_case = RotateSigningKey(
+                keys, self._factory, transactions, self._clock, self._policy
+            )
+            return await use_case.first()
+        finally:
+            await database.close()
+
+
+class MemoryKeySource(KeySource):
+    def __init__(
+        self,
+        storage: InMemoryStorage,
+        factory: SigningKeyFactory,
+        clock: Clock,
+        policy: KeyPolicy,
+        retries: RetryPolicy,
+    ) -> None:
+        uow = InMemoryUnitOfWork()
+        self._first = RotateSigningKey(
+            InMemorySigningKeyStore(storage), factory, Transactions(uow, retries), clock, policy
+        ).first
+
+    async def load(self) -> Sequence[StoredSigningKey]:
+        return await self._first()
+
 
 class SqliteStorageProvider(SqlStorageProvider):
     principals = provide(SqlAlchemyPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
@@ -109,6 +183,8 @@ class InMemoryStorageProvider(Provider):
     @provide(scope=Scope.APP)
     def storage(self) -> InMemoryStorage:
         return InMemoryStorage()
+
+    key_source = provide(MemoryKeySource, provides=KeySource, scope=Scope.APP)
 
     unit_of_work = provide(InMemoryUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
     probe = provide(InMemoryStorageProbe, provides=StorageProbe, scope=Scope.REQUEST)

@@ -1,6 +1,7 @@
 """Tokens other services verify: the key set, its discovery document, rotation and revocation as
 a verifier and a client see them, and introspection; on every storage."""
 
+import asyncio
 import base64
 from datetime import timedelta
 from typing import Any
@@ -261,3 +262,19 @@ async def test_introspection_takes_a_form_or_json_only(service: Service) -> None
 
     assert response.status_code == 415
     assert "message" in response.json()
+
+
+async def test_signins_at_once_while_the_key_ring_reads_again_all_succeed(
+    service: Service,
+) -> None:
+    """Each signin waits for the ring's read while it holds a pooled connection: the ring reads
+    on a connection of its own, or 16 signins (SQLite's pool holds 15) would wait for it until
+    their deadline."""
+    names = [f"user{n}" for n in range(16)]
+    for name in names:
+        assert (await service.signup(name)).status_code == 200
+    service.clock.advance(timedelta(seconds=2))  # the ring's read is over a second old
+
+    answers = await asyncio.gather(*(service.signin(name) for name in names))
+
+    assert [answer.status_code for answer in answers] == [200] * len(names)

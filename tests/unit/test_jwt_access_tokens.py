@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from adapters.jwt_tokens import JwtAccessTokens
-from adapters.key_ring import KeyRing
+from adapters.key_ring import KeyRing, KeySource
 from adapters.signing_keys import EcSigningKeyFactory, KeySealer, public_key_of
 from application.common.errors import AccessTokenExpired, AccessTokenInvalid
 from application.ports.signing_keys import StoredSigningKey
@@ -44,7 +44,7 @@ def new_key(clock: FakeClock) -> StoredSigningKey:
     return StoredSigningKey(first_key(kid, "ES256", clock.now(), []), jwk, sealed)
 
 
-class Keys:
+class Keys(KeySource):
     """What storage holds, and how often the ring asked."""
 
     def __init__(self, *keys: StoredSigningKey) -> None:
@@ -73,7 +73,7 @@ def stored(key: StoredSigningKey) -> Keys:
 
 @pytest.fixture
 def tokens(algorithm: str, clock: FakeClock, stored: Keys) -> JwtAccessTokens:
-    ring = KeyRing(stored.load, KeySealer(TEST_SECRET), clock)
+    ring = KeyRing(stored, KeySealer(TEST_SECRET), clock)
     return JwtAccessTokens(
         TEST_SECRET, ACCESS_TOKEN_LIFETIME, clock, ring=ring if algorithm == "ES256" else None
     )
@@ -114,7 +114,7 @@ async def test_issued_token_verifies_to_its_user_and_session(
 async def test_an_es256_token_names_its_key_and_carries_the_contract_claims(
     clock: FakeClock, stored: Keys, key: StoredSigningKey
 ) -> None:
-    ring = KeyRing(stored.load, KeySealer(TEST_SECRET), clock)
+    ring = KeyRing(stored, KeySealer(TEST_SECRET), clock)
     issued = await JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME, clock, ring=ring).issue(
         42, "session-1", clock.now()
     )
@@ -223,7 +223,7 @@ async def test_token_of_another_instance_with_the_same_keys_verifies(
     what another issued."""
 
     def instance(secret: bytes, keys: Keys) -> JwtAccessTokens:
-        ring = KeyRing(keys.load, KeySealer(secret), clock) if algorithm == "ES256" else None
+        ring = KeyRing(keys, KeySealer(secret), clock) if algorithm == "ES256" else None
         return JwtAccessTokens(secret, ACCESS_TOKEN_LIFETIME, clock, ring=ring)
 
     issued = await instance(TEST_SECRET, Keys(key)).issue(3, "s", clock.now())
@@ -339,7 +339,7 @@ async def test_a_genuine_token_over_1024_characters_is_refused(
 
 @pytest.fixture
 def es256(clock: FakeClock, stored: Keys) -> JwtAccessTokens:
-    ring = KeyRing(stored.load, KeySealer(TEST_SECRET), clock)
+    ring = KeyRing(stored, KeySealer(TEST_SECRET), clock)
     return JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME, clock, ring=ring)
 
 
