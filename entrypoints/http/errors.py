@@ -26,6 +26,7 @@ from application.common.errors import (
     AccessTokenInvalid,
     AccessTokenMissing,
     AccountDisabled,
+    AdministratorSecondFactorRequired,
     ApplicationError,
     CurrentPasswordIncorrect,
     EmailNotVerified,
@@ -38,7 +39,12 @@ from application.common.errors import (
     RefreshTokenReused,
     RefreshTokenUnknown,
     RoleRequired,
+    SecondFactorAlreadyEnabled,
+    SecondFactorCodeInvalid,
+    SecondFactorCodeRequired,
+    SecondFactorSigninExpired,
     SessionNotFound,
+    SigninCodeInvalid,
     StorageConflict,
     StorageUnavailable,
     TemporarilyUnavailable,
@@ -105,6 +111,19 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
     LastAdministrator: (
         HTTP_409_CONFLICT,
         lambda _: "The last administrator cannot be removed.",
+    ),
+    SecondFactorAlreadyEnabled: (
+        HTTP_409_CONFLICT,
+        lambda _: "Two-factor authentication is already enabled.",
+    ),
+    SecondFactorCodeRequired: (HTTP_400_BAD_REQUEST, lambda _: "Two-factor code required."),
+    SecondFactorCodeInvalid: (HTTP_400_BAD_REQUEST, lambda _: "Invalid code."),
+    # Found before its base class above: the error's own class comes first in its MRO.
+    SigninCodeInvalid: (HTTP_401_UNAUTHORIZED, lambda _: "Invalid code."),
+    SecondFactorSigninExpired: (HTTP_401_UNAUTHORIZED, lambda _: "Sign in again."),
+    AdministratorSecondFactorRequired: (
+        HTTP_403_FORBIDDEN,
+        lambda _: "Two-factor authentication required for administrators.",
     ),
     TemporarilyUnavailable: (
         HTTP_503_SERVICE_UNAVAILABLE,

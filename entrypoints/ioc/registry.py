@@ -8,6 +8,7 @@ from entrypoints.ioc.accounts import AccountsProvider
 from entrypoints.ioc.admin import AdminProvider
 from entrypoints.ioc.core import CoreProvider
 from entrypoints.ioc.mail import MailProvider
+from entrypoints.ioc.mfa import MfaProvider
 from entrypoints.ioc.operations import OperationsProvider
 from entrypoints.ioc.recovery import RecoveryProvider
 from entrypoints.ioc.sessions import SessionsProvider
@@ -27,6 +28,7 @@ def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
         SessionsProvider(),
         AdminProvider(),
         RecoveryProvider(),
+        MfaProvider(),
         OperationsProvider(),
         storage_provider(settings.database),
         *attempts_providers(settings.limits),

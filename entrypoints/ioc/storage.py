@@ -14,6 +14,7 @@ from adapters.memory import (
     InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
+    InMemorySecondFactorStore,
     InMemorySessionStore,
     InMemoryStorage,
     InMemoryStorageProbe,
@@ -30,12 +31,14 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
+from adapters.sqlalchemy.second_factors import SqlAlchemySecondFactorStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.attempts import AttemptCounter
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
+from application.ports.second_factors import SecondFactorStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import StorageProbe, UnitOfWork
 from application.ports.user_listing import UserReader
@@ -77,6 +80,9 @@ class SqlStorageProvider(Provider):
     )
     attempts = provide(SqlAlchemyAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
     audit_trail = provide(SqlAlchemyAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+    second_factors = provide(
+        SqlAlchemySecondFactorStore, provides=SecondFactorStore, scope=Scope.REQUEST
+    )
 
 
 class SqliteStorageProvider(SqlStorageProvider):
@@ -118,6 +124,9 @@ class InMemoryStorageProvider(Provider):
     attempts = provide(InMemoryAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
 
     audit_trail = provide(InMemoryAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+    second_factors = provide(
+        InMemorySecondFactorStore, provides=SecondFactorStore, scope=Scope.REQUEST
+    )
 
 
 class RedisAttemptsProvider(Provider):
