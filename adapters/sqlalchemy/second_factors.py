@@ -15,7 +15,8 @@ from adapters.sqlalchemy.tables import recovery_codes, second_factors
 from application.ports.second_factors import SecondFactorStore
 from domain.second_factor import TotpFactor
 
-_OF_USER = second_factors.c.user_id == bindparam("user_id")
+# Not named after a column: an UPDATE reserves those names for its SET clause.
+_OF_USER = second_factors.c.user_id == bindparam("owner")
 _FIND = select(second_factors).where(_OF_USER)
 _DELETE_PENDING = delete(second_factors).where(_OF_USER, second_factors.c.confirmed_at.is_(None))
 _INSERT = insert(second_factors)
@@ -33,11 +34,11 @@ _USE_STEP = (
 _DELETE_CONFIRMED = delete(second_factors).where(
     _OF_USER, second_factors.c.confirmed_at.is_not(None)
 )
-_CODES_OF_USER = recovery_codes.c.user_id == bindparam("user_id")
+_CODES_OF_USER = recovery_codes.c.user_id == bindparam("owner")
 _DELETE_CODES = delete(recovery_codes).where(_CODES_OF_USER)
 _INSERT_CODES = insert(recovery_codes)
 _USE_CODE = delete(recovery_codes).where(
-    _CODES_OF_USER, recovery_codes.c.digest == bindparam("digest")
+    _CODES_OF_USER, recovery_codes.c.digest == bindparam("code_digest")
 )
 _CODES_LEFT = select(func.count()).select_from(recovery_codes).where(_CODES_OF_USER)
 
@@ -47,7 +48,7 @@ class SqlAlchemySecondFactorStore(SecondFactorStore):
         self._database = database
 
     async def find(self, user_id: int) -> TotpFactor | None:
-        row = (await self._database.execute(_FIND, {"user_id": user_id})).one_or_none()
+        row = (await self._database.execute(_FIND, {"owner": user_id})).one_or_none()
         if row is None:
             return None
         return TotpFactor(
@@ -59,7 +60,7 @@ class SqlAlchemySecondFactorStore(SecondFactorStore):
         )
 
     async def enrol(self, factor: TotpFactor) -> bool:
-        await self._database.execute(_DELETE_PENDING, {"user_id": factor.user_id})
+        await self._database.execute(_DELETE_PENDING, {"owner": factor.user_id})
         try:
             await self._database.execute(
                 _INSERT,
@@ -78,31 +79,31 @@ class SqlAlchemySecondFactorStore(SecondFactorStore):
 
     async def confirm(self, user_id: int, step: int, at: datetime) -> bool:
         confirmed = await self._database.execute(
-            _CONFIRM, {"user_id": user_id, "step": step, "at": at}
+            _CONFIRM, {"owner": user_id, "step": step, "at": at}
         )
         return confirmed.rowcount == 1
 
     async def use_step(self, user_id: int, step: int) -> bool:
-        used = await self._database.execute(_USE_STEP, {"user_id": user_id, "step": step})
+        used = await self._database.execute(_USE_STEP, {"owner": user_id, "step": step})
         return used.rowcount == 1
 
     async def remove(self, user_id: int) -> bool:
-        await self._database.execute(_DELETE_CODES, {"user_id": user_id})
-        removed = await self._database.execute(_DELETE_CONFIRMED, {"user_id": user_id})
-        await self._database.execute(_DELETE_PENDING, {"user_id": user_id})
+        await self._database.execute(_DELETE_CODES, {"owner": user_id})
+        removed = await self._database.execute(_DELETE_CONFIRMED, {"owner": user_id})
+        await self._database.execute(_DELETE_PENDING, {"owner": user_id})
         return removed.rowcount == 1
 
     async def replace_recovery_codes(self, user_id: int, digests: Sequence[str]) -> None:
-        await self._database.execute(_DELETE_CODES, {"user_id": user_id})
+        await self._database.execute(_DELETE_CODES, {"owner": user_id})
         if digests:
             await self._database.execute(
                 _INSERT_CODES, [{"user_id": user_id, "digest": digest} for digest in digests]
             )
 
     async def use_recovery_code(self, user_id: int, digest: str) -> bool:
-        used = await self._database.execute(_USE_CODE, {"user_id": user_id, "digest": digest})
+        used = await self._database.execute(_USE_CODE, {"owner": user_id, "code_digest": digest})
         return used.rowcount == 1
 
     async def recovery_codes_left(self, user_id: int) -> int:
-        left = await self._database.execute(_CODES_LEFT, {"user_id": user_id})
+        left = await self._database.execute(_CODES_LEFT, {"owner": user_id})
         return int(left.scalar_one())
