@@ -15,6 +15,7 @@ from adapters.memory import (
     InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
+    InMemorySecondFactorStore,
     InMemorySessionStore,
     InMemoryStorage,
     InMemoryUnitOfWork,
@@ -26,11 +27,13 @@ from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
+from adapters.sqlalchemy.second_factors import SqlAlchemySecondFactorStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
+from application.ports.second_factors import SecondFactorStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import UnitOfWork
 from application.ports.user_listing import UserReader
@@ -58,6 +61,7 @@ class Ports:
     user_reader: UserReader
     one_time_tokens: OneTimeTokenStore
     audit: AuditTrail
+    second_factors: SecondFactorStore
 
 
 class StorageUnderTest(Protocol):
@@ -84,6 +88,7 @@ class MemoryStorageUnderTest(StorageUnderTest):
             InMemoryUserReader(self._storage),
             InMemoryOneTimeTokenStore(self._storage),
             InMemoryAuditTrail(self._storage),
+            InMemorySecondFactorStore(self._storage),
         )
         await uow.commit()
 
@@ -114,6 +119,7 @@ class SqlStorageUnderTest(StorageUnderTest):
                 SqlAlchemyUserReader(database),
                 SqlAlchemyOneTimeTokenStore(database),
                 SqlAlchemyAuditTrail(database),
+                SqlAlchemySecondFactorStore(database),
             )
             await database.commit()
         finally:
