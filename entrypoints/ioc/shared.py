@@ -15,7 +15,7 @@ from application.shared.rate_limits import RateLimitPolicy
 from application.shared.second_factor_checks import SecondFactorCheck
 from application.shared.second_factor_signins import SecondFactorSignins
 from application.shared.signins import StartSession
-from application.shared.throttle import Throttle
+from application.shared.throttle import ReservationQueue, Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit
 from entrypoints.settings import DatabaseSettings, LimitSettings, MailSettings, TokenSettings
@@ -75,6 +75,7 @@ class SharedProvider(Provider):
 
     transactions = provide(Transactions)
     throttle = provide(Throttle)
+    reservation_queue = provide(ReservationQueue, scope=Scope.APP)
     identify_caller = provide(IdentifyCaller)
     audit_log = provide(AuditLog)
     one_time_tokens = provide(OneTimeTokens)

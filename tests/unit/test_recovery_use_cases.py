@@ -33,7 +33,7 @@ from application.shared.administrator_second_factor import (
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import NOBODY, IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
-from application.shared.throttle import Throttle
+from application.shared.throttle import ReservationQueue, Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.values import Email, PasswordHash, RawPassword
 from entrypoints.ioc.shared import rate_limit_policy
@@ -101,6 +101,7 @@ class Recovery:
             rate_limit_policy(LimitSettings(enabled=False), TokenSettings()),
             clock,
             CountingMetrics(),
+            ReservationQueue(),
         )
         common_passwords = ZxcvbnCommonPasswords()
         self.register = RegisterUser(
