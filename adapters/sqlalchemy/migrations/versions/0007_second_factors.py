@@ -3,7 +3,7 @@ last step a code was accepted in) and the keyed digests of their unused recovery
 
 Frozen: every column is written out here, nothing is imported from the live table definitions.
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "0008"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
