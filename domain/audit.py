@@ -31,6 +31,11 @@ class AuditEventType(Enum):
     USER_ENABLE = "user.enable"
     USER_DELETE = "user.delete"
     SESSIONS_REVOKE = "sessions.revoke"
+    MFA_ENABLE = "mfa.enable"
+    MFA_DISABLE = "mfa.disable"
+    MFA_FAILURE = "mfa.failure"
+    MFA_RECOVERY_CODE = "mfa.recovery_code"
+    MFA_RESET = "mfa.reset"
 
     @classmethod
     def from_name(cls, name: str) -> "AuditEventType":

@@ -5,6 +5,7 @@ from adapters.memory.attempts import InMemoryAttemptCounter
 from adapters.memory.audit import InMemoryAuditTrail
 from adapters.memory.one_time_tokens import InMemoryOneTimeTokenStore
 from adapters.memory.principals import InMemoryPrincipalFinder
+from adapters.memory.second_factors import InMemorySecondFactorStore
 from adapters.memory.sessions import InMemorySessionStore
 from adapters.memory.signing_keys import InMemorySigningKeyStore
 from adapters.memory.storage import InMemoryStorage, InMemoryStorageProbe, InMemoryUnitOfWork
@@ -16,6 +17,7 @@ __all__ = [
     "InMemoryAuditTrail",
     "InMemoryOneTimeTokenStore",
     "InMemoryPrincipalFinder",
+    "InMemorySecondFactorStore",
     "InMemorySessionStore",
     "InMemorySigningKeyStore",
     "InMemoryStorage",

@@ -10,6 +10,7 @@ from application.ports.storage import StorageProbe, UnitOfWork
 from domain.attempts import Tally
 from domain.audit import AuditEvent
 from domain.one_time_token import IssuedOneTimeToken
+from domain.second_factor import TotpFactor
 from domain.session import IssuedRefreshToken, Session
 from domain.user import User
 
@@ -23,12 +24,16 @@ class InMemoryStorage:
     attempts: dict[str, Tally] = field(default_factory=dict)
     audit_events: list[AuditEvent] = field(default_factory=list)
     signing_keys: dict[str, StoredSigningKey] = field(default_factory=dict)
+    second_factors: dict[int, TotpFactor] = field(default_factory=dict)
+    recovery_codes: dict[int, set[str]] = field(default_factory=dict)
     next_user_id: int = 1
     next_audit_id: int = 1
 
     def delete_user(self, user_id: int) -> None:
         """What ON DELETE CASCADE does in SQL: the user's sessions and tokens go too."""
         self.users.pop(user_id, None)
+        self.second_factors.pop(user_id, None)
+        self.recovery_codes.pop(user_id, None)
         for digest in [d for d, t in self.one_time_tokens.items() if t.user_id == user_id]:
             del self.one_time_tokens[digest]
         for session_id in [s.id for s in self.sessions.values() if s.user_id == user_id]:

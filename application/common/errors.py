@@ -127,3 +127,28 @@ class KeysNotUsed(ApplicationError):
 
 class UnauthorizedClient(ApplicationError):
     """Introspection without the credentials of a client in INTROSPECTION_CLIENTS."""
+
+
+class SecondFactorAlreadyEnabled(ApplicationError):
+    pass
+
+
+class SecondFactorCodeRequired(ApplicationError):
+    """A change that needs the second factor came without a code."""
+
+
+class SecondFactorCodeInvalid(ApplicationError):
+    """A TOTP or recovery code that is wrong, already used, or not the user's; or no second
+    factor to check it against. Deliberately indistinguishable."""
+
+
+class SigninCodeInvalid(SecondFactorCodeInvalid):
+    """As SecondFactorCodeInvalid, at the second step of a signin (answered 401 there)."""
+
+
+class SecondFactorSigninExpired(ApplicationError):
+    """An mfaToken that is unknown, used, expired, or issued before the password changed."""
+
+
+class AdministratorSecondFactorRequired(ApplicationError):
+    """REQUIRE_ADMIN_MFA: an administrator without a second factor may not administer."""

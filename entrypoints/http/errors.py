@@ -26,6 +26,7 @@ from application.common.errors import (
     AccessTokenInvalid,
     AccessTokenMissing,
     AccountDisabled,
+    AdministratorSecondFactorRequired,
     ApplicationError,
     CurrentPasswordIncorrect,
     EmailNotVerified,
@@ -39,7 +40,12 @@ from application.common.errors import (
     RefreshTokenReused,
     RefreshTokenUnknown,
     RoleRequired,
+    SecondFactorAlreadyEnabled,
+    SecondFactorCodeInvalid,
+    SecondFactorCodeRequired,
+    SecondFactorSigninExpired,
     SessionNotFound,
+    SigninCodeInvalid,
     StorageConflict,
     StorageUnavailable,
     TemporarilyUnavailable,
@@ -118,6 +124,19 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
     NextKeyWaiting: (HTTP_409_CONFLICT, lambda e: f"Key {e.kid} is already waiting to sign."),
     OnlySigningKey: (HTTP_409_CONFLICT, lambda e: f"Key {e.kid} is the only signing key."),
     SigningKeyNotFound: (HTTP_404_NOT_FOUND, lambda e: f"No published key {e.kid}."),
+    SecondFactorAlreadyEnabled: (
+        HTTP_409_CONFLICT,
+        lambda _: "Two-factor authentication is already enabled.",
+    ),
+    SecondFactorCodeRequired: (HTTP_400_BAD_REQUEST, lambda _: "Two-factor code required."),
+    SecondFactorCodeInvalid: (HTTP_400_BAD_REQUEST, lambda _: "Invalid code."),
+    # Found before its base class above: the error's own class comes first in its MRO.
+    SigninCodeInvalid: (HTTP_401_UNAUTHORIZED, lambda _: "Invalid code."),
+    SecondFactorSigninExpired: (HTTP_401_UNAUTHORIZED, lambda _: "Sign in again."),
+    AdministratorSecondFactorRequired: (
+        HTTP_403_FORBIDDEN,
+        lambda _: "Two-factor authentication required for administrators.",
+    ),
     TemporarilyUnavailable: (
         HTTP_503_SERVICE_UNAVAILABLE,
         lambda _: "Service temporarily unavailable. Please try again.",
@@ -261,7 +280,9 @@ def conflict_to_response(
     """`Transactions` runs a unit of work again after a conflict; one raised by a read outside any
     (on Galera: a causal read its node could not serve in time, 1205) means storage cannot
     answer now, and is answered so: 503, never 500."""
-    return refusal_to_response(request, StorageUnavailable(UnavailableCause.CONFLICT, str(error)))
+    unavailable = StorageUnavailable(UnavailableCause.CONFLICT, str(error))
+    unavailable.__cause__ = error  # the log's traceback shows where the conflict came from
+    return refusal_to_response(request, unavailable)
 
 
 def unexpected_error_to_response(

@@ -22,6 +22,7 @@ from entrypoints.settings import (
     KeySettings,
     LimitSettings,
     MailSettings,
+    MfaSettings,
     ServerSettings,
     Settings,
     TokenSettings,
@@ -44,6 +45,7 @@ class CoreProvider(Provider):
     limits = from_context(provides=LimitSettings, scope=Scope.APP)
     edge = from_context(provides=EdgeSettings, scope=Scope.APP)
     keys = from_context(provides=KeySettings, scope=Scope.APP)
+    mfa = from_context(provides=MfaSettings, scope=Scope.APP)
 
     clock = provide(SystemClock, provides=Clock)
     metrics = provide(PrometheusMetrics, provides=Metrics)

@@ -9,6 +9,7 @@ from entrypoints.ioc.admin import AdminProvider
 from entrypoints.ioc.core import CoreProvider
 from entrypoints.ioc.keys import KeysProvider
 from entrypoints.ioc.mail import MailProvider
+from entrypoints.ioc.mfa import MfaProvider
 from entrypoints.ioc.operations import OperationsProvider
 from entrypoints.ioc.recovery import RecoveryProvider
 from entrypoints.ioc.sessions import SessionsProvider
@@ -28,6 +29,7 @@ def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
         SessionsProvider(),
         AdminProvider(),
         RecoveryProvider(),
+        MfaProvider(),
         OperationsProvider(),
         KeysProvider(),
         storage_provider(settings.database),

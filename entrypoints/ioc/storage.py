@@ -15,6 +15,7 @@ from adapters.memory import (
     InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
+    InMemorySecondFactorStore,
     InMemorySessionStore,
     InMemorySigningKeyStore,
     InMemoryStorage,
@@ -32,6 +33,7 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
+from adapters.sqlalchemy.second_factors import SqlAlchemySecondFactorStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.signing_keys import SqlAlchemySigningKeyStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
@@ -42,6 +44,7 @@ from application.ports.attempts import AttemptCounter
 from application.ports.audit import AuditTrail
 from application.ports.clock import Clock
 from application.ports.mail import OneTimeTokenStore
+from application.ports.second_factors import SecondFactorStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.signing_keys import SigningKeyFactory, SigningKeyStore, StoredSigningKey
 from application.ports.storage import StorageProbe, UnitOfWork
@@ -86,6 +89,9 @@ class SqlStorageProvider(Provider):
     attempts = provide(SqlAlchemyAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
     audit_trail = provide(SqlAlchemyAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
     signing_keys = provide(SqlAlchemySigningKeyStore, provides=SigningKeyStore, scope=Scope.REQUEST)
+    second_factors = provide(
+        SqlAlchemySecondFactorStore, provides=SecondFactorStore, scope=Scope.REQUEST
+    )
 
     @provide(scope=Scope.APP)
     async def key_source(
@@ -157,6 +163,7 @@ class MemoryKeySource(KeySource):
         return await self._first()
 
 
+
 class SqliteStorageProvider(SqlStorageProvider):
     principals = provide(SqlAlchemyPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
 
@@ -199,6 +206,9 @@ class InMemoryStorageProvider(Provider):
 
     audit_trail = provide(InMemoryAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
     signing_keys = provide(InMemorySigningKeyStore, provides=SigningKeyStore, scope=Scope.REQUEST)
+    second_factors = provide(
+        InMemorySecondFactorStore, provides=SecondFactorStore, scope=Scope.REQUEST
+    )
 
 
 class RedisAttemptsProvider(Provider):

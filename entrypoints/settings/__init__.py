@@ -19,6 +19,7 @@ from entrypoints.settings.edge import EdgeSettings
 from entrypoints.settings.keys import KeySettings
 from entrypoints.settings.limits import LimitSettings
 from entrypoints.settings.mail import MailSettings
+from entrypoints.settings.mfa import MfaSettings
 from entrypoints.settings.server import ServerSettings
 from entrypoints.settings.tokens import TokenSettings
 
@@ -29,6 +30,7 @@ __all__ = [
     "KeySettings",
     "LimitSettings",
     "MailSettings",
+    "MfaSettings",
     "ServerSettings",
     "Settings",
     "SettingsError",
@@ -47,6 +49,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     edge: EdgeSettings = field(default_factory=EdgeSettings)
     keys: KeySettings = field(default_factory=KeySettings)
+    mfa: MfaSettings = field(default_factory=MfaSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -59,6 +62,7 @@ class Settings:
             limits=read(LimitSettings, env),
             edge=EdgeSettings.from_env(env),
             keys=KeySettings.from_env(env),
+            mfa=read(MfaSettings, env),
             # Last: a secret is generated and kept only once everything else is accepted.
             tokens=TokenSettings.from_env(env, server.data_dir),
         )

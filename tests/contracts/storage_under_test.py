@@ -15,6 +15,7 @@ from adapters.memory import (
     InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
     InMemoryPrincipalFinder,
+    InMemorySecondFactorStore,
     InMemorySessionStore,
     InMemorySigningKeyStore,
     InMemoryStorage,
@@ -27,12 +28,14 @@ from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
+from adapters.sqlalchemy.second_factors import SqlAlchemySecondFactorStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.signing_keys import SqlAlchemySigningKeyStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
+from application.ports.second_factors import SecondFactorStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.signing_keys import SigningKeyStore
 from application.ports.storage import UnitOfWork
@@ -61,6 +64,7 @@ class Ports:
     user_reader: UserReader
     one_time_tokens: OneTimeTokenStore
     audit: AuditTrail
+    second_factors: SecondFactorStore
     signing_keys: SigningKeyStore
 
 
@@ -88,6 +92,7 @@ class MemoryStorageUnderTest(StorageUnderTest):
             InMemoryUserReader(self._storage),
             InMemoryOneTimeTokenStore(self._storage),
             InMemoryAuditTrail(self._storage),
+            InMemorySecondFactorStore(self._storage),
             InMemorySigningKeyStore(self._storage),
         )
         await uow.commit()
@@ -119,6 +124,7 @@ class SqlStorageUnderTest(StorageUnderTest):
                 SqlAlchemyUserReader(database),
                 SqlAlchemyOneTimeTokenStore(database),
                 SqlAlchemyAuditTrail(database),
+                SqlAlchemySecondFactorStore(database),
                 SqlAlchemySigningKeyStore(database),
             )
             await database.commit()

@@ -28,6 +28,7 @@ HEADINGS = {
     "limits": "Rate limits",
     "edge": "HTTP edge",
     "keys": "Signing keys and introspection",
+    "mfa": "Two-factor",
 }
 
 

@@ -26,10 +26,14 @@ from application.ports.mail import MailMessage, OutgoingMail
 from application.ports.passwords import PasswordHasher
 from application.recovery.request_password_reset import SendPasswordReset
 from application.recovery.reset_password import ResetPassword, ResetPasswordRequest
+from application.shared.administrator_second_factor import (
+    AdministratorRules,
+    RequireAdministratorSecondFactor,
+)
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import NOBODY, IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
-from application.shared.throttle import Throttle
+from application.shared.throttle import ReservationQueue, Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.values import Email, PasswordHash, RawPassword
 from entrypoints.ioc.shared import rate_limit_policy
@@ -97,6 +101,7 @@ class Recovery:
             rate_limit_policy(LimitSettings(enabled=False), TokenSettings()),
             clock,
             CountingMetrics(),
+            ReservationQueue(),
         )
         common_passwords = ZxcvbnCommonPasswords()
         self.register = RegisterUser(
@@ -110,6 +115,7 @@ class Recovery:
             throttle,
             common_passwords,
             AuditLog(InMemoryAuditTrail(self.storage), clock, transactions),
+            RequireAdministratorSecondFactor(self.users, AdministratorRules(False)),
         )
         self.send_reset = SendPasswordReset(self.users, self.tokens, transactions, self.mail)
         self.reset = ResetPassword(
