@@ -31,8 +31,13 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     actions = keys.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every key with its state now")
     actions.add_parser("rotate", help="add a next key: published now, signing after JWKS_MAX_AGE")
+    # A kid is base64url and may begin with "-": the command takes no option, so nothing it is
+    # given reads as one.
     revoke = actions.add_parser(
-        "revoke", help="remove a key from the key set and refuse its tokens, at once"
+        "revoke",
+        help="remove a key from the key set and refuse its tokens, at once",
+        prefix_chars="+",
+        add_help=False,
     )
     revoke.add_argument("kid", metavar="KID")
 

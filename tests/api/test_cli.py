@@ -140,3 +140,9 @@ def test_keys_commands_refuse_with_hs256(authgate: Cli, monkeypatch: pytest.Monk
 
     assert status == 1
     assert "HS256" in err
+
+
+def test_a_kid_beginning_with_a_dash_is_a_kid(authgate: Cli) -> None:
+    status, _, err = authgate("keys", "revoke", "-abc")
+
+    assert (status, err.strip()) == (1, "authgate: no key -abc")
