@@ -163,7 +163,6 @@ class MemoryKeySource(KeySource):
         return await self._first()
 
 
-
 class SqliteStorageProvider(SqlStorageProvider):
     principals = provide(SqlAlchemyPrincipalFinder, provides=PrincipalFinder, scope=Scope.REQUEST)
 
