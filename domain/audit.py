@@ -31,6 +31,9 @@ class AuditEventType(Enum):
     USER_ENABLE = "user.enable"
     USER_DELETE = "user.delete"
     SESSIONS_REVOKE = "sessions.revoke"
+    PASSKEY_ADD = "passkey.add"
+    PASSKEY_REMOVE = "passkey.remove"
+    PASSKEY_CLONED = "passkey.cloned"
 
     @classmethod
     def from_name(cls, name: str) -> "AuditEventType":

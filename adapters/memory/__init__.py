@@ -4,6 +4,7 @@ several workers do not share it. One module per port, as in the SQL adapters."""
 from adapters.memory.attempts import InMemoryAttemptCounter
 from adapters.memory.audit import InMemoryAuditTrail
 from adapters.memory.one_time_tokens import InMemoryOneTimeTokenStore
+from adapters.memory.passkeys import InMemoryPasskeyChallengeStore, InMemoryPasskeyStore
 from adapters.memory.principals import InMemoryPrincipalFinder
 from adapters.memory.sessions import InMemorySessionStore
 from adapters.memory.storage import InMemoryStorage, InMemoryStorageProbe, InMemoryUnitOfWork
@@ -14,6 +15,8 @@ __all__ = [
     "InMemoryAttemptCounter",
     "InMemoryAuditTrail",
     "InMemoryOneTimeTokenStore",
+    "InMemoryPasskeyChallengeStore",
+    "InMemoryPasskeyStore",
     "InMemoryPrincipalFinder",
     "InMemorySessionStore",
     "InMemoryStorage",

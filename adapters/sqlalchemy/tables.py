@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -160,6 +161,41 @@ one_time_tokens = Table(
     Column("issued_at", timestamp(), nullable=False),
     Column("expires_at", timestamp(), nullable=False, index=True),
     Index("ix_one_time_tokens_user_purpose", "user_id", "purpose"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+PASSKEY_NAME_LENGTH = 64
+PASSKEY_TRANSPORTS_LENGTH = 200
+
+# A credential id is up to 1023 bytes: it is found by its SHA-256, under a unique index every
+# database can hold.
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("credential_key", CHAR(64), nullable=False),
+    Column("credential_id", LargeBinary, nullable=False),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("transports", String(PASSKEY_TRANSPORTS_LENGTH), nullable=False),
+    Column("name", String(PASSKEY_NAME_LENGTH), nullable=False),
+    Column("created_at", timestamp(), nullable=False),
+    Column("last_used_at", timestamp(), nullable=True),
+    UniqueConstraint("credential_key", name="uq_passkeys_credential_key"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# Registration and signin challenges, by digest; expired rows go with the session purge.
+passkey_challenges = Table(
+    "passkey_challenges",
+    metadata,
+    Column("digest", CHAR(64), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("expires_at", timestamp(), nullable=False, index=True),
     **MYSQL_TABLE_OPTIONS,
 )
 

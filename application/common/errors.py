@@ -119,3 +119,17 @@ class UserNotFound(ApplicationError):
 
 class SessionNotFound(ApplicationError):
     """Unknown, ended, or another user's: deliberately indistinguishable."""
+
+
+class PasskeySigninFailed(ApplicationError):
+    """Wrong origin or relying party, unknown credential, a used or expired challenge, a bad
+    signature, a counter gone backwards: deliberately indistinguishable."""
+
+
+class PasskeyRegistrationFailed(ApplicationError):
+    """The new credential did not verify, or answered no live registration challenge of the
+    caller's, or is registered already."""
+
+
+class PasskeyNotFound(ApplicationError):
+    """Unknown, or another user's: deliberately indistinguishable."""

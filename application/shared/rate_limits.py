@@ -83,6 +83,12 @@ class RateLimitPolicy:
             account=attempt(self.signin_account, account),
         )
 
+    def passkey_signin(self, client: Client) -> tuple[Attempt, ...]:
+        """A passkey cannot be guessed, but failed passkey signins still count against the
+        address with failed password signins: a client that sends nothing but failures is
+        slowed down the same way."""
+        return (attempt(self.signin_address, client.address),)
+
     def signup(self, client: Client) -> tuple[Attempt, ...]:
         return (attempt(self.signup_address, client.address),)
 

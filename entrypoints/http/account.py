@@ -45,7 +45,8 @@ class AccountController(Controller):
 
     @get("/me", responses=_refusals())
     async def me(self, get_account: FromDishka[GetOwnAccount]) -> OwnAccountAnswer:
-        user = await get_account.execute()
+        account = await get_account.execute()
+        user = account.user
         return OwnAccountAnswer(
             id=user.id,
             username=user.username.value,
@@ -53,6 +54,7 @@ class AccountController(Controller):
             roles=[role.authority for role in user.ordered_roles],
             email_verified=user.email_verified,
             created_at=user.created_at,
+            passkeys=account.passkeys,
         )
 
     @post(

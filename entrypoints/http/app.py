@@ -33,6 +33,7 @@ from entrypoints.http.injection import InjectingRouter, use_container
 from entrypoints.http.observe import observed
 from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.operations import OperationsController
+from entrypoints.http.passkeys import PasskeyController, PasskeySigninController
 from entrypoints.http.recovery import RecoveryController
 from entrypoints.http.request import request_class
 from entrypoints.ioc import build_container
@@ -91,6 +92,8 @@ def create_app(
                     AccountController,
                     AdminController,
                     OperationsController,
+                    PasskeyController,
+                    PasskeySigninController,
                 ],
             ),
         ],

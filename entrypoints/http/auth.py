@@ -2,7 +2,6 @@ from typing import Annotated, Any
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, post
-from litestar.datastructures import Cookie
 from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
@@ -27,7 +26,7 @@ from entrypoints.http.schemas import (
     SignoutBody,
     SignupBody,
 )
-from entrypoints.http.tokens import ACCESS_TOKEN_COOKIE, COOKIE_PATH
+from entrypoints.http.tokens import access_cookie
 from entrypoints.logs import note_user
 from entrypoints.settings import EdgeSettings
 
@@ -117,7 +116,7 @@ class AuthController(Controller):
             refreshToken=result.refresh_token.value,
             expiresIn=access.expires_in,
         )
-        return Response(answer, cookies=[_access_cookie(access.value, access.expires_in, edge)])
+        return Response(answer, cookies=[access_cookie(access.value, access.expires_in, edge)])
 
     @post(
         "/refreshtoken",
@@ -174,17 +173,5 @@ class AuthController(Controller):
         )
         return Response(
             MessageBody("You've been signed out!"),
-            cookies=[_access_cookie("", 0, edge)],
+            cookies=[access_cookie("", 0, edge)],
         )
-
-
-def _access_cookie(value: str, max_age: int, edge: EdgeSettings) -> Cookie:
-    return Cookie(
-        key=ACCESS_TOKEN_COOKIE,
-        value=value,
-        max_age=max_age,
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="strict",
-        secure=edge.cookie_secure,
-    )

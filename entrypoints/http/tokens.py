@@ -4,7 +4,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import Headers
+from litestar.datastructures import Cookie, Headers
+
+from entrypoints.settings import EdgeSettings
 
 ACCESS_TOKEN_COOKIE = "authgate-access-token"  # noqa: S105 - a name, not a secret
 COOKIE_PATH = "/api"
@@ -59,3 +61,16 @@ def _token_of(token: str | None, authorization: str | None) -> str | None:
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     return None
+
+
+def access_cookie(value: str, max_age: int, edge: EdgeSettings) -> Cookie:
+    """The access token for cookie clients, as every signin sets it and sign-out clears it."""
+    return Cookie(
+        key=ACCESS_TOKEN_COOKIE,
+        value=value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=edge.cookie_secure,
+    )

@@ -23,6 +23,7 @@ from entrypoints.settings import (
     EdgeSettings,
     LimitSettings,
     MailSettings,
+    PasskeySettings,
     ServerSettings,
     Settings,
     TokenSettings,
@@ -44,6 +45,7 @@ class CoreProvider(Provider):
     mail = from_context(provides=MailSettings, scope=Scope.APP)
     limits = from_context(provides=LimitSettings, scope=Scope.APP)
     edge = from_context(provides=EdgeSettings, scope=Scope.APP)
+    passkeys = from_context(provides=PasskeySettings, scope=Scope.APP)
 
     clock = provide(SystemClock, provides=Clock)
     metrics = provide(PrometheusMetrics, provides=Metrics)

@@ -9,6 +9,7 @@ from entrypoints.ioc.admin import AdminProvider
 from entrypoints.ioc.core import CoreProvider
 from entrypoints.ioc.mail import MailProvider
 from entrypoints.ioc.operations import OperationsProvider
+from entrypoints.ioc.passkeys import PasskeysProvider
 from entrypoints.ioc.recovery import RecoveryProvider
 from entrypoints.ioc.sessions import SessionsProvider
 from entrypoints.ioc.shared import SharedProvider
@@ -28,6 +29,7 @@ def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
         AdminProvider(),
         RecoveryProvider(),
         OperationsProvider(),
+        PasskeysProvider(),
         storage_provider(settings.database),
         *attempts_providers(settings.limits),
         *overrides,

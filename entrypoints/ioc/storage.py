@@ -13,6 +13,8 @@ from adapters.memory import (
     InMemoryAttemptCounter,
     InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
+    InMemoryPasskeyChallengeStore,
+    InMemoryPasskeyStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
@@ -29,6 +31,7 @@ from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
+from adapters.sqlalchemy.passkeys import SqlAlchemyPasskeyChallengeStore, SqlAlchemyPasskeyStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
@@ -36,6 +39,7 @@ from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.attempts import AttemptCounter
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
+from application.ports.passkeys import PasskeyChallengeStore, PasskeyStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import StorageProbe, UnitOfWork
 from application.ports.user_listing import UserReader
@@ -77,6 +81,10 @@ class SqlStorageProvider(Provider):
     )
     attempts = provide(SqlAlchemyAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
     audit_trail = provide(SqlAlchemyAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+    passkeys = provide(SqlAlchemyPasskeyStore, provides=PasskeyStore, scope=Scope.REQUEST)
+    passkey_challenges = provide(
+        SqlAlchemyPasskeyChallengeStore, provides=PasskeyChallengeStore, scope=Scope.REQUEST
+    )
 
 
 class SqliteStorageProvider(SqlStorageProvider):
@@ -118,6 +126,10 @@ class InMemoryStorageProvider(Provider):
     attempts = provide(InMemoryAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
 
     audit_trail = provide(InMemoryAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+    passkeys = provide(InMemoryPasskeyStore, provides=PasskeyStore, scope=Scope.REQUEST)
+    passkey_challenges = provide(
+        InMemoryPasskeyChallengeStore, provides=PasskeyChallengeStore, scope=Scope.REQUEST
+    )
 
 
 class RedisAttemptsProvider(Provider):

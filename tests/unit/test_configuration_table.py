@@ -27,6 +27,7 @@ HEADINGS = {
     "mail": "Mail",
     "limits": "Rate limits",
     "edge": "HTTP edge",
+    "passkeys": "Passkeys",
 }
 
 

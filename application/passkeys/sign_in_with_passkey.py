@@ -1,0 +1,213 @@
+import logging
+from dataclasses import dataclass
+
+from application.common.errors import AccountDisabled, PasskeySigninFailed, TooManyAttempts
+from application.common.outcomes import SigninOutcome
+from application.passkeys.challenges import PasskeyChallenges
+from application.ports.access_tokens import AccessToken, AccessTokenIssuer
+from application.ports.clock import Clock
+from application.ports.metrics import Metrics
+from application.ports.passkeys import (
+    Assertion,
+    Credential,
+    CredentialRejected,
+    PasskeyStore,
+    RelyingParty,
+)
+from application.ports.sessions import SessionStore
+from application.ports.users import UserRepository
+from application.shared.audit_log import AuditLog
+from application.shared.identify_caller import IdentifyCaller
+from application.shared.rate_limits import Attempt
+from application.shared.session_policy import SessionPolicy
+from application.shared.throttle import Throttle
+from application.shared.transactions import Transactions
+from domain.audit import AuditEventType, DetailValue
+from domain.passkey import Passkey, counter_moves_on, signin_allowed, user_handle
+from domain.session import RefreshToken, Session
+from domain.user import User
+
+logger = logging.getLogger("authgate")
+SIGNIN_METHOD = "passkey"
+
+
+@dataclass(frozen=True, slots=True)
+class SignInWithPasskeyRequest:
+    credential: Credential
+
+
+@dataclass(frozen=True, slots=True)
+class SignInWithPasskeyResponse:
+    user: User
+    access_token: AccessToken
+    refresh_token: RefreshToken
+    user_verified: bool
+    """Whether the authenticator verified the user (a PIN, a fingerprint): then the passkey
+    alone is two factors."""
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, user_id: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.user_id = user_id
+
+
+class SignInWithPasskey:
+    """Signin with a passkey: the challenge is used up first, then the credential must be a
+    registered one that the challenge lets in, its signature must verify under the stored key,
+    and its counter must move on. Any failure is the same refusal; a counter gone backwards is
+    also recorded as a possibly cloned authenticator. Success starts a session as a password
+    signin does; no second factor follows."""
+
+    def __init__(
+        self,
+        identify: IdentifyCaller,
+        challenges: PasskeyChallenges,
+        passkeys: PasskeyStore,
+        relying_party: RelyingParty,
+        users: UserRepository,
+        sessions: SessionStore,
+        issuer: AccessTokenIssuer,
+        clock: Clock,
+        policy: SessionPolicy,
+        transactions: Transactions,
+        throttle: Throttle,
+        metrics: Metrics,
+        audit: AuditLog,
+    ) -> None:
+        self._identify = identify
+        self._challenges = challenges
+        self._passkeys = passkeys
+        self._relying_party = relying_party
+        self._users = users
+        self._sessions = sessions
+        self._issuer = issuer
+        self._clock = clock
+        self._policy = policy
+        self._transactions = transactions
+        self._throttle = throttle
+        self._metrics = metrics
+        self._audit = audit
+
+    async def execute(self, request: SignInWithPasskeyRequest) -> SignInWithPasskeyResponse:
+        attempts = self._throttle.policy.passkey_signin(self._identify.client)
+        try:
+            await self._throttle.check(attempts)
+        except TooManyAttempts:
+            self._metrics.signin(SigninOutcome.THROTTLED)
+            raise
+        try:
+            passkey, assertion = await self._verified(request.credential)
+        except _Refused as refused:
+            await self._refuse(refused, attempts)
+            raise PasskeySigninFailed from None
+        user = await self._users.get(passkey.user_id)
+        if user is None:  # deleted since: its passkeys went with it
+            self._metrics.signin(SigninOutcome.FAILURE)
+            raise PasskeySigninFailed
+        if user.disabled:
+            self._metrics.signin(SigninOutcome.DISABLED)
+            await self._audit.record_alone(
+                AuditEventType.SIGNIN_FAILURE,
+                self._identify.client,
+                user_id=user.id,
+                actor_id=None,
+                detail={"reason": "account disabled", "method": SIGNIN_METHOD},
+            )
+            raise AccountDisabled
+        response = await self._transactions.run(
+            lambda: self._start_session(user, passkey, assertion)
+        )
+        self._metrics.signin(SigninOutcome.SUCCESS)
+        return response
+
+    async def _verified(self, credential: Credential) -> tuple[Passkey, Assertion]:
+        used = await self._challenges.use_up(credential)
+        if used is None:
+            raise _Refused("unknown or used challenge")
+        challenge, record = used
+        credential_id = self._relying_party.credential_id_of(credential)
+        passkey = None if credential_id is None else await self._passkeys.find(credential_id)
+        if passkey is None:
+            raise _Refused("unknown credential")
+        if not signin_allowed(record, passkey.user_id, self._clock.now()):
+            raise _Refused("expired challenge, or one for another account", passkey.user_id)
+        try:
+            assertion = self._relying_party.verify_authentication(
+                credential, challenge, passkey.public_key
+            )
+        except CredentialRejected as rejected:
+            raise _Refused(f"assertion rejected: {rejected}", passkey.user_id) from rejected
+        if assertion.user_handle is not None and assertion.user_handle != user_handle(
+            passkey.user_id
+        ):
+            raise _Refused("user handle of another account", passkey.user_id)
+        if not counter_moves_on(passkey.sign_count, assertion.sign_count):
+            await self._audit.record_alone(
+                AuditEventType.PASSKEY_CLONED,
+                self._identify.client,
+                user_id=passkey.user_id,
+                actor_id=None,
+                detail={
+                    "passkey": passkey.id,
+                    "storedCount": passkey.sign_count,
+                    "presentedCount": assertion.sign_count,
+                },
+            )
+            raise _Refused("signature counter went backwards", passkey.user_id)
+        return passkey, assertion
+
+    async def _refuse(self, refused: _Refused, attempts: tuple[Attempt, ...]) -> None:
+        logger.info("passkey signin refused: %s", refused.reason)
+        self._metrics.signin(SigninOutcome.FAILURE)
+        await self._transactions.run(lambda: self._record_failure(refused, attempts))
+
+    async def _record_failure(self, refused: _Refused, attempts: tuple[Attempt, ...]) -> None:
+        await self._throttle.count(attempts)
+        detail: dict[str, DetailValue] = {"reason": refused.reason, "method": SIGNIN_METHOD}
+        await self._audit.record(
+            AuditEventType.SIGNIN_FAILURE,
+            self._identify.client,
+            user_id=refused.user_id,
+            actor_id=None,
+            detail=detail,
+        )
+
+    async def _start_session(
+        self, user: User, passkey: Passkey, assertion: Assertion
+    ) -> SignInWithPasskeyResponse:
+        now = self._clock.now()
+        client = self._identify.client
+        session = Session.begin(
+            user.id,
+            now,
+            self._policy.session_lifetime,
+            user_agent=client.user_agent,
+            ip=client.address,
+        )
+        refresh_token, record = session.issue_refresh_token(
+            now, self._policy.refresh_token_lifetime
+        )
+        # The account's row first, as a password signin takes it (see AuthenticateUser).
+        await self._users.record_signin(user.id, now)
+        await self._passkeys.record_use(passkey.id, assertion.sign_count, now)
+        await self._sessions.start(session, record)
+        await self._audit.record(
+            AuditEventType.SIGNIN_SUCCESS,
+            client,
+            user_id=user.id,
+            actor_id=user.id,
+            detail={
+                "session": session.id,
+                "method": SIGNIN_METHOD,
+                "passkey": passkey.id,
+                "userVerified": assertion.user_verified,
+            },
+        )
+        return SignInWithPasskeyResponse(
+            user=user,
+            access_token=self._issuer.issue(user.id, session.id, now),
+            refresh_token=refresh_token,
+            user_verified=assertion.user_verified,
+        )
