@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryStorage
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import attempt_counters, sessions, users
+from adapters.sqlalchemy.tables import attempt_counters, passkey_challenges, sessions, users
 from entrypoints.http.app import create_app
 from entrypoints.ioc import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
@@ -54,6 +54,8 @@ async def _emptied(url: URL) -> URL:
             # An earlier test's tallies would throttle this one's first attempts, as memory and
             # a new SQLite file never do.
             await connection.execute(delete(attempt_counters))
+            # Username-less challenges belong to no user.
+            await connection.execute(delete(passkey_challenges))
     finally:
         await engine.dispose()
     return url

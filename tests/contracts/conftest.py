@@ -5,7 +5,7 @@ from sqlalchemy import delete
 
 from adapters.sqlalchemy.asyncmy_principals import asyncmy_pool
 from adapters.sqlalchemy.engine import async_url, create_engine
-from adapters.sqlalchemy.tables import audit_events
+from adapters.sqlalchemy.tables import audit_events, passkey_challenges
 from tests.contracts.storage_under_test import (
     MemoryStorageUnderTest,
     SqlStorageUnderTest,
@@ -31,6 +31,7 @@ async def storage(database_url: str, principal_finder: str) -> AsyncIterator[Sto
         # The MySQL database is shared by the run; the trail is not emptied with the users.
         async with engine.begin() as connection:
             await connection.execute(delete(audit_events))
+            await connection.execute(delete(passkey_challenges))
         if principal_finder == "asyncmy":
             async with asyncmy_pool(async_url(database_url), 2, TEST_DEADLINE) as pool:
                 yield SqlStorageUnderTest(engine, pool)

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.memory import (
     InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
+    InMemoryPasskeyChallengeStore,
+    InMemoryPasskeyStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
@@ -25,12 +27,14 @@ from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder
 from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
+from adapters.sqlalchemy.passkeys import SqlAlchemyPasskeyChallengeStore, SqlAlchemyPasskeyStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
+from application.ports.passkeys import PasskeyChallengeStore, PasskeyStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import UnitOfWork
 from application.ports.user_listing import UserReader
@@ -58,6 +62,8 @@ class Ports:
     user_reader: UserReader
     one_time_tokens: OneTimeTokenStore
     audit: AuditTrail
+    passkeys: PasskeyStore
+    passkey_challenges: PasskeyChallengeStore
 
 
 class StorageUnderTest(Protocol):
@@ -84,6 +90,8 @@ class MemoryStorageUnderTest(StorageUnderTest):
             InMemoryUserReader(self._storage),
             InMemoryOneTimeTokenStore(self._storage),
             InMemoryAuditTrail(self._storage),
+            InMemoryPasskeyStore(self._storage),
+            InMemoryPasskeyChallengeStore(self._storage),
         )
         await uow.commit()
 
@@ -114,6 +122,8 @@ class SqlStorageUnderTest(StorageUnderTest):
                 SqlAlchemyUserReader(database),
                 SqlAlchemyOneTimeTokenStore(database),
                 SqlAlchemyAuditTrail(database),
+                SqlAlchemyPasskeyStore(database),
+                SqlAlchemyPasskeyChallengeStore(database),
             )
             await database.commit()
         finally:
