@@ -51,13 +51,22 @@ async def test_me_answers_the_callers_account(service: Service) -> None:
 
     assert response.status_code == 200
     body = response.json()
-    assert list(body) == ["id", "username", "email", "roles", "emailVerified", "createdAt"]
+    assert list(body) == [
+        "id",
+        "username",
+        "email",
+        "roles",
+        "emailVerified",
+        "createdAt",
+        "passkeys",
+    ]
     assert body["id"] == user["id"]
     assert body["username"] == "alice"
     assert body["email"] == "alice@example.com"
     assert body["roles"] == ["ROLE_USER", "ROLE_MODERATOR"]
     assert body["emailVerified"] is False
     assert body["createdAt"]
+    assert body["passkeys"] == 0
 
 
 @pytest.mark.parametrize(
