@@ -17,6 +17,7 @@ from application.passkeys.sign_in_with_passkey import SignInWithPasskey, SignInW
 from domain.passkey import Passkey
 from entrypoints.http.openapi import (
     ACCESS_TOKEN,
+    CROSS_SITE,
     OptionalBodyOperation,
     PathParameterOperation,
     or_cross_site,
@@ -100,7 +101,7 @@ class PasskeySigninController(Controller):
         "/options",
         status_code=HTTP_200_OK,
         operation_class=OptionalBodyOperation,
-        responses=refusals(400, 403, 413, 415, 503, meanings={403: or_cross_site("")}),
+        responses=refusals(400, 403, 413, 415, 503, meanings={403: CROSS_SITE}),
     )
     async def signin_options(
         self,
