@@ -428,3 +428,20 @@ async def test_a_malformed_credential_is_refused_never_a_500(
 
     assert response.status_code == status, response.text
     assert "message" in response.json()
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"rate_limits": True, "signin_address_limit": 2, "signin_address_window": 3600}],
+)
+async def test_failed_passkey_signins_count_against_the_address(service: Service) -> None:
+    _, authenticator = await signed_in_with_passkey(service)
+    for _ in range(2):
+        options = await signin_options(service)
+        failed = await passkey_signin(service, authenticator.get(options, bad_signature=True))
+        assert failed.status_code == 401
+
+    throttled = await passkey_signin(service, authenticator.get(await signin_options(service)))
+
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) > 0
