@@ -1,7 +1,12 @@
 import logging
 from dataclasses import dataclass
 
-from application.common.errors import AccountDisabled, PasskeySigninFailed, TooManyAttempts
+from application.common.errors import (
+    AccountDisabled,
+    EmailNotVerified,
+    PasskeySigninFailed,
+    TooManyAttempts,
+)
 from application.common.outcomes import SigninOutcome
 from application.passkeys.challenges import PasskeyChallenges
 from application.ports.access_tokens import AccessToken, AccessTokenIssuer
@@ -19,7 +24,7 @@ from application.ports.users import UserRepository
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.rate_limits import Attempt
-from application.shared.session_policy import SessionPolicy
+from application.shared.session_policy import SessionPolicy, SigninRules
 from application.shared.throttle import Throttle
 from application.shared.transactions import Transactions
 from domain.audit import AuditEventType, DetailValue
@@ -71,6 +76,7 @@ class SignInWithPasskey:
         issuer: AccessTokenIssuer,
         clock: Clock,
         policy: SessionPolicy,
+        rules: SigninRules,
         transactions: Transactions,
         throttle: Throttle,
         metrics: Metrics,
@@ -85,6 +91,7 @@ class SignInWithPasskey:
         self._issuer = issuer
         self._clock = clock
         self._policy = policy
+        self._rules = rules
         self._transactions = transactions
         self._throttle = throttle
         self._metrics = metrics
@@ -116,6 +123,9 @@ class SignInWithPasskey:
                 detail={"reason": "account disabled", "method": SIGNIN_METHOD},
             )
             raise AccountDisabled
+        if self._rules.require_verified_email and not user.email_verified:
+            self._metrics.signin(SigninOutcome.UNVERIFIED)
+            raise EmailNotVerified
         response = await self._transactions.run(
             lambda: self._start_session(user, passkey, assertion)
         )

@@ -19,7 +19,7 @@ from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.password_guesses import record_guess
 from application.shared.rate_limits import SigninAttempts
-from application.shared.session_policy import SessionPolicy
+from application.shared.session_policy import SessionPolicy, SigninRules
 from application.shared.throttle import Reservation, Throttle
 from application.shared.transactions import Transactions
 from domain.audit import AuditEventType
@@ -33,12 +33,6 @@ from domain.values import PasswordHash, RawPassword, Username
 class AuthenticateUserRequest:
     username: str
     password: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class SigninRules:
-    require_verified_email: bool
-    """Whether signin needs a verified address (REQUIRE_VERIFIED_EMAIL)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from dishka import Scope
 from httpx import Response
 
+from application.ports.access_tokens import AccessTokenIssuer
+from application.ports.caller import Caller
+from application.ports.sessions import SessionStore
+from application.ports.storage import UnitOfWork
+from application.shared.identify_caller import NOBODY
 from domain.roles import Role
+from domain.session import Session
 from testkit.webauthn_authenticator import SoftwareAuthenticator
 from tests.service import Service
 from tests.storages import STORAGES
@@ -445,3 +452,33 @@ async def test_failed_passkey_signins_count_against_the_address(service: Service
 
     assert throttled.status_code == 429
     assert int(throttled.headers["retry-after"]) > 0
+
+
+async def token_without_signin(service: Service, user_id: int) -> str:
+    """An access token of a new session of the user, started the way a signin starts one: for
+    a user whose signin would be refused."""
+    async with service.container(scope=Scope.REQUEST, context={Caller: NOBODY}) as request:
+        sessions: SessionStore = await request.get(SessionStore)
+        issuer: AccessTokenIssuer = await request.get(AccessTokenIssuer)
+        now = service.clock.now()
+        session = Session.begin(user_id, now, timedelta(hours=1))
+        _, record = session.issue_refresh_token(now, timedelta(hours=1))
+        await sessions.start(session, record)
+        await (await request.get(UnitOfWork)).commit()
+        return issuer.issue(user_id, session.id, now).value
+
+
+@pytest.mark.parametrize("settings_overrides", [{"require_verified_email": True}])
+async def test_an_unverified_address_is_refused_where_signin_requires_a_verified_one(
+    service: Service,
+) -> None:
+    assert (await service.signup("alice")).status_code == 200
+    alice = await service.backdoor.user_id("alice")
+    assert alice is not None
+    authenticator = SoftwareAuthenticator(ORIGIN)
+    token = await token_without_signin(service, alice)
+    assert (await register(service, token, authenticator)).status_code == 200
+
+    response = await passkey_signin(service, authenticator.get(await signin_options(service)))
+
+    assert (response.status_code, response.json()) == (403, {"message": "Email is not verified."})
