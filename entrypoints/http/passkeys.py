@@ -129,7 +129,10 @@ class PasskeySigninController(Controller):
                 401: "`Passkey sign-in failed.`: an unknown credential, a used or expired "
                 "challenge, another origin or relying party, a bad signature, or a signature "
                 "counter gone backwards.",
-                403: or_cross_site("A passkey of a disabled account."),
+                403: or_cross_site(
+                    "A passkey of a disabled account, or of an unverified address where signin "
+                    "requires a verified one."
+                ),
             },
         ),
     )
