@@ -58,7 +58,7 @@ class RegisterPasskey:
         try:
             attested = self._relying_party.verify_registration(request.credential, used[0])
         except CredentialRejected as rejected:
-            logger.info("passkey registration refused: %s", rejected)
+            logger.info("passkey registration refused: %.200s", rejected)
             raise PasskeyRegistrationFailed from rejected
         try:
             return await self._transactions.run(lambda: self._store(caller.user_id, attested, name))

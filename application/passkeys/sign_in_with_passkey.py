@@ -148,7 +148,9 @@ class SignInWithPasskey:
                 credential, challenge, passkey.public_key
             )
         except CredentialRejected as rejected:
-            raise _Refused(f"assertion rejected: {rejected}", passkey.user_id) from rejected
+            # What the package said names what the client sent: for the log, not the trail.
+            logger.info("passkey assertion rejected: %.200s", rejected)
+            raise _Refused("assertion rejected", passkey.user_id) from rejected
         if assertion.user_handle is not None and assertion.user_handle != user_handle(
             passkey.user_id
         ):

@@ -3,11 +3,13 @@ that fails), and driven over the DevTools protocol on a pipe (`--remote-debuggin
 messages ending in NUL on file descriptors 3 and 4), which needs no WebSocket client."""
 
 import contextlib
+import fcntl
 import json
 import os
 import select
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -17,6 +19,12 @@ import pytest
 
 BROWSER_TIMEOUT = 120.0
 HEADLESS = ("--headless", "--no-sandbox", "--disable-gpu")  # no sandbox: the tests run as root
+# Puts the two descriptors it is given at 3 and 4, then becomes the command that follows them
+# (a shell could not: POSIX sh names descriptors up to 9 only).
+_EXEC_ON_3_AND_4 = (
+    "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+    "os.execv(sys.argv[3], sys.argv[3:])"
+)
 
 
 def chromium() -> str:
@@ -39,11 +47,13 @@ class DevTools:
     def __init__(self, profile: Path, *arguments: str) -> None:
         to_browser, self._commands = os.pipe()
         self._answers, from_browser = os.pipe()
-        # The browser reads commands on its descriptor 3 and writes answers on 4.
-        command = [
-            "/bin/sh",
-            "-c",
-            f'exec "$0" "$@" 3<&{to_browser} 4>&{from_browser}',
+        # The browser reads commands on its descriptor 3 and writes answers on 4. The browser's
+        # ends are moved above both first, so that putting one in place cannot overwrite the
+        # other.
+        to_browser, from_browser = _above_four(to_browser), _above_four(from_browser)
+        self._log = profile.parent / "chromium.log"
+        self._log_file = self._log.open("wb")
+        browser = [
             chromium(),
             *HEADLESS,
             f"--user-data-dir={profile}",
@@ -51,11 +61,12 @@ class DevTools:
             *arguments,
             "about:blank",
         ]
+        command = [sys.executable, "-c", _EXEC_ON_3_AND_4, str(to_browser), str(from_browser)]
         self.process = subprocess.Popen(  # noqa: S603 - the browser, with arguments of our own
-            command,
+            [*command, *browser],
             pass_fds=(to_browser, from_browser),
             stdout=subprocess.DEVNULL,
-            stderr=(profile.parent / "chromium.log").open("wb"),
+            stderr=self._log_file,
         )
         os.close(to_browser)
         os.close(from_browser)
@@ -80,6 +91,7 @@ class DevTools:
             self.process.wait()
         os.close(self._commands)
         os.close(self._answers)
+        self._log_file.close()
 
     def send(
         self, method: str, params: dict[str, Any] | None = None, session: str | None = None
@@ -119,8 +131,18 @@ class DevTools:
                 raise DevToolsError("the browser did not answer in time")
             chunk = os.read(self._answers, 1 << 16)
             if not chunk:
-                raise DevToolsError("the browser closed its end of the pipe")
+                self.process.wait(timeout=10)
+                log = self._log.read_text(errors="replace").splitlines()[-20:]
+                raise DevToolsError(
+                    f"the browser exited ({self.process.returncode}): " + "\n".join(log)
+                )
             self._buffer += chunk
         message, _, self._buffer = self._buffer.partition(b"\0")
         answer: dict[str, Any] = json.loads(message)
         return answer
+
+
+def _above_four(descriptor: int) -> int:
+    moved = fcntl.fcntl(descriptor, fcntl.F_DUPFD_CLOEXEC, 5)
+    os.close(descriptor)
+    return moved
