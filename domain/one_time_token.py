@@ -1,4 +1,5 @@
-"""Single-use tokens sent by mail: a password reset link, an email verification link.
+"""Single-use tokens: a password reset link, an email verification link (sent by mail), and the
+`mfaToken` that carries a signin from its password to its second factor.
 
 The token is 256 random bits handed out once, in the mail; storage keeps only its SHA-256
 digest. A token is bound to what it was issued against (the password hash for a reset, the
@@ -20,6 +21,8 @@ _TOKEN_BYTES = 32
 class TokenPurpose(Enum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a password
     EMAIL_VERIFICATION = "email_verification"
+    SECOND_FACTOR_SIGNIN = "second_factor_signin"
+    """The password step of a signin, waiting for its code: bound to the password it checked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,7 @@ class IssuedOneTimeToken:
 def binding_of(user: User, purpose: TokenPurpose) -> str:
     """What a token of this purpose stays valid for: the password a reset would replace, or the
     address a verification would confirm. Kept as a digest, so the password hash is not copied."""
-    if purpose is TokenPurpose.PASSWORD_RESET:
+    if purpose in (TokenPurpose.PASSWORD_RESET, TokenPurpose.SECOND_FACTOR_SIGNIN):
         return digest_of(f"password:{user.password_hash.value}")
     return digest_of(f"email:{user.email.key}")
 

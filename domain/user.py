@@ -31,6 +31,9 @@ class User:
     it again."""
     email_verified: bool = False
     last_signin_at: datetime | None = None
+    second_factor: bool = False
+    """Whether a confirmed second factor (TOTP) guards the account: signin then takes a code
+    after the password, and so do a password change and the account's deletion."""
 
     @property
     def ordered_roles(self) -> list[Role]:

@@ -9,7 +9,14 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryStorage
-from adapters.sqlalchemy.tables import refresh_tokens, sessions, user_roles, users
+from adapters.sqlalchemy.tables import (
+    recovery_codes,
+    refresh_tokens,
+    second_factors,
+    sessions,
+    user_roles,
+    users,
+)
 from domain.roles import Role
 from domain.values import PasswordHash
 
@@ -27,6 +34,11 @@ class Backdoor(Protocol):
     async def sessions_of(self, user_id: int) -> int: ...
     async def password_hash(self, user_id: int) -> str: ...
     async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+
+    async def second_factor_at_rest(self, user_id: int) -> list[str]:
+        """Everything stored of the user's second factor: the sealed secret, then the recovery
+        codes' digests."""
+        ...
 
     async def set_password_cost(self, user_id: int, password: str, cost: int) -> None:
         hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(cost)).decode()
@@ -72,6 +84,11 @@ class MemoryBackdoor(Backdoor):
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         user = self._storage.users[user_id]
         self._storage.users[user_id] = replace(user, password_hash=PasswordHash(password_hash))
+
+    async def second_factor_at_rest(self, user_id: int) -> list[str]:
+        factor = self._storage.second_factors.get(user_id)
+        sealed = [factor.sealed_secret] if factor else []
+        return sealed + sorted(self._storage.recovery_codes.get(user_id, set()))
 
 
 class SqlBackdoor(Backdoor):
@@ -136,3 +153,15 @@ class SqlBackdoor(Backdoor):
             await connection.execute(
                 update(users).where(users.c.id == user_id).values(password=password_hash)
             )
+
+    async def second_factor_at_rest(self, user_id: int) -> list[str]:
+        async with self._engine.connect() as connection:
+            sealed = await connection.scalars(
+                select(second_factors.c.totp_secret).where(second_factors.c.user_id == user_id)
+            )
+            digests = await connection.scalars(
+                select(recovery_codes.c.digest)
+                .where(recovery_codes.c.user_id == user_id)
+                .order_by(recovery_codes.c.digest)
+            )
+            return [*sealed, *digests]

@@ -6,6 +6,7 @@ from adapters.memory.audit import InMemoryAuditTrail
 from adapters.memory.one_time_tokens import InMemoryOneTimeTokenStore
 from adapters.memory.passkeys import InMemoryPasskeyChallengeStore, InMemoryPasskeyStore
 from adapters.memory.principals import InMemoryPrincipalFinder
+from adapters.memory.second_factors import InMemorySecondFactorStore
 from adapters.memory.sessions import InMemorySessionStore
 from adapters.memory.storage import InMemoryStorage, InMemoryStorageProbe, InMemoryUnitOfWork
 from adapters.memory.user_listing import InMemoryUserReader
@@ -18,6 +19,7 @@ __all__ = [
     "InMemoryPasskeyChallengeStore",
     "InMemoryPasskeyStore",
     "InMemoryPrincipalFinder",
+    "InMemorySecondFactorStore",
     "InMemorySessionStore",
     "InMemoryStorage",
     "InMemoryStorageProbe",

@@ -22,6 +22,21 @@ class InMemoryOneTimeTokenStore(OneTimeTokenStore):
         self._forget(token.user_id, token.purpose)
         return True
 
+    async def add(self, token: IssuedOneTimeToken) -> None:
+        tokens = self._storage.one_time_tokens
+        for digest in [
+            d
+            for d, t in tokens.items()
+            if t.user_id == token.user_id
+            and t.purpose is token.purpose
+            and t.expires_at <= token.issued_at
+        ]:
+            del tokens[digest]
+        tokens[token.digest] = token
+
+    async def use(self, token: IssuedOneTimeToken) -> bool:
+        return self._storage.one_time_tokens.pop(token.digest, None) is not None
+
     def _forget(self, user_id: int, purpose: TokenPurpose) -> None:
         tokens = self._storage.one_time_tokens
         for digest in [

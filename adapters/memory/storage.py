@@ -10,6 +10,7 @@ from domain.attempts import Tally
 from domain.audit import AuditEvent
 from domain.one_time_token import IssuedOneTimeToken
 from domain.passkey import Passkey, PasskeyChallenge
+from domain.second_factor import TotpFactor
 from domain.session import IssuedRefreshToken, Session
 from domain.user import User
 
@@ -22,6 +23,8 @@ class InMemoryStorage:
     one_time_tokens: dict[str, IssuedOneTimeToken] = field(default_factory=dict)
     attempts: dict[str, Tally] = field(default_factory=dict)
     audit_events: list[AuditEvent] = field(default_factory=list)
+    second_factors: dict[int, TotpFactor] = field(default_factory=dict)
+    recovery_codes: dict[int, set[str]] = field(default_factory=dict)
     passkeys: dict[int, Passkey] = field(default_factory=dict)
     passkey_challenges: dict[str, PasskeyChallenge] = field(default_factory=dict)
     next_user_id: int = 1
@@ -31,6 +34,8 @@ class InMemoryStorage:
     def delete_user(self, user_id: int) -> None:
         """What ON DELETE CASCADE does in SQL: the user's sessions and tokens go too."""
         self.users.pop(user_id, None)
+        self.second_factors.pop(user_id, None)
+        self.recovery_codes.pop(user_id, None)
         for digest in [d for d, t in self.one_time_tokens.items() if t.user_id == user_id]:
             del self.one_time_tokens[digest]
         for passkey_id in [p.id for p in self.passkeys.values() if p.user_id == user_id]:

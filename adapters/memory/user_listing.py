@@ -28,6 +28,7 @@ def _summary_of(user: User) -> UserSummary:
         disabled=user.disabled,
         email_verified=user.email_verified,
         last_signin_at=user.last_signin_at,
+        second_factor=user.second_factor,
     )
 
 

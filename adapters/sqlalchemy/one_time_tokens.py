@@ -13,6 +13,12 @@ _DELETE_OF_USER = delete(one_time_tokens).where(
     one_time_tokens.c.purpose == bindparam("purpose"),
 )
 
+_DELETE_EXPIRED_OF_USER = delete(one_time_tokens).where(
+    one_time_tokens.c.user_id == bindparam("user_id"),
+    one_time_tokens.c.purpose == bindparam("purpose"),
+    one_time_tokens.c.expires_at <= bindparam("now"),
+)
+
 
 class SqlAlchemyOneTimeTokenStore(OneTimeTokenStore):
     def __init__(self, database: SqlAlchemyDatabase) -> None:
@@ -22,6 +28,21 @@ class SqlAlchemyOneTimeTokenStore(OneTimeTokenStore):
         await self._database.execute(
             _DELETE_OF_USER, {"user_id": token.user_id, "purpose": token.purpose.value}
         )
+        await self._insert(token)
+
+    async def add(self, token: IssuedOneTimeToken) -> None:
+        await self._database.execute(
+            _DELETE_EXPIRED_OF_USER,
+            {"user_id": token.user_id, "purpose": token.purpose.value, "now": token.issued_at},
+        )
+        await self._insert(token)
+
+    async def use(self, token: IssuedOneTimeToken) -> bool:
+        # The delete decides, as in `consume`.
+        deleted = await self._database.execute(_DELETE_ONE, {"digest": token.digest})
+        return deleted.rowcount == 1
+
+    async def _insert(self, token: IssuedOneTimeToken) -> None:
         await self._database.execute(
             _INSERT,
             {

@@ -164,6 +164,29 @@ one_time_tokens = Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+# A user's TOTP factor: pending until `confirmed_at`. The secret is sealed
+# (adapters/mfa_secrets.py); `last_used_step` only moves forward, by a conditional update, which
+# is what refuses a replay.
+second_factors = Table(
+    "second_factors",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("totp_secret", String(255), nullable=False),
+    Column("created_at", timestamp(), nullable=False),
+    Column("confirmed_at", timestamp(), nullable=True),
+    Column("last_used_step", BigInteger, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# Keyed digests of a user's unused recovery codes; a use deletes its row.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", CHAR(64), primary_key=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
 PASSKEY_NAME_LENGTH = 64
 PASSKEY_TRANSPORTS_LENGTH = 200
 

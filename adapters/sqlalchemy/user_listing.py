@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, Integer, Row, String, bindparam, exists, or_, se
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import user_roles, users
+from adapters.sqlalchemy.users import second_factor_column
 from application.ports.user_listing import UserReader, UserSearch, UserSummary
 from domain.roles import Role
 from domain.values import Email, Username
@@ -45,6 +46,7 @@ _SUMMARIES_BY_IDS = (
         users.c.email_verified,
         users.c.last_signin_at,
         user_roles.c.role_id,
+        second_factor_column(),
     )
     .select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
     .where(users.c.id.in_(bindparam("user_ids", expanding=True)))
@@ -93,6 +95,7 @@ def _summary_from(rows: Sequence[Row[Any]]) -> UserSummary:
         disabled=bool(first.disabled),
         email_verified=bool(first.email_verified),
         last_signin_at=first.last_signin_at,
+        second_factor=bool(first.second_factor),
     )
 
 

@@ -10,6 +10,7 @@ from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.password_guesses import ConfirmPassword
 from application.shared.passwords import refuse_common
+from application.shared.second_factor_checks import SecondFactorCheck, SecondFactorCode
 from application.shared.transactions import Transactions
 from domain.audit import AuditEventType
 from domain.errors import InvalidField
@@ -21,10 +22,13 @@ from domain.values import PasswordHash, RawPassword
 class ChangePasswordRequest:
     current_password: str = field(repr=False)
     new_password: str = field(repr=False)
+    code: str | None = field(default=None, repr=False)
+    """A TOTP or recovery code: required when the caller has a second factor."""
 
 
 class ChangePassword:
-    """A new password for the signed-in caller. Every other session of the caller ends in the
+    """A new password for the signed-in caller (and a code of their second factor, if they have
+    one). Every other session of the caller ends in the
     same unit of work, so a session that stole the old password cannot outlive the change; the
     session that asked stays."""
 
@@ -39,7 +43,9 @@ class ChangePassword:
         audit: AuditLog,
         confirm_password: ConfirmPassword,
         common_passwords: CommonPasswords,
+        second_factor: SecondFactorCheck,
     ) -> None:
+        self._second_factor = second_factor
         self._confirm_password = confirm_password
         self._common_passwords = common_passwords
         self._identify = identify
@@ -58,6 +64,8 @@ class ChangePassword:
         user = await self._users.get(caller.user_id)
         if user is None:
             raise AccessTokenInvalid
+        code = SecondFactorCode.either(request.code)
+        self._second_factor.demand(user, code)
 
         async def change() -> int:
             new_hash = await self._hasher.hash(new_password)
@@ -66,7 +74,10 @@ class ChangePassword:
             )
 
         return await self._confirm_password(
-            user, request.current_password, "wrong current password", change
+            user,
+            request.current_password,
+            "wrong current password",
+            lambda: self._second_factor.step_up(user, code, change),
         )
 
     async def _change(

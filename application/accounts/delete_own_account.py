@@ -7,6 +7,7 @@ from application.shared.account_changes import account_for_change
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.password_guesses import ConfirmPassword
+from application.shared.second_factor_checks import SecondFactorCheck, SecondFactorCode
 from application.shared.transactions import Transactions
 from domain.administrators import AccountChange
 from domain.audit import AuditEventType
@@ -15,11 +16,14 @@ from domain.audit import AuditEventType
 @dataclass(frozen=True, slots=True)
 class DeleteOwnAccountRequest:
     password: str = field(repr=False)
+    code: str | None = field(default=None, repr=False)
+    """A TOTP or recovery code: required when the caller has a second factor."""
 
 
 class DeleteOwnAccount:
     """The signed-in caller deletes their account, password required (a guess at it is a guess
-    at signin: see ConfirmPassword); all its sessions end with it. The last enabled
+    at signin: see ConfirmPassword), and a code of their second factor if they have one; all its
+    sessions end with it. The last enabled
     administrator cannot."""
 
     def __init__(
@@ -29,7 +33,9 @@ class DeleteOwnAccount:
         transactions: Transactions,
         audit: AuditLog,
         confirm_password: ConfirmPassword,
+        second_factor: SecondFactorCheck,
     ) -> None:
+        self._second_factor = second_factor
         self._identify = identify
         self._users = users
         self._transactions = transactions
@@ -41,11 +47,19 @@ class DeleteOwnAccount:
         user = await self._users.get(caller.user_id)
         if user is None:
             raise AccessTokenInvalid
+        code = SecondFactorCode.either(request.code)
+        self._second_factor.demand(user, code)
         await self._confirm_password(
             user,
             request.password,
             "wrong password to delete the account",
-            lambda: self._transactions.run(lambda: self._delete(user.id, self._identify.client)),
+            lambda: self._second_factor.step_up(
+                user,
+                code,
+                lambda: self._transactions.run(
+                    lambda: self._delete(user.id, self._identify.client)
+                ),
+            ),
         )
 
     async def _delete(self, user_id: int, client: Client) -> None:

@@ -11,6 +11,7 @@ from application.ports.clock import Clock
 from application.ports.mail import MailMessage, OutgoingMail
 from application.ports.passwords import CommonPasswords, PasswordHasher
 from application.ports.users import UserRepository
+from application.shared.administrator_second_factor import RequireAdministratorSecondFactor
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.new_accounts import NewAccount, Signup, create_user
@@ -53,6 +54,7 @@ class RegisterUser:
         throttle: Throttle,
         common_passwords: CommonPasswords,
         audit: AuditLog,
+        administrator_second_factor: RequireAdministratorSecondFactor,
     ) -> None:
         self._users = users
         self._hasher = hasher
@@ -64,6 +66,7 @@ class RegisterUser:
         self._throttle = throttle
         self._common_passwords = common_passwords
         self._audit = audit
+        self._administrator_second_factor = administrator_second_factor
 
     async def execute(self, request: RegisterUserRequest) -> RegisterUserResponse:
         username = Username(request.username)
@@ -109,4 +112,5 @@ class RegisterUser:
             raise PrivilegedRoleNotAllowed from None
         if not caller.holds(Role.ADMIN):
             raise PrivilegedRoleNotAllowed
+        await self._administrator_second_factor(caller.user_id)
         return caller.user_id

@@ -121,6 +121,31 @@ class SessionNotFound(ApplicationError):
     """Unknown, ended, or another user's: deliberately indistinguishable."""
 
 
+class SecondFactorAlreadyEnabled(ApplicationError):
+    pass
+
+
+class SecondFactorCodeRequired(ApplicationError):
+    """A change that needs the second factor came without a code."""
+
+
+class SecondFactorCodeInvalid(ApplicationError):
+    """A TOTP or recovery code that is wrong, already used, or not the user's; or no second
+    factor to check it against. Deliberately indistinguishable."""
+
+
+class SigninCodeInvalid(SecondFactorCodeInvalid):
+    """As SecondFactorCodeInvalid, at the second step of a signin (answered 401 there)."""
+
+
+class SecondFactorSigninExpired(ApplicationError):
+    """An mfaToken that is unknown, used, expired, or issued before the password changed."""
+
+
+class AdministratorSecondFactorRequired(ApplicationError):
+    """REQUIRE_ADMIN_MFA: an administrator without a second factor may not administer."""
+
+
 class PasskeySigninFailed(ApplicationError):
     """Wrong origin or relying party, unknown credential, a used or expired challenge, a bad
     signature, a counter gone backwards: deliberately indistinguishable."""

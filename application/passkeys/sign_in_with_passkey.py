@@ -29,11 +29,12 @@ from application.shared.throttle import Throttle
 from application.shared.transactions import Transactions
 from domain.audit import AuditEventType, DetailValue
 from domain.passkey import Passkey, counter_moves_on, signin_allowed, user_handle
+from domain.second_factor import SigninMethod
 from domain.session import RefreshToken, Session
 from domain.user import User
 
 logger = logging.getLogger("authgate")
-SIGNIN_METHOD = "passkey"
+SIGNIN_METHOD = SigninMethod.PASSKEY.value
 
 
 @dataclass(frozen=True, slots=True)

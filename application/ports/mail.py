@@ -54,3 +54,14 @@ class OneTimeTokenStore(Protocol):
         """Deletes the token and every other of its user and purpose. False (and nothing
         changed) when the token was already gone: a concurrent use got there first."""
         ...
+
+    async def add(self, token: IssuedOneTimeToken) -> None:
+        """Stores the token beside the others of its user and purpose (a signin waiting for its
+        second factor on each of several devices), and deletes those of them that expired: the
+        store holds no more of them than were issued in one lifetime."""
+        ...
+
+    async def use(self, token: IssuedOneTimeToken) -> bool:
+        """Deletes this token alone. False (and nothing changed) when it was already gone: of
+        concurrent uses, exactly one gets True."""
+        ...

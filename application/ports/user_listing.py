@@ -31,6 +31,7 @@ class UserSummary:
     disabled: bool
     email_verified: bool
     last_signin_at: datetime | None
+    second_factor: bool = False
 
     @property
     def ordered_roles(self) -> list[Role]:

@@ -1,4 +1,4 @@
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from application.common.client import Client
 from application.common.errors import (
@@ -9,22 +9,20 @@ from application.common.errors import (
     TooManyAttempts,
 )
 from application.common.outcomes import SigninOutcome
-from application.ports.access_tokens import AccessToken, AccessTokenIssuer
-from application.ports.clock import Clock
 from application.ports.metrics import Metrics
 from application.ports.passwords import PasswordHasher
-from application.ports.sessions import SessionStore
 from application.ports.users import UserRepository
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.password_guesses import record_guess
-from application.shared.rate_limits import SigninAttempts
-from application.shared.session_policy import SessionPolicy, SigninRules
+from application.shared.second_factor_signins import SecondFactorSignins
+from application.shared.session_policy import SigninRules
+from application.shared.signins import SignedIn, StartSession
 from application.shared.throttle import Reservation, Throttle
 from application.shared.transactions import Transactions
 from domain.audit import AuditEventType
 from domain.errors import InvalidField
-from domain.session import RefreshToken, Session
+from domain.second_factor import SecondFactorMethod, SigninMethod, SigninState, next_signin_state
 from domain.user import User
 from domain.values import PasswordHash, RawPassword, Username
 
@@ -35,39 +33,44 @@ class AuthenticateUserRequest:
     password: str = field(repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class AuthenticateUserResponse:
-    user: User
-    access_token: AccessToken
-    refresh_token: RefreshToken
+AuthenticateUserResponse = SignedIn
+
+
+class SecondFactorRequired(Exception):
+    """The right password, for an account with a second factor: the signin goes on at its
+    second step (`SignInWithSecondFactor`) with this mfaToken. No session was started. Raised,
+    not returned, so that a caller that knows only one-step signins cannot mistake it for one."""
+
+    methods = (SecondFactorMethod.TOTP, SecondFactorMethod.RECOVERY_CODE)
+
+    def __init__(self, mfa_token: str) -> None:
+        super().__init__("a second factor is required")
+        self.mfa_token = mfa_token
 
 
 class AuthenticateUser:
     """Signin: takes the attempt's places under the rate limits, then checks the password, and
-    starts a session with its first refresh token."""
+    starts a session with its first refresh token; or, for an account with a second factor,
+    raises SecondFactorRequired."""
 
     def __init__(
         self,
         identify: IdentifyCaller,
         users: UserRepository,
         hasher: PasswordHasher,
-        sessions: SessionStore,
-        issuer: AccessTokenIssuer,
-        clock: Clock,
-        policy: SessionPolicy,
         transactions: Transactions,
         metrics: Metrics,
         rules: SigninRules,
         throttle: Throttle,
         audit: AuditLog,
+        start_session: StartSession,
+        second_factor_signins: SecondFactorSignins,
     ) -> None:
         self._identify = identify
         self._users = users
         self._hasher = hasher
-        self._sessions = sessions
-        self._issuer = issuer
-        self._clock = clock
-        self._policy = policy
+        self._start_session = start_session
+        self._second_factor_signins = second_factor_signins
         self._transactions = transactions
         self._metrics = metrics
         self._rules = rules
@@ -120,9 +123,17 @@ class AuthenticateUser:
         except TemporarilyUnavailable:
             await self._throttle.release_alone(reservation, self._transactions, unchecked=True)
             raise
+        client = self._identify.client
+        if next_signin_state(SigninState.AWAITING_PASSWORD, second_factor=user.second_factor) is (
+            SigninState.AWAITING_SECOND_FACTOR
+        ):
+            mfa_token = await self._transactions.run(
+                lambda: self._second_step(user, rehashed, reservation, client)
+            )
+            raise SecondFactorRequired(mfa_token)
         response = await self._transactions.run(
             lambda: self._start_session(
-                user, rehashed, attempts, reservation, self._identify.client
+                user, SigninMethod.PASSWORD, attempts, reservation, client, rehashed
             )
         )
         self._metrics.signin(SigninOutcome.SUCCESS)
@@ -146,50 +157,22 @@ class AuthenticateUser:
             detail={"reason": reason},
         )
 
-    async def _start_session(
+    async def _second_step(
         self,
         user: User,
         rehashed: PasswordHash | None,
-        attempts: SigninAttempts,
         reservation: Reservation,
         client: Client,
-    ) -> AuthenticateUserResponse:
+    ) -> str:
+        """The right password for an account with a second factor: no session yet, an mfaToken
+        for the code. The password was no failure, so its places are given back; only a
+        completed signin forgives the failures before it."""
+        await self._throttle.release(reservation, reservation.attempts)
         if rehashed is not None:
             await self._users.set_password_hash(user.id, rehashed)
-        # A success is no failure: it forgives the failures of the account from this address,
-        # and gives back its places on the address and the account, so that many signins from
-        # one address (a NAT, an office) are not taken for guessing.
-        await self._throttle.release(
-            reservation, (attempts.address, attempts.account), forget=(attempts.account_address,)
-        )
-        now = self._clock.now()
-        session = Session.begin(
-            user.id,
-            now,
-            self._policy.session_lifetime,
-            user_agent=client.user_agent,
-            ip=client.address,
-        )
-        refresh_token, record = session.issue_refresh_token(
-            now, self._policy.refresh_token_lifetime
-        )
-        # The account's row first: the session's foreign key would otherwise take a shared lock
-        # on it, and two signins of one account, each holding that and asking for the row to
-        # write, would deadlock.
-        await self._users.record_signin(user.id, now)
-        await self._sessions.start(session, record)
-        await self._audit.record(
-            AuditEventType.SIGNIN_SUCCESS,
-            client,
-            user_id=user.id,
-            actor_id=user.id,
-            detail={"session": session.id},
-        )
-        return AuthenticateUserResponse(
-            user=user,
-            access_token=self._issuer.issue(user.id, session.id, now),
-            refresh_token=refresh_token,
-        )
+            # The token is bound to the password as it is now stored.
+            user = replace(user, password_hash=rehashed)
+        return await self._second_factor_signins.begin(user)
 
     async def _find(self, username: str) -> User | None:
         try:

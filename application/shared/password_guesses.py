@@ -29,15 +29,17 @@ async def record_guess(
     reservation: Reservation,
     *,
     actor_id: int | None,
+    kind: AuditEventType = AuditEventType.SIGNIN_FAILURE,
 ) -> None:
-    """A wrong password, counted when its places were reserved, is recorded as a failed signin;
-    a limit this failure made hold is recorded once, as `signin.throttled`, so that the attempts
-    it then refuses need write nothing. Inside the caller's unit of work."""
+    """A wrong password, counted when its places were reserved, is recorded as a failed signin
+    (a wrong second-factor code as `kind`, `mfa.failure`); a limit this failure made hold is
+    recorded once, as `signin.throttled`, so that the attempts it then refuses need write
+    nothing. Inside the caller's unit of work."""
     user_id = user.id if user else None
     # The name tried is not kept for an unknown user: it may be a password typed in the wrong
     # field.
     await audit.record(
-        AuditEventType.SIGNIN_FAILURE,
+        kind,
         client,
         user_id=user_id,
         actor_id=actor_id,

@@ -20,6 +20,7 @@ from entrypoints.http.schemas import (
     MessageBody,
     OwnAccountAnswer,
     PasswordBody,
+    SecondFactorStatus,
     SessionAnswer,
 )
 
@@ -27,7 +28,9 @@ AnyRequest = Request[Any, Any, Any]
 # Every answer here needs the caller's access token, taken as for /api/test/user.
 _SIGNED_IN = (401, 403, 503)
 _MEANINGS = {
-    400: "A missing or invalid field, or the password is not the caller's.",
+    400: "A missing or invalid field, the password is not the caller's, or the caller has a "
+    "second factor and its code is missing (`Two-factor code required.`) or wrong "
+    "(`Invalid code.`).",
     403: or_cross_site("No token was sent."),
     404: "No live session of the caller has this id.",
     409: "The caller is the last enabled administrator.",
@@ -45,8 +48,8 @@ class AccountController(Controller):
 
     @get("/me", responses=_refusals())
     async def me(self, get_account: FromDishka[GetOwnAccount]) -> OwnAccountAnswer:
-        account = await get_account.execute()
-        user = account.user
+        own = await get_account.execute()
+        user = own.user
         return OwnAccountAnswer(
             id=user.id,
             username=user.username.value,
@@ -54,7 +57,10 @@ class AccountController(Controller):
             roles=[role.authority for role in user.ordered_roles],
             email_verified=user.email_verified,
             created_at=user.created_at,
-            passkeys=account.passkeys,
+            mfa=SecondFactorStatus(
+                totp=user.second_factor, recovery_codes_left=own.recovery_codes_left
+            ),
+            passkeys=own.passkeys,
         )
 
     @post(
@@ -73,6 +79,7 @@ class AccountController(Controller):
             ChangePasswordRequest(
                 current_password=data.current_password,
                 new_password=data.new_password,
+                code=data.code,
             )
         )
         return MessageBody("Password changed.")
@@ -91,6 +98,7 @@ class AccountController(Controller):
         await delete_own.execute(
             DeleteOwnAccountRequest(
                 password=data.password,
+                code=data.code,
             )
         )
         return MessageBody("Account deleted.")

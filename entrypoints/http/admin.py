@@ -15,6 +15,7 @@ from application.admin.end_user_sessions import EndUserSessions
 from application.admin.get_user import GetUser
 from application.admin.list_users import ListUsers, ListUsersRequest
 from application.admin.read_audit_trail import ReadAuditTrail, ReadAuditTrailRequest
+from application.admin.reset_second_factor import ResetSecondFactor
 from application.admin.set_user_roles import SetUserRoles, SetUserRolesRequest
 from application.ports.user_listing import UserSummary
 from domain.audit import AuditEvent
@@ -35,7 +36,8 @@ _ADMINISTRATOR = (401, 403, 503)
 _MEANINGS = {
     400: "A missing or invalid field or query parameter (the message names it).",
     403: or_cross_site(
-        "No token was sent, or its user is not an administrator (`Require Admin Role!`)."
+        "No token was sent, or its user is not an administrator (`Require Admin Role!`), or, "
+        "under REQUIRE_ADMIN_MFA, an administrator without a second factor."
     ),
     404: "No user has this id.",
     409: "The user is the last enabled administrator.",
@@ -148,6 +150,21 @@ class AdminController(Controller):
         await end_sessions.execute(user_id)
         return MessageBody("Sessions ended.")
 
+    @delete(
+        "/users/{user_id:int}/mfa",
+        status_code=HTTP_200_OK,
+        responses=_refusals(404),
+        operation_class=PathParameterOperation,
+    )
+    async def reset_second_factor(
+        self,
+        user_id: FromPath[int],
+        reset: FromDishka[ResetSecondFactor],
+    ) -> UserAnswer:
+        """Turns the user's two-factor off (for one who lost their authenticator and recovery
+        codes): the recovery codes go, and every session ends."""
+        return user_answer(await reset.execute(user_id))
+
     @get("/audit", responses=_refusals(400))
     async def audit(
         self,
@@ -175,6 +192,7 @@ def user_answer(user: User | UserSummary) -> UserAnswer:
         email_verified=user.email_verified,
         created_at=user.created_at,
         last_signin_at=user.last_signin_at,
+        mfa=user.second_factor,
     )
 
 

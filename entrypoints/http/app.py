@@ -30,6 +30,7 @@ from entrypoints.http.docs import openapi_config
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.headers import security_headers
 from entrypoints.http.injection import InjectingRouter, use_container
+from entrypoints.http.mfa import SecondFactorController
 from entrypoints.http.observe import observed
 from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.operations import OperationsController
@@ -90,6 +91,7 @@ def create_app(
                     RecoveryController,
                     ContentController,
                     AccountController,
+                    SecondFactorController,
                     AdminController,
                     OperationsController,
                     PasskeyController,

@@ -6,9 +6,19 @@ from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from application.accounts.register_user import RegisterUser, RegisterUserRequest
-from application.sessions.authenticate_user import AuthenticateUser, AuthenticateUserRequest
+from application.mfa.sign_in_with_second_factor import (
+    SignInWithSecondFactor,
+    SignInWithSecondFactorRequest,
+)
+from application.sessions.authenticate_user import (
+    AuthenticateUser,
+    AuthenticateUserRequest,
+    SecondFactorRequired,
+)
 from application.sessions.refresh_session import RefreshSession, RefreshSessionRequest
 from application.sessions.sign_out import SignOut, SignOutRequest
+from application.shared.second_factor_checks import SecondFactorCode
+from application.shared.signins import SignedIn
 from entrypoints.http.openapi import (
     CROSS_SITE,
     OPTIONAL_ACCESS_TOKEN,
@@ -20,6 +30,8 @@ from entrypoints.http.schemas import (
     MessageBody,
     RefreshAnswer,
     RefreshBody,
+    SecondFactorRequiredAnswer,
+    SecondFactorSigninBody,
     SigninAnswer,
     SigninBody,
     SigninRefusal,
@@ -101,22 +113,61 @@ class AuthController(Controller):
         data: JSONBody[SigninBody],
         authenticate: FromDishka[AuthenticateUser],
         edge: FromDishka[EdgeSettings],
+    ) -> Response[SigninAnswer | SecondFactorRequiredAnswer]:
+        """Checks the password and starts a session; also sets the access token as a cookie.
+        For an account with a second factor, answers an mfaToken instead, and no token or
+        cookie: the signin goes on at POST /api/auth/signin/mfa."""
+        try:
+            result = await authenticate.execute(
+                AuthenticateUserRequest(data.username, data.password)
+            )
+        except SecondFactorRequired as step:
+            return Response(
+                SecondFactorRequiredAnswer(
+                    mfa_required=True,
+                    mfa_token=step.mfa_token,
+                    methods=[method.value for method in step.methods],
+                    message="Two-factor code required.",
+                )
+            )
+        answer = _signed_in(result, edge)
+        return Response(answer.content, cookies=answer.cookies)
+
+    @post(
+        "/signin/mfa",
+        status_code=HTTP_200_OK,
+        responses=refusals(
+            400,
+            401,
+            403,
+            413,
+            415,
+            429,
+            503,
+            meanings={
+                401: "`Invalid code.` (wrong, or already used: each code works once), or `Sign "
+                "in again.` (the mfaToken is unknown, used, or older than 5 minutes).",
+                403: or_cross_site("The account was disabled since the password step."),
+                429: "Too many failed signins of the account; `Retry-After` says when to try "
+                "again.",
+            },
+        ),
+    )
+    async def signin_second_factor(
+        self,
+        data: JSONBody[SecondFactorSigninBody],
+        sign_in: FromDishka[SignInWithSecondFactor],
+        edge: FromDishka[EdgeSettings],
     ) -> Response[SigninAnswer]:
-        """Checks the password and starts a session; also sets the access token as a cookie."""
-        result = await authenticate.execute(AuthenticateUserRequest(data.username, data.password))
-        user, access = result.user, result.access_token
-        note_user(user.id)
-        answer = SigninAnswer(
-            id=user.id,
-            username=user.username.value,
-            email=user.email.value,
-            roles=[role.authority for role in user.ordered_roles],
-            accessToken=access.value,
-            tokenType="Bearer",
-            refreshToken=result.refresh_token.value,
-            expiresIn=access.expires_in,
+        """The second step of a signin: the mfaToken and a TOTP code (`code`) or a recovery
+        code (`recoveryCode`). A wrong code counts as a failed signin of the account."""
+        result = await sign_in.execute(
+            SignInWithSecondFactorRequest(
+                mfa_token=data.mfa_token,
+                code=SecondFactorCode(totp=data.code, recovery_code=data.recovery_code),
+            )
         )
-        return Response(answer, cookies=[access_cookie(access.value, access.expires_in, edge)])
+        return _signed_in(result, edge)
 
     @post(
         "/refreshtoken",
@@ -175,3 +226,19 @@ class AuthController(Controller):
             MessageBody("You've been signed out!"),
             cookies=[access_cookie("", 0, edge)],
         )
+
+
+def _signed_in(result: SignedIn, edge: EdgeSettings) -> Response[SigninAnswer]:
+    user, access = result.user, result.access_token
+    note_user(user.id)
+    answer = SigninAnswer(
+        id=user.id,
+        username=user.username.value,
+        email=user.email.value,
+        roles=[role.authority for role in user.ordered_roles],
+        accessToken=access.value,
+        tokenType="Bearer",
+        refreshToken=result.refresh_token.value,
+        expiresIn=access.expires_in,
+    )
+    return Response(answer, cookies=[access_cookie(access.value, access.expires_in, edge)])

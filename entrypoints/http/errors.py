@@ -26,6 +26,7 @@ from application.common.errors import (
     AccessTokenInvalid,
     AccessTokenMissing,
     AccountDisabled,
+    AdministratorSecondFactorRequired,
     ApplicationError,
     CurrentPasswordIncorrect,
     EmailNotVerified,
@@ -41,7 +42,12 @@ from application.common.errors import (
     RefreshTokenReused,
     RefreshTokenUnknown,
     RoleRequired,
+    SecondFactorAlreadyEnabled,
+    SecondFactorCodeInvalid,
+    SecondFactorCodeRequired,
+    SecondFactorSigninExpired,
     SessionNotFound,
+    SigninCodeInvalid,
     StorageConflict,
     StorageUnavailable,
     TemporarilyUnavailable,
@@ -111,6 +117,19 @@ _ANSWERS: Mapping[type[Exception], tuple[int, Callable[[Any], str]]] = {
     LastAdministrator: (
         HTTP_409_CONFLICT,
         lambda _: "The last administrator cannot be removed.",
+    ),
+    SecondFactorAlreadyEnabled: (
+        HTTP_409_CONFLICT,
+        lambda _: "Two-factor authentication is already enabled.",
+    ),
+    SecondFactorCodeRequired: (HTTP_400_BAD_REQUEST, lambda _: "Two-factor code required."),
+    SecondFactorCodeInvalid: (HTTP_400_BAD_REQUEST, lambda _: "Invalid code."),
+    # Found before its base class above: the error's own class comes first in its MRO.
+    SigninCodeInvalid: (HTTP_401_UNAUTHORIZED, lambda _: "Invalid code."),
+    SecondFactorSigninExpired: (HTTP_401_UNAUTHORIZED, lambda _: "Sign in again."),
+    AdministratorSecondFactorRequired: (
+        HTTP_403_FORBIDDEN,
+        lambda _: "Two-factor authentication required for administrators.",
     ),
     TemporarilyUnavailable: (
         HTTP_503_SERVICE_UNAVAILABLE,
@@ -241,7 +260,9 @@ def conflict_to_response(
     """`Transactions` runs a unit of work again after a conflict; one raised by a read outside any
     (on Galera: a causal read its node could not serve in time, 1205) means storage cannot
     answer now, and is answered so: 503, never 500."""
-    return refusal_to_response(request, StorageUnavailable(UnavailableCause.CONFLICT, str(error)))
+    unavailable = StorageUnavailable(UnavailableCause.CONFLICT, str(error))
+    unavailable.__cause__ = error  # the log's traceback shows where the conflict came from
+    return refusal_to_response(request, unavailable)
 
 
 def unexpected_error_to_response(

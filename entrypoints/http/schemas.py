@@ -131,17 +131,72 @@ class RefreshAnswer(msgspec.Struct):
     expiresIn: int  # noqa: N815
 
 
+SecondFactorCode = Annotated[
+    str | None,
+    _documented(
+        "A code of the caller's second factor (six TOTP digits, or a recovery code): required "
+        "when they have one."
+    ),
+]
+
+
 class ChangePasswordBody(msgspec.Struct, rename="camel"):
     current_password: str
     new_password: NewPassword
+    code: SecondFactorCode = None
 
 
 class PasswordBody(msgspec.Struct):
     password: str
+    code: SecondFactorCode = None
+
+
+class EnrolmentBody(msgspec.Struct):
+    password: str
+
+
+class CodeBody(msgspec.Struct):
+    code: Annotated[str, _documented("Six digits from the authenticator app.")]
+
+
+class SecondFactorSigninBody(msgspec.Struct, rename="camel"):
+    mfa_token: Annotated[str, _documented("From the password step's answer.")]
+    code: Annotated[str | None, _documented("Six TOTP digits; or send recoveryCode.")] = None
+    recovery_code: Annotated[
+        str | None, _documented("A recovery code; case, dashes and spaces are ignored.")
+    ] = None
+
+
+class SecondFactorRequiredAnswer(msgspec.Struct, rename="camel"):
+    """The right password for an account with a second factor: no tokens, no cookie yet."""
+
+    mfa_required: bool
+    mfa_token: str
+    """For POST /api/auth/signin/mfa: single use, 5 minutes."""
+    methods: list[str]
+    message: str
+
+
+class TotpEnrolmentAnswer(msgspec.Struct, rename="camel"):
+    secret: str
+    """Base32, 160 bits: for typing into an authenticator by hand."""
+    otpauth_uri: str
+    qr_svg: str
+    """The otpauth URI as a QR code, an SVG document."""
+
+
+class RecoveryCodesAnswer(msgspec.Struct, rename="camel"):
+    recovery_codes: list[str]
+    """Shown this once; each works once."""
 
 
 class RolesBody(msgspec.Struct):
     roles: AssignedRoles
+
+
+class SecondFactorStatus(msgspec.Struct, rename="camel"):
+    totp: bool
+    recovery_codes_left: int
 
 
 class OwnAccountAnswer(msgspec.Struct, rename="camel"):
@@ -152,6 +207,7 @@ class OwnAccountAnswer(msgspec.Struct, rename="camel"):
     """`ROLE_*`, as in the signin answer."""
     email_verified: bool
     created_at: datetime | None
+    mfa: SecondFactorStatus
     passkeys: int
     """How many passkeys the user has registered."""
 
@@ -165,6 +221,8 @@ class UserAnswer(msgspec.Struct, rename="camel"):
     email_verified: bool
     created_at: datetime | None
     last_signin_at: datetime | None
+    mfa: bool
+    """Whether a second factor guards the account."""
 
 
 class UsersPageAnswer(msgspec.Struct, rename="camel"):

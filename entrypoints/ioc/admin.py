@@ -11,6 +11,7 @@ from application.admin.end_user_sessions import EndUserSessions
 from application.admin.get_user import GetUser
 from application.admin.list_users import ListUsers
 from application.admin.read_audit_trail import ReadAuditTrail
+from application.admin.reset_second_factor import ResetSecondFactor
 from application.admin.set_user_roles import SetUserRoles
 
 
@@ -27,3 +28,4 @@ class AdminProvider(Provider):
     delete_user = provide(DeleteUser)
     end_user_sessions = provide(EndUserSessions)
     read_audit_trail = provide(ReadAuditTrail)
+    reset_second_factor = provide(ResetSecondFactor)

@@ -23,6 +23,7 @@ from entrypoints.settings import (
     EdgeSettings,
     LimitSettings,
     MailSettings,
+    MfaSettings,
     PasskeySettings,
     ServerSettings,
     Settings,
@@ -45,6 +46,7 @@ class CoreProvider(Provider):
     mail = from_context(provides=MailSettings, scope=Scope.APP)
     limits = from_context(provides=LimitSettings, scope=Scope.APP)
     edge = from_context(provides=EdgeSettings, scope=Scope.APP)
+    mfa = from_context(provides=MfaSettings, scope=Scope.APP)
     passkeys = from_context(provides=PasskeySettings, scope=Scope.APP)
 
     clock = provide(SystemClock, provides=Clock)

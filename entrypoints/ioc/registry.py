@@ -8,6 +8,7 @@ from entrypoints.ioc.accounts import AccountsProvider
 from entrypoints.ioc.admin import AdminProvider
 from entrypoints.ioc.core import CoreProvider
 from entrypoints.ioc.mail import MailProvider
+from entrypoints.ioc.mfa import MfaProvider
 from entrypoints.ioc.operations import OperationsProvider
 from entrypoints.ioc.passkeys import PasskeysProvider
 from entrypoints.ioc.recovery import RecoveryProvider
@@ -28,6 +29,7 @@ def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
         SessionsProvider(),
         AdminProvider(),
         RecoveryProvider(),
+        MfaProvider(),
         OperationsProvider(),
         PasskeysProvider(),
         storage_provider(settings.database),

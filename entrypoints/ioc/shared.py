@@ -6,11 +6,15 @@ from dishka import Provider, Scope, from_context, provide
 
 from application.common.outcomes import RateLimitName
 from application.ports.caller import Caller
+from application.shared.administrator_second_factor import RequireAdministratorSecondFactor
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
 from application.shared.password_guesses import ConfirmPassword
 from application.shared.rate_limits import RateLimitPolicy
+from application.shared.second_factor_checks import SecondFactorCheck
+from application.shared.second_factor_signins import SecondFactorSignins
+from application.shared.signins import StartSession
 from application.shared.throttle import ReservationQueue, Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit
@@ -76,3 +80,7 @@ class SharedProvider(Provider):
     audit_log = provide(AuditLog)
     one_time_tokens = provide(OneTimeTokens)
     confirm_password = provide(ConfirmPassword)
+    start_session = provide(StartSession)
+    second_factor_signins = provide(SecondFactorSignins)
+    second_factor_check = provide(SecondFactorCheck)
+    administrator_second_factor = provide(RequireAdministratorSecondFactor)

@@ -16,6 +16,7 @@ from adapters.memory import (
     InMemoryPasskeyChallengeStore,
     InMemoryPasskeyStore,
     InMemoryPrincipalFinder,
+    InMemorySecondFactorStore,
     InMemorySessionStore,
     InMemoryStorage,
     InMemoryStorageProbe,
@@ -33,6 +34,7 @@ from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.passkeys import SqlAlchemyPasskeyChallengeStore, SqlAlchemyPasskeyStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
+from adapters.sqlalchemy.second_factors import SqlAlchemySecondFactorStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
@@ -40,6 +42,7 @@ from application.ports.attempts import AttemptCounter
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
 from application.ports.passkeys import PasskeyChallengeStore, PasskeyStore
+from application.ports.second_factors import SecondFactorStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import StorageProbe, UnitOfWork
 from application.ports.user_listing import UserReader
@@ -81,6 +84,9 @@ class SqlStorageProvider(Provider):
     )
     attempts = provide(SqlAlchemyAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
     audit_trail = provide(SqlAlchemyAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+    second_factors = provide(
+        SqlAlchemySecondFactorStore, provides=SecondFactorStore, scope=Scope.REQUEST
+    )
     passkeys = provide(SqlAlchemyPasskeyStore, provides=PasskeyStore, scope=Scope.REQUEST)
     passkey_challenges = provide(
         SqlAlchemyPasskeyChallengeStore, provides=PasskeyChallengeStore, scope=Scope.REQUEST
@@ -126,6 +132,9 @@ class InMemoryStorageProvider(Provider):
     attempts = provide(InMemoryAttemptCounter, provides=AttemptCounter, scope=Scope.REQUEST)
 
     audit_trail = provide(InMemoryAuditTrail, provides=AuditTrail, scope=Scope.REQUEST)
+    second_factors = provide(
+        InMemorySecondFactorStore, provides=SecondFactorStore, scope=Scope.REQUEST
+    )
     passkeys = provide(InMemoryPasskeyStore, provides=PasskeyStore, scope=Scope.REQUEST)
     passkey_challenges = provide(
         InMemoryPasskeyChallengeStore, provides=PasskeyChallengeStore, scope=Scope.REQUEST

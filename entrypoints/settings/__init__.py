@@ -18,6 +18,7 @@ from entrypoints.settings.declarations import SettingsError, read, variables
 from entrypoints.settings.edge import EdgeSettings
 from entrypoints.settings.limits import LimitSettings
 from entrypoints.settings.mail import MailSettings
+from entrypoints.settings.mfa import MfaSettings
 from entrypoints.settings.passkeys import PasskeySettings
 from entrypoints.settings.server import ServerSettings
 from entrypoints.settings.tokens import TokenSettings
@@ -28,6 +29,7 @@ __all__ = [
     "EdgeSettings",
     "LimitSettings",
     "MailSettings",
+    "MfaSettings",
     "PasskeySettings",
     "ServerSettings",
     "Settings",
@@ -46,6 +48,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     edge: EdgeSettings = field(default_factory=EdgeSettings)
+    mfa: MfaSettings = field(default_factory=MfaSettings)
     passkeys: PasskeySettings = field(default_factory=PasskeySettings)
 
     @classmethod
@@ -58,6 +61,7 @@ class Settings:
             mail=MailSettings.from_env(env),
             limits=read(LimitSettings, env),
             edge=EdgeSettings.from_env(env),
+            mfa=read(MfaSettings, env),
             passkeys=PasskeySettings.from_env(env),
             # Last: a secret is generated and kept only once everything else is accepted.
             tokens=TokenSettings.from_env(env, server.data_dir),

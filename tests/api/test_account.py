@@ -58,6 +58,7 @@ async def test_me_answers_the_callers_account(service: Service) -> None:
         "roles",
         "emailVerified",
         "createdAt",
+        "mfa",
         "passkeys",
     ]
     assert body["id"] == user["id"]
@@ -66,6 +67,7 @@ async def test_me_answers_the_callers_account(service: Service) -> None:
     assert body["roles"] == ["ROLE_USER", "ROLE_MODERATOR"]
     assert body["emailVerified"] is False
     assert body["createdAt"]
+    assert body["mfa"] == {"totp": False, "recoveryCodesLeft": 0}
     assert body["passkeys"] == 0
 
 

@@ -22,6 +22,7 @@ USER_KEYS = [
     "emailVerified",
     "createdAt",
     "lastSigninAt",
+    "mfa",
 ]
 
 

@@ -27,6 +27,7 @@ from entrypoints.ioc import build_container
 from entrypoints.settings import Settings
 from testkit.webauthn_authenticator import SoftwareAuthenticator
 from tests.fakes import ClockProvider, FakeClock
+from tests.mfa import enrol, enrolled, mfa_token, second_step, totp, wrong_code
 from tests.service import DEFAULT_PASSWORD, Service
 from tests.storages import SQL_STORAGES, STORAGES
 
@@ -126,6 +127,7 @@ async def every_event_type(service: Service) -> dict[str, Any]:
         assert (await service.client.post(f"{user_url}/{action}", headers=admin)).status_code == 200
     assert (await service.client.delete(f"{user_url}/sessions", headers=admin)).status_code == 200
     assert (await service.client.delete(user_url, headers=admin)).status_code == 200
+    mfa_secrets = await walk_second_factor(service, admin)
     passkey_signin = await passkey_events(service, root["accessToken"])
     async with service.container(scope=Scope.REQUEST) as request_container:
         audit = await request_container.get(AuditLog)
@@ -151,8 +153,38 @@ async def every_event_type(service: Service) -> dict[str, Any]:
             passkey_signin["accessToken"],
             passkey_signin["refreshToken"],
             "$2b$",
+            *mfa_secrets,
         ],
     }
+
+
+async def walk_second_factor(service: Service, admin: dict[str, str]) -> list[str]:
+    """Enables (mfa.enable), fails a code (mfa.failure), signs in with a recovery code
+    (mfa.recovery_code), disables (mfa.disable), enables again and has an administrator reset
+    it (mfa.reset); returns the secrets and codes seen on the way."""
+    bob = await enrolled(service, "bob")
+    token = await mfa_token(service, "bob")
+    wrong = await second_step(service, token, code=wrong_code(bob.secret, service.clock))
+    assert wrong.status_code == 401
+    used = await second_step(service, token, recoveryCode=bob.recovery_codes[0])
+    assert used.status_code == 200
+    disabled = await service.client.request(
+        "DELETE",
+        "/api/user/mfa/totp",
+        json={"password": DEFAULT_PASSWORD, "code": totp(bob.secret, service.clock)},
+        headers=auth(bob.access_token),
+    )
+    assert disabled.status_code == 200
+    secret = (await enrol(service, bob.access_token))["secret"]
+    confirmed = await service.client.post(
+        "/api/user/mfa/totp/confirm",
+        json={"code": totp(secret, service.clock)},
+        headers=auth(bob.access_token),
+    )
+    assert confirmed.status_code == 200
+    reset = await service.client.delete(f"/api/admin/users/{bob.signin['id']}/mfa", headers=admin)
+    assert reset.status_code == 200
+    return [bob.secret, secret, token, *bob.recovery_codes, *confirmed.json()["recoveryCodes"]]
 
 
 @pytest.mark.parametrize("database_url", STORAGES, indirect=True)

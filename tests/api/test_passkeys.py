@@ -18,6 +18,7 @@ from application.shared.identify_caller import NOBODY
 from domain.roles import Role
 from domain.session import Session
 from testkit.webauthn_authenticator import SoftwareAuthenticator
+from tests.mfa import enrolled
 from tests.service import Service
 from tests.storages import STORAGES
 
@@ -482,3 +483,32 @@ async def test_an_unverified_address_is_refused_where_signin_requires_a_verified
     response = await passkey_signin(service, authenticator.get(await signin_options(service)))
 
     assert (response.status_code, response.json()) == (403, {"message": "Email is not verified."})
+
+
+async def test_a_user_with_two_factor_on_gets_tokens_at_once_with_a_passkey(
+    service: Service,
+) -> None:
+    alice = await enrolled(service, "alice")
+    authenticator = SoftwareAuthenticator(ORIGIN)
+    assert (await register(service, alice.access_token, authenticator)).status_code == 200
+    assert "mfaToken" in (await service.signin("alice")).json()  # a password needs the code
+
+    response = await passkey_signin(service, authenticator.get(await signin_options(service)))
+
+    assert response.status_code == 200, response.text
+    assert list(response.json()) == SIGNIN_KEYS
+    assert "authgate-access-token=" in response.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"require_admin_mfa": True}])
+async def test_a_passkey_is_an_administrators_second_factor(service: Service) -> None:
+    root = await service.signed_in("root", {Role.USER, Role.ADMIN})
+    refused = await service.get("/api/admin/users", root["accessToken"])
+    assert (
+        await register(service, root["accessToken"], SoftwareAuthenticator())
+    ).status_code == 200
+
+    allowed = await service.get("/api/admin/users", root["accessToken"])
+
+    assert refused.status_code == 403
+    assert allowed.status_code == 200

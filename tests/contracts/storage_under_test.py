@@ -17,6 +17,7 @@ from adapters.memory import (
     InMemoryPasskeyChallengeStore,
     InMemoryPasskeyStore,
     InMemoryPrincipalFinder,
+    InMemorySecondFactorStore,
     InMemorySessionStore,
     InMemoryStorage,
     InMemoryUnitOfWork,
@@ -29,12 +30,14 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
 from adapters.sqlalchemy.passkeys import SqlAlchemyPasskeyChallengeStore, SqlAlchemyPasskeyStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
+from adapters.sqlalchemy.second_factors import SqlAlchemySecondFactorStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
 from application.ports.passkeys import PasskeyChallengeStore, PasskeyStore
+from application.ports.second_factors import SecondFactorStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.storage import UnitOfWork
 from application.ports.user_listing import UserReader
@@ -62,6 +65,7 @@ class Ports:
     user_reader: UserReader
     one_time_tokens: OneTimeTokenStore
     audit: AuditTrail
+    second_factors: SecondFactorStore
     passkeys: PasskeyStore
     passkey_challenges: PasskeyChallengeStore
 
@@ -90,6 +94,7 @@ class MemoryStorageUnderTest(StorageUnderTest):
             InMemoryUserReader(self._storage),
             InMemoryOneTimeTokenStore(self._storage),
             InMemoryAuditTrail(self._storage),
+            InMemorySecondFactorStore(self._storage),
             InMemoryPasskeyStore(self._storage),
             InMemoryPasskeyChallengeStore(self._storage),
         )
@@ -122,6 +127,7 @@ class SqlStorageUnderTest(StorageUnderTest):
                 SqlAlchemyUserReader(database),
                 SqlAlchemyOneTimeTokenStore(database),
                 SqlAlchemyAuditTrail(database),
+                SqlAlchemySecondFactorStore(database),
                 SqlAlchemyPasskeyStore(database),
                 SqlAlchemyPasskeyChallengeStore(database),
             )

@@ -131,3 +131,71 @@ async def test_a_users_tokens_go_with_the_user(storage: StorageUnderTest) -> Non
 
     assert await find(storage, alices) is None
     assert await find(storage, bobs) == bobs
+
+
+SECOND_FACTOR = TokenPurpose.SECOND_FACTOR_SIGNIN
+
+
+async def add(storage: StorageUnderTest, *tokens: IssuedOneTimeToken) -> None:
+    for issued in tokens:
+        async with storage.unit_of_work() as ports:
+            await ports.one_time_tokens.add(issued)
+
+
+async def use(storage: StorageUnderTest, issued: IssuedOneTimeToken) -> bool:
+    async with storage.unit_of_work() as ports:
+        return await ports.one_time_tokens.use(issued)
+
+
+async def test_added_tokens_live_side_by_side_and_each_is_used_alone(
+    storage: StorageUnderTest,
+) -> None:
+    user = await add_user(storage)
+    first, second = token(user.id, SECOND_FACTOR, "first"), token(user.id, SECOND_FACTOR, "second")
+    await add(storage, first, second)
+
+    assert await use(storage, first)
+
+    assert not await use(storage, first)
+    assert await find(storage, first) is None
+    assert await find(storage, second) == second
+
+
+async def test_adding_a_token_deletes_the_expired_ones_of_its_user_and_purpose(
+    storage: StorageUnderTest,
+) -> None:
+    alice = await add_user(storage, new_user("alice"))
+    bob = await add_user(storage, new_user("bob"))
+    old = token(alice.id, SECOND_FACTOR, "old")
+    bobs = token(bob.id, SECOND_FACTOR, "bob's")
+    reset = token(alice.id, RESET)
+    await add(storage, old, bobs)
+    await store(storage, reset)
+    later = token(alice.id, SECOND_FACTOR, "later")
+    later = IssuedOneTimeToken(
+        later.digest,
+        later.user_id,
+        later.purpose,
+        later.binding,
+        issued_at=old.expires_at,
+        expires_at=old.expires_at + LIFETIME,
+    )
+
+    await add(storage, later)
+
+    assert await find(storage, old) is None
+    assert await find(storage, later) == later
+    assert await find(storage, bobs) == bobs
+    assert await find(storage, reset) == reset
+
+
+async def test_of_fifty_concurrent_uses_of_one_added_token_exactly_one_wins(
+    storage: StorageUnderTest,
+) -> None:
+    user = await add_user(storage)
+    issued = token(user.id, SECOND_FACTOR)
+    await add(storage, issued)
+
+    outcomes = await asyncio.gather(*(use(storage, issued) for _ in range(50)))
+
+    assert sorted(outcomes) == [False] * 49 + [True]

@@ -27,6 +27,7 @@ HEADINGS = {
     "mail": "Mail",
     "limits": "Rate limits",
     "edge": "HTTP edge",
+    "mfa": "Two-factor",
     "passkeys": "Passkeys",
 }
 

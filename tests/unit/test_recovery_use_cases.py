@@ -14,6 +14,7 @@ from adapters.memory import (
     InMemoryAttemptCounter,
     InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
+    InMemoryPasskeyStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
@@ -26,6 +27,10 @@ from application.ports.mail import MailMessage, OutgoingMail
 from application.ports.passwords import PasswordHasher
 from application.recovery.request_password_reset import SendPasswordReset
 from application.recovery.reset_password import ResetPassword, ResetPasswordRequest
+from application.shared.administrator_second_factor import (
+    AdministratorRules,
+    RequireAdministratorSecondFactor,
+)
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import NOBODY, IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
@@ -111,6 +116,9 @@ class Recovery:
             throttle,
             common_passwords,
             AuditLog(InMemoryAuditTrail(self.storage), clock, transactions),
+            RequireAdministratorSecondFactor(
+                self.users, InMemoryPasskeyStore(self.storage), AdministratorRules(False)
+            ),
         )
         self.send_reset = SendPasswordReset(self.users, self.tokens, transactions, self.mail)
         self.reset = ResetPassword(

@@ -7,7 +7,7 @@ every database).
 Frozen: every column is written out here, nothing is imported from the live table definitions.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
