@@ -9,7 +9,6 @@ from application.common.errors import (
 )
 from application.common.outcomes import SigninOutcome
 from application.passkeys.challenges import PasskeyChallenges
-from application.ports.access_tokens import AccessToken, AccessTokenIssuer
 from application.ports.clock import Clock
 from application.ports.metrics import Metrics
 from application.ports.passkeys import (
@@ -19,18 +18,17 @@ from application.ports.passkeys import (
     PasskeyStore,
     RelyingParty,
 )
-from application.ports.sessions import SessionStore
 from application.ports.users import UserRepository
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.rate_limits import Attempt
-from application.shared.session_policy import SessionPolicy, SigninRules
+from application.shared.session_policy import SigninRules
+from application.shared.signins import SignedIn, StartSession
 from application.shared.throttle import Throttle
 from application.shared.transactions import Transactions
 from domain.audit import AuditEventType, DetailValue
 from domain.passkey import Passkey, counter_moves_on, signin_allowed, user_handle
 from domain.second_factor import SigninMethod
-from domain.session import RefreshToken, Session
 from domain.user import User
 
 logger = logging.getLogger("authgate")
@@ -40,16 +38,6 @@ SIGNIN_METHOD = SigninMethod.PASSKEY.value
 @dataclass(frozen=True, slots=True)
 class SignInWithPasskeyRequest:
     credential: Credential
-
-
-@dataclass(frozen=True, slots=True)
-class SignInWithPasskeyResponse:
-    user: User
-    access_token: AccessToken
-    refresh_token: RefreshToken
-    user_verified: bool
-    """Whether the authenticator verified the user (a PIN, a fingerprint): then the passkey
-    alone is two factors."""
 
 
 class _Refused(Exception):
@@ -73,10 +61,8 @@ class SignInWithPasskey:
         passkeys: PasskeyStore,
         relying_party: RelyingParty,
         users: UserRepository,
-        sessions: SessionStore,
-        issuer: AccessTokenIssuer,
+        start_session: StartSession,
         clock: Clock,
-        policy: SessionPolicy,
         rules: SigninRules,
         transactions: Transactions,
         throttle: Throttle,
@@ -88,17 +74,15 @@ class SignInWithPasskey:
         self._passkeys = passkeys
         self._relying_party = relying_party
         self._users = users
-        self._sessions = sessions
-        self._issuer = issuer
+        self._start_session = start_session
         self._clock = clock
-        self._policy = policy
         self._rules = rules
         self._transactions = transactions
         self._throttle = throttle
         self._metrics = metrics
         self._audit = audit
 
-    async def execute(self, request: SignInWithPasskeyRequest) -> SignInWithPasskeyResponse:
+    async def execute(self, request: SignInWithPasskeyRequest) -> SignedIn:
         attempts = self._throttle.policy.passkey_signin(self._identify.client)
         try:
             await self._throttle.check(attempts)
@@ -127,9 +111,7 @@ class SignInWithPasskey:
         if self._rules.require_verified_email and not user.email_verified:
             self._metrics.signin(SigninOutcome.UNVERIFIED)
             raise EmailNotVerified
-        response = await self._transactions.run(
-            lambda: self._start_session(user, passkey, assertion)
-        )
+        response = await self._transactions.run(lambda: self._signed_in(user, passkey, assertion))
         self._metrics.signin(SigninOutcome.SUCCESS)
         return response
 
@@ -187,40 +169,13 @@ class SignInWithPasskey:
             detail=detail,
         )
 
-    async def _start_session(
-        self, user: User, passkey: Passkey, assertion: Assertion
-    ) -> SignInWithPasskeyResponse:
-        now = self._clock.now()
-        client = self._identify.client
-        session = Session.begin(
-            user.id,
-            now,
-            self._policy.session_lifetime,
-            user_agent=client.user_agent,
-            ip=client.address,
+    async def _signed_in(self, user: User, passkey: Passkey, assertion: Assertion) -> SignedIn:
+        signed_in = await self._start_session.begin(
+            user,
+            SigninMethod.PASSKEY,
+            self._identify.client,
+            # With user verification (a PIN, a fingerprint) the passkey alone is two factors.
+            detail={"passkey": passkey.id, "userVerified": assertion.user_verified},
         )
-        refresh_token, record = session.issue_refresh_token(
-            now, self._policy.refresh_token_lifetime
-        )
-        # The account's row first, as a password signin takes it (see AuthenticateUser).
-        await self._users.record_signin(user.id, now)
-        await self._passkeys.record_use(passkey.id, assertion.sign_count, now)
-        await self._sessions.start(session, record)
-        await self._audit.record(
-            AuditEventType.SIGNIN_SUCCESS,
-            client,
-            user_id=user.id,
-            actor_id=user.id,
-            detail={
-                "session": session.id,
-                "method": SIGNIN_METHOD,
-                "passkey": passkey.id,
-                "userVerified": assertion.user_verified,
-            },
-        )
-        return SignInWithPasskeyResponse(
-            user=user,
-            access_token=self._issuer.issue(user.id, session.id, now),
-            refresh_token=refresh_token,
-            user_verified=assertion.user_verified,
-        )
+        await self._passkeys.record_use(passkey.id, assertion.sign_count, self._clock.now())
+        return signed_in

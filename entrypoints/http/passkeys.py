@@ -33,8 +33,7 @@ from entrypoints.http.schemas import (
     PasskeySigninOptionsBody,
     SigninAnswer,
 )
-from entrypoints.http.tokens import access_cookie
-from entrypoints.logs import note_user
+from entrypoints.http.tokens import signin_response
 from entrypoints.settings import EdgeSettings
 
 _SIGNED_IN = (401, 403, 503)
@@ -145,19 +144,7 @@ class PasskeySigninController(Controller):
         """Checks the credential `navigator.credentials.get` returned and starts a session: the
         same answer and cookie as a password signin."""
         result = await sign_in.execute(SignInWithPasskeyRequest(data.credential))
-        user, access = result.user, result.access_token
-        note_user(user.id)
-        answer = SigninAnswer(
-            id=user.id,
-            username=user.username.value,
-            email=user.email.value,
-            roles=[role.authority for role in user.ordered_roles],
-            accessToken=access.value,
-            tokenType="Bearer",
-            refreshToken=result.refresh_token.value,
-            expiresIn=access.expires_in,
-        )
-        return Response(answer, cookies=[access_cookie(access.value, access.expires_in, edge)])
+        return signin_response(result, edge)
 
 
 def _answer(passkey: Passkey) -> PasskeyAnswer:
