@@ -52,7 +52,8 @@ class SignInWithPasskey:
     registered one that the challenge lets in, its signature must verify under the stored key,
     and its counter must move on. Any failure is the same refusal; a counter gone backwards is
     also recorded as a possibly cloned authenticator. Success starts a session as a password
-    signin does; no second factor follows."""
+    signin does; no second factor follows: for an account with two-factor on, the passkey must
+    have verified its user (a PIN, a fingerprint), or it is refused."""
 
     def __init__(
         self,
@@ -111,6 +112,13 @@ class SignInWithPasskey:
         if self._rules.require_verified_email and not user.email_verified:
             self._metrics.signin(SigninOutcome.UNVERIFIED)
             raise EmailNotVerified
+        if user.second_factor and not assertion.user_verified:
+            # Without user verification a passkey proves possession alone: one factor, where the
+            # account asks for two. Refused like any failure; password and code still sign in.
+            await self._refuse(
+                _Refused("no user verification, and two-factor is on", user.id), attempts
+            )
+            raise PasskeySigninFailed
         response = await self._transactions.run(lambda: self._signed_in(user, passkey, assertion))
         self._metrics.signin(SigninOutcome.SUCCESS)
         return response

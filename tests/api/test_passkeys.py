@@ -500,6 +500,19 @@ async def test_a_user_with_two_factor_on_gets_tokens_at_once_with_a_passkey(
     assert "authgate-access-token=" in response.headers["set-cookie"]
 
 
+async def test_a_passkey_that_did_not_verify_its_user_is_one_factor_too_few_for_two_factor(
+    service: Service,
+) -> None:
+    alice = await enrolled(service, "alice")
+    authenticator = SoftwareAuthenticator(ORIGIN, user_verified=False)
+    assert (await register(service, alice.access_token, authenticator)).status_code == 200
+
+    response = await passkey_signin(service, authenticator.get(await signin_options(service)))
+
+    assert (response.status_code, response.json()) == (401, FAILED)
+    assert "set-cookie" not in response.headers
+
+
 @pytest.mark.parametrize("settings_overrides", [{"require_admin_mfa": True}])
 async def test_a_passkey_is_an_administrators_second_factor(service: Service) -> None:
     root = await service.signed_in("root", {Role.USER, Role.ADMIN})
