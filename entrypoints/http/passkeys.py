@@ -100,7 +100,7 @@ class PasskeySigninController(Controller):
         "/options",
         status_code=HTTP_200_OK,
         operation_class=OptionalBodyOperation,
-        responses=refusals(400, 403, 413, 415, 503, meanings={403: CROSS_SITE}),
+        responses=refusals(400, 403, 413, 415, 429, 503, meanings={403: CROSS_SITE}),
     )
     async def signin_options(
         self,

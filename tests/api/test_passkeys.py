@@ -12,6 +12,7 @@ from httpx import Response
 
 from application.ports.access_tokens import AccessTokenIssuer
 from application.ports.caller import Caller
+from application.ports.passkeys import PasskeyChallengeStore
 from application.ports.sessions import SessionStore
 from application.ports.storage import UnitOfWork
 from application.shared.identify_caller import NOBODY
@@ -453,6 +454,38 @@ async def test_failed_passkey_signins_count_against_the_address(service: Service
 
     assert throttled.status_code == 429
     assert int(throttled.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [
+        {
+            "rate_limits": True,
+            "passkey_options_address_limit": 3,
+            "passkey_options_address_window": 60,
+        }
+    ],
+)
+async def test_an_address_asking_for_challenges_faster_than_anyone_signs_in_is_refused(
+    service: Service,
+) -> None:
+    for _ in range(3):
+        await signin_options(service)
+
+    refused = await service.client.post("/api/auth/passkey/options", json={})
+
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
+    assert await challenges_stored(service) == 3  # the refused one wrote none
+
+
+async def challenges_stored(service: Service) -> int:
+    """How many challenges are stored: all of them purged as if they had expired."""
+    async with service.container(scope=Scope.REQUEST, context={Caller: NOBODY}) as request:
+        challenges: PasskeyChallengeStore = await request.get(PasskeyChallengeStore)
+        purged = await challenges.purge(service.clock.now() + timedelta(days=1))
+        await (await request.get(UnitOfWork)).commit()
+        return purged
 
 
 async def token_without_signin(service: Service, user_id: int) -> str:
