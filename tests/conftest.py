@@ -20,7 +20,7 @@ from entrypoints.ioc import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
 from testkit.databases import throwaway_database
 from tests.backdoors import Backdoor, MemoryBackdoor, SqlBackdoor
-from tests.databases import mysql_server
+from tests.databases import mysql_server, postgres_server
 from tests.fakes import ClockProvider, FakeClock
 from tests.service import Service
 from tests.storages import TEST_DEADLINE, migrate
@@ -40,6 +40,14 @@ def _run_aside(work: Coroutine[Any, Any, _T]) -> _T:
 def mysql_url() -> Iterator[URL]:
     """One throwaway MySQL database for the run, migrated once; tests empty it before use."""
     with mysql_server() as server, throwaway_database(server) as url:
+        _run_aside(migrate(url))
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[URL]:
+    """One throwaway PostgreSQL database for the run, migrated once; tests empty it before use."""
+    with postgres_server() as server, throwaway_database(server) as url:
         _run_aside(migrate(url))
         yield url
 
@@ -69,8 +77,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite+aiosqlite:///{tmp_path / 'authgate.sqlite3'}"
         await migrate(url)
         return url
-    mysql: URL = request.getfixturevalue("mysql_url")
-    return (await _emptied(mysql)).render_as_string(hide_password=False)
+    server: URL = request.getfixturevalue(f"{kind}_url")
+    return (await _emptied(server)).render_as_string(hide_password=False)
 
 
 @pytest.fixture
