@@ -106,11 +106,12 @@ _TAKEN_TALLIES = (
 # expired for all of them at once, and the purge deletes it with the other expired ones.
 _FORGOTTEN_AT = datetime(2000, 1, 1, tzinfo=UTC)
 _FORGOTTEN = _counters.counter_key.in_(bindparam("forget", expanding=True))
+_KEYS = bindparam("keys", expanding=True)
 # Attempts first, and the expiry reads only the key: the same in any assignment order.
-_RELEASE = (
+_RELEASE_ANY_ORDER = (
     update(attempt_counters)
     .where(
-        _counters.counter_key.in_(bindparam("keys", expanding=True)),
+        _counters.counter_key.in_(_KEYS),
         _counters.expires_at > _NOW,
         or_(_counters.attempts > 0, _FORGOTTEN),
     )
@@ -122,6 +123,22 @@ _RELEASE = (
         ),
     )
 )
+# An UPDATE locks rows in the order it finds them: InnoDB by the primary key (the keys' order, as
+# a reservation takes them), PostgreSQL often by a scan of the table, which would let a release
+# and a reservation each hold a key the other waits for. There the rows are locked first, sorted.
+_HELD_IN_ORDER = (
+    select(_counters.counter_key)
+    .where(_counters.counter_key.in_(_KEYS))
+    .order_by(_counters.counter_key)
+    .with_for_update()
+    .subquery("held")
+)
+_RELEASE = {
+    "mysql": _RELEASE_ANY_ORDER,
+    "mariadb": _RELEASE_ANY_ORDER,
+    "sqlite": _RELEASE_ANY_ORDER,
+    "postgresql": _RELEASE_ANY_ORDER.where(_counters.counter_key == _HELD_IN_ORDER.c.counter_key),
+}
 
 
 _TALLY_COLUMNS = ("attempts", "last_at", "expires_at")
@@ -219,7 +236,7 @@ class SqlAlchemyAttemptCounter(AttemptCounter):
         if not keys and not forget:
             return
         await self._database.execute(
-            _RELEASE,
+            _RELEASE[self._database.dialect_name],
             {
                 "keys": sorted({*keys, *forget}),
                 "forget": list(forget),
