@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -106,7 +106,7 @@ _TAKEN_TALLIES = (
 # expired for all of them at once, and the purge deletes it with the other expired ones.
 _FORGOTTEN_AT = datetime(2000, 1, 1, tzinfo=UTC)
 _FORGOTTEN = _counters.counter_key.in_(bindparam("forget", expanding=True))
-_KEYS = bindparam("keys", expanding=True)
+_KEYS: BindParameter[str] = bindparam("keys", expanding=True)
 # Attempts first, and the expiry reads only the key: the same in any assignment order.
 _RELEASE_ANY_ORDER = (
     update(attempt_counters)
