@@ -10,6 +10,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
+from adapters.sqlalchemy.asyncpg_principals import AsyncpgPrincipalFinder, asyncpg_pool
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
@@ -19,9 +20,7 @@ from domain.roles import Role
 from domain.session import RefreshToken, Session
 from domain.user import NewUser, User
 from domain.values import Email, PasswordHash, Username
-from tests.storages import SQL_STORAGES, TEST_DEADLINE
-
-MYSQL = [pytest.param("mysql", marks=pytest.mark.mysql)]
+from tests.storages import MYSQL, POSTGRES, SQL_STORAGES, TEST_DEADLINE
 
 
 def new_user(name: str, roles: set[Role]) -> NewUser:
@@ -83,7 +82,7 @@ async def test_authorization_through_sqlalchemy_costs_one_statement(engine: Asyn
     assert len(statements) == 1
 
 
-@pytest.mark.parametrize("database_url", MYSQL, indirect=True)
+@pytest.mark.parametrize("database_url", [MYSQL], indirect=True)
 async def test_authorization_through_asyncmy_costs_one_statement(
     engine: AsyncEngine, database_url: str
 ) -> None:
@@ -108,3 +107,25 @@ async def test_authorization_through_asyncmy_costs_one_statement(
     assert principal is not None
     assert principal.roles == {Role.USER, Role.MODERATOR}
     assert spent == 1
+
+
+@pytest.mark.parametrize("database_url", [POSTGRES], indirect=True)
+async def test_authorization_through_asyncpg_costs_one_statement_and_no_reset(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """One statement per read, and nothing else on the connection between reads: no BEGIN, no
+    ROLLBACK, no reset as the connection goes back to the pool."""
+    user, session, _ = await signed_in(engine, {Role.USER, Role.MODERATOR})
+    statements: list[str] = []
+    async with asyncpg_pool(async_url(database_url), 1, TEST_DEADLINE) as pool:
+        # The pool holds one connection, so this is the one the finder uses.
+        async with pool.acquire() as connection:
+            connection.add_query_logger(lambda record: statements.append(record.query))
+        finder = AsyncpgPrincipalFinder(pool, TEST_DEADLINE)
+        principals = [await finder.find(user.id, session.id, datetime.now(UTC)) for _ in range(3)]
+
+    assert [principal and principal.roles for principal in principals] == [
+        {Role.USER, Role.MODERATOR}
+    ] * 3
+    assert len(statements) == 3
+    assert all(statement.startswith("SELECT user_roles.role_id") for statement in statements)
