@@ -124,8 +124,8 @@ async def test_authorization_through_asyncpg_costs_one_statement_and_no_reset(
         finder = AsyncpgPrincipalFinder(pool, TEST_DEADLINE)
         principals = [await finder.find(user.id, session.id, datetime.now(UTC)) for _ in range(3)]
 
-    assert [principal and principal.roles for principal in principals] == [
-        {Role.USER, Role.MODERATOR}
+    assert [None if p is None else p.roles for p in principals] == [
+        frozenset({Role.USER, Role.MODERATOR})
     ] * 3
     assert len(statements) == 3
     assert all(statement.startswith("SELECT user_roles.role_id") for statement in statements)
