@@ -25,9 +25,11 @@ _POSTGRES_CONFLICTS = {
     "55P03": "lock wait timeout",
 }
 # Any connection exception (class 08), too many connections, the server shutting down or
-# starting, and a statement cancelled by statement_timeout: the server's side of the deadline.
+# starting.
 _POSTGRES_UNREACHABLE_CLASS = "08"
-_POSTGRES_UNREACHABLE = {"53300", "57P01", "57P02", "57P03", "57014"}
+_POSTGRES_UNREACHABLE = {"53300", "57P01", "57P02", "57P03"}
+# A statement cancelled by statement_timeout: the server's side of the deadline.
+_POSTGRES_STATEMENT_TIMEOUT = "57014"
 
 
 def storage_failure(error: BaseException) -> StorageConflict | StorageUnavailable:
@@ -38,6 +40,8 @@ def storage_failure(error: BaseException) -> StorageConflict | StorageUnavailabl
         return StorageUnavailable(
             UnavailableCause.POOL, "no connection came free within the deadline"
         )
+    if _sqlstate(error) == _POSTGRES_STATEMENT_TIMEOUT:
+        return StorageUnavailable(UnavailableCause.TIMEOUT, "statement timeout (57014)")
     conflict = _conflict(error)
     if conflict is not None:
         return StorageConflict(conflict)
@@ -77,7 +81,10 @@ def is_disconnect(error: BaseException) -> bool:
         return True
     sqlstate = _sqlstate(error)
     if sqlstate is not None:
-        return sqlstate.startswith(_POSTGRES_UNREACHABLE_CLASS) or sqlstate in _POSTGRES_UNREACHABLE
+        return sqlstate.startswith(_POSTGRES_UNREACHABLE_CLASS) or sqlstate in (
+            *_POSTGRES_UNREACHABLE,
+            _POSTGRES_STATEMENT_TIMEOUT,
+        )
     # asyncpg's own word for a connection it closed, or one left busy by a cancelled call.
     return isinstance(_driver_error(error), asyncpg.InterfaceError | asyncpg.InternalClientError)
 
