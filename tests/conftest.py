@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from _pytest.terminal import TerminalReporter
 from asgi_lifespan import LifespanManager
 from dishka import Provider
 from sqlalchemy import delete
@@ -23,6 +24,7 @@ from tests.backdoors import Backdoor, MemoryBackdoor, SqlBackdoor
 from tests.databases import mysql_server, postgres_server
 from tests.fakes import ClockProvider, FakeClock
 from tests.service import Service
+from tests.storage_counts import OUTCOMES, count_by_storage, lines
 from tests.storages import TEST_DEADLINE, migrate
 from tests.tokens import TEST_SECRET
 
@@ -134,3 +136,17 @@ async def service(
         else:
             backdoor = SqlBackdoor(await container.get(AsyncEngine))
         yield Service(client, container, settings, clock, backdoor, app)
+
+
+def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
+    """The run's tests counted by the storage each ran on (tests/storage_counts.py)."""
+    outcomes = {
+        report.nodeid: outcome
+        for outcome in OUTCOMES
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "nodeid", "")
+    }
+    if outcomes:
+        terminalreporter.write_sep("-", "tests by storage")
+        for line in lines(count_by_storage((o, n) for n, o in outcomes.items())):
+            terminalreporter.write_line(line)

@@ -135,7 +135,8 @@ def _create_postgres_engine(url: URL, pool_size: int, deadline: float) -> AsyncE
         # SQLAlchemy first closes an invalidated asyncpg connection politely, waiting up to 2 s
         # for the server's goodbye, past the request's deadline; a black-holed or stalled
         # server never gives it. The socket is dropped at once instead, as on MySQL.
-        dbapi_connection.driver_connection.terminate()
+        if dbapi_connection is not None:
+            dbapi_connection.driver_connection.terminate()
 
     return engine
 
