@@ -2,10 +2,12 @@
 lookup rules as MySQL's binary keys and SQLite, and the engine's per-connection settings."""
 
 import pytest
+from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.migrate import migrate
 from tests.storages import POSTGRES, TEST_DEADLINE
 
 pytestmark = pytest.mark.parametrize("database_url", [POSTGRES], indirect=True)
@@ -62,3 +64,26 @@ async def test_a_connection_returns_to_the_pool_without_an_open_transaction(
         assert ghosts == 0
     finally:
         await engine.dispose()
+
+
+async def test_a_migration_may_take_longer_than_a_request_but_not_wait_for_locks(
+    database_url: str,
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def step(config: Config, _revision: str) -> None:
+        connection = config.attributes["connection"]
+        row = connection.execute(
+            text("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+        ).one()
+        seen.append(tuple(row))
+
+    engine = create_engine(database_url, pool_size=1, deadline=4.0)
+    try:
+        await migrate(engine, step, "head")
+        async with engine.connect() as connection:
+            after = await connection.scalar(text("SELECT current_setting('statement_timeout')"))
+    finally:
+        await engine.dispose()
+    assert seen == [("0", "2s")]
+    assert after == "4s"
