@@ -18,7 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
-from application.common.errors import StorageUnavailable
+from application.common.errors import StorageConflict, StorageUnavailable
 from application.common.outcomes import UnavailableCause
 from application.ports.storage import StorageProbe, UnitOfWork
 
@@ -71,9 +71,18 @@ class SqlAlchemyDatabase(UnitOfWork, StorageProbe):
                 await self._connection.commit()
 
     async def rollback(self) -> None:
-        if self._connection is not None and not self._connection.invalidated:
+        if self._connection is None or self._connection.invalidated:
+            return
+        try:
             async with self._guarded():
                 await self._connection.rollback()
+        except StorageConflict:
+            # A cluster node that aborted the transaction for another node's write set (Galera's
+            # brute-force abort) may answer the rollback with the same deadlock: the transaction
+            # is gone all the same. The connection is dropped rather than trusted, so that the
+            # conflict reaches the caller's retry as the conflict it is, not as a failed rollback.
+            connection, self._connection = self._connection, None
+            await _invalidate(connection)
 
     async def close(self) -> None:
         """Returns the connection to the pool, which rolls back what was not committed."""

@@ -1,7 +1,8 @@
 import asyncio
+import contextlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from application.common.errors import TemporarilyUnavailable, TooManyAttempts
@@ -43,6 +44,40 @@ class Reservation:
         ]
 
 
+@dataclass(slots=True)
+class _Line:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    waiting: int = 0
+
+
+class ReservationQueue:
+    """Lines up one process's reservations of the same keys, so that they reach the store one at
+    a time. The store still decides (other processes and servers reserve the same keys); what
+    the line saves is contention that decides nothing: concurrent reservations of one key in one
+    process would only wait for each other on its row lock, and on a multi-primary cluster every
+    one of them holding that lock is aborted when another node's reservation of the key commits,
+    and runs again. One per process (the container's APP scope)."""
+
+    def __init__(self) -> None:
+        self._lines: dict[tuple[str, ...], _Line] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, keys: tuple[str, ...]) -> AsyncIterator[bool]:
+        """Waits for the turn of a reservation of `keys`; yields whether another was ahead."""
+        line = self._lines.get(keys)
+        if line is None:
+            line = self._lines[keys] = _Line()
+        line.waiting += 1
+        queued = line.lock.locked()
+        try:
+            async with line.lock:
+                yield queued
+        finally:
+            line.waiting -= 1
+            if not line.waiting:
+                del self._lines[keys]
+
+
 class _Refused(Exception):
     """A reservation refused, raised in its unit of work so that it rolls back."""
 
@@ -69,12 +104,18 @@ class Throttle:
     together may all go ahead before any is counted."""
 
     def __init__(
-        self, counter: AttemptCounter, policy: RateLimitPolicy, clock: Clock, metrics: Metrics
+        self,
+        counter: AttemptCounter,
+        policy: RateLimitPolicy,
+        clock: Clock,
+        metrics: Metrics,
+        queue: ReservationQueue,
     ) -> None:
         self._counter = counter
         self.policy = policy
         self._clock = clock
         self._metrics = metrics
+        self._queue = queue
 
     async def reserve(
         self,
@@ -105,15 +146,32 @@ class Throttle:
                 raise _Refused(reserved.tallies, now)
             return Reservation(tuple(attempts), in_flight, reserved.tallies, now)
 
+        async def look() -> _Refused | None:
+            """The tallies as they stand, read without a lock: a refusal if a limit holds."""
+            now = self._clock.now()
+            tallies = await self._counter.tallies(list(limits), now)
+            if all(a.limit.wait(tallies.get(a.key), now) <= _NONE for a in attempts):
+                return None
+            return _Refused(tallies, now)
+
         pauses = self._pauses() if in_flight else iter(())
+        line = tuple(limits)
         while True:
-            try:
-                return await transactions.run(take)
-            except _Refused as refused:
-                pause = next(pauses, None) if self._held_in_flight(attempts, refused) else None
-                if pause is None:
-                    raise self._refusal(attempts, refused.tallies, refused.now) from None
-                await asyncio.sleep(pause)
+            async with self._queue.turn(line) as queued:
+                # Reservations of these keys went ahead of this one while it waited: a limit they
+                # reached is read first, so that a burst's refusals lock nothing. (Tallies only
+                # grow while they live, but for places given back, which the reservation after
+                # a refusal held in flight finds.)
+                refused = await transactions.run(look) if queued else None
+                if refused is None:
+                    try:
+                        return await transactions.run(take)
+                    except _Refused as refusal:
+                        refused = refusal
+            pause = next(pauses, None) if self._held_in_flight(attempts, refused) else None
+            if pause is None:
+                raise self._refusal(attempts, refused.tallies, refused.now) from None
+            await asyncio.sleep(pause)
 
     def _held_in_flight(self, attempts: Sequence[Attempt], refused: _Refused) -> bool:
         """Whether every limit that refused would let the attempt go ahead once the attempts in

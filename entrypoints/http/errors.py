@@ -235,7 +235,9 @@ def conflict_to_response(
     """`Transactions` runs a unit of work again after a conflict; one raised by a read outside any
     (on Galera: a causal read its node could not serve in time, 1205) means storage cannot
     answer now, and is answered so: 503, never 500."""
-    return refusal_to_response(request, StorageUnavailable(UnavailableCause.CONFLICT, str(error)))
+    unavailable = StorageUnavailable(UnavailableCause.CONFLICT, str(error))
+    unavailable.__cause__ = error  # the log's traceback shows where the conflict came from
+    return refusal_to_response(request, unavailable)
 
 
 def unexpected_error_to_response(

@@ -11,7 +11,7 @@ from application.shared.identify_caller import IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
 from application.shared.password_guesses import ConfirmPassword
 from application.shared.rate_limits import RateLimitPolicy
-from application.shared.throttle import Throttle
+from application.shared.throttle import ReservationQueue, Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit
 from entrypoints.settings import DatabaseSettings, LimitSettings, MailSettings, TokenSettings
@@ -71,6 +71,7 @@ class SharedProvider(Provider):
 
     transactions = provide(Transactions)
     throttle = provide(Throttle)
+    reservation_queue = provide(ReservationQueue, scope=Scope.APP)
     identify_caller = provide(IdentifyCaller)
     audit_log = provide(AuditLog)
     one_time_tokens = provide(OneTimeTokens)

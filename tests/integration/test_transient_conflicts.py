@@ -5,15 +5,22 @@ deadline, never 500."""
 
 import asyncio
 import logging
+import pathlib
 import sqlite3
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
+from application.common.errors import StorageConflict
+from application.shared.transactions import RetryPolicy, Transactions
 from domain.session import digest_of
 from tests.service import Service
 from tests.storages import SERVER_STORAGES
@@ -165,3 +172,46 @@ async def test_concurrent_signins_of_one_account_never_deadlock(
         assert [answer.status_code for answer in answers] == [200] * 16
 
     assert [r.message for r in caplog.records if "transient conflict" in r.message] == []
+
+
+async def test_a_conflict_reported_again_by_the_rollback_is_still_run_again(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Galera node that aborted a transaction for another node's write set may answer its
+    rollback with the same deadlock. The rollback's conflict must not escape the retry (it once
+    reached a client as a 503 after one run): the connection is dropped and the work runs again."""
+    engine = create_engine(
+        make_url(f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"), pool_size=1, deadline=5
+    )
+    database = SqlAlchemyDatabase(engine, deadline=5)
+    await database.execute(text("CREATE TABLE counts (n INTEGER)"))
+    await database.commit()
+    rollback, refusals = AsyncConnection.rollback, [1]
+
+    async def refused_once(connection: AsyncConnection) -> None:
+        if refusals:
+            refusals.pop()
+            locked = sqlite3.OperationalError("database is locked")
+            locked.sqlite_errorcode = sqlite3.SQLITE_BUSY
+            raise DBAPIError("ROLLBACK", None, locked)
+        await rollback(connection)
+
+    monkeypatch.setattr(AsyncConnection, "rollback", refused_once)
+    runs = 0
+
+    async def work() -> int:
+        nonlocal runs
+        runs += 1
+        await database.execute(text("INSERT INTO counts VALUES (:n)"), {"n": runs})
+        if runs == 1:
+            raise StorageConflict("deadlock (1213)")
+        return runs
+
+    try:
+        assert await Transactions(database, RetryPolicy(2, timedelta(0))).run(work) == 2
+        assert not refusals
+        rows = (await database.execute(text("SELECT n FROM counts"))).scalars().all()
+        assert rows == [2]
+    finally:
+        await database.close()
+        await engine.dispose()

@@ -29,7 +29,7 @@ from application.recovery.reset_password import ResetPassword, ResetPasswordRequ
 from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import NOBODY, IdentifyCaller
 from application.shared.one_time_tokens import OneTimeTokens, TokenPolicy
-from application.shared.throttle import Throttle
+from application.shared.throttle import ReservationQueue, Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.values import Email, PasswordHash, RawPassword
 from entrypoints.ioc.shared import rate_limit_policy
@@ -97,6 +97,7 @@ class Recovery:
             rate_limit_policy(LimitSettings(enabled=False), TokenSettings()),
             clock,
             CountingMetrics(),
+            ReservationQueue(),
         )
         common_passwords = ZxcvbnCommonPasswords()
         self.register = RegisterUser(

@@ -3,6 +3,7 @@ The Throttle runs here on the in-memory counter, whose additions are `Limit.coun
 
 import asyncio
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,8 +11,9 @@ import pytest
 from adapters.memory import InMemoryAttemptCounter, InMemoryStorage, InMemoryUnitOfWork
 from application.common.client import Client
 from application.common.errors import TooManyAttempts
+from application.ports.attempts import AttemptsReserved
 from application.shared.rate_limits import RateLimitPolicy, SigninAttempts
-from application.shared.throttle import Reservation, Throttle
+from application.shared.throttle import Reservation, ReservationQueue, Throttle
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
 from tests.fakes import CountingMetrics, FakeClock
@@ -125,7 +127,9 @@ def metrics() -> CountingMetrics:
 
 @pytest.fixture
 def throttle(clock: FakeClock, metrics: CountingMetrics) -> Throttle:
-    return Throttle(InMemoryAttemptCounter(InMemoryStorage()), policy(), clock, metrics)
+    return Throttle(
+        InMemoryAttemptCounter(InMemoryStorage()), policy(), clock, metrics, ReservationQueue()
+    )
 
 
 async def fail(throttle: Throttle, username: str, address: str, times: int = 1) -> None:
@@ -241,7 +245,9 @@ async def test_a_partial_second_is_rounded_up(throttle: Throttle, clock: FakeClo
 
 async def test_switched_off_nothing_is_counted_or_refused(clock: FakeClock) -> None:
     storage = InMemoryStorage()
-    throttle = Throttle(InMemoryAttemptCounter(storage), policy(False), clock, CountingMetrics())
+    throttle = Throttle(
+        InMemoryAttemptCounter(storage), policy(False), clock, CountingMetrics(), ReservationQueue()
+    )
 
     await fail(throttle, "alice", "10.0.0.1", times=50)
 
@@ -323,7 +329,9 @@ async def test_a_success_forgives_the_pair_and_gives_back_the_rest(throttle: Thr
 
 async def test_switched_off_a_reservation_counts_nothing(clock: FakeClock) -> None:
     storage = InMemoryStorage()
-    throttle = Throttle(InMemoryAttemptCounter(storage), policy(False), clock, CountingMetrics())
+    throttle = Throttle(
+        InMemoryAttemptCounter(storage), policy(False), clock, CountingMetrics(), ReservationQueue()
+    )
     attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
 
     for _ in range(50):
@@ -392,3 +400,60 @@ async def test_the_wait_for_attempts_in_flight_is_bounded(throttle: Throttle) ->
 
     # The policy's in_flight_wait: one second.
     assert 0.9 < time.perf_counter() - started < 2
+
+
+class _Watched(InMemoryAttemptCounter):
+    """The in-memory counter, yielding to other tasks inside each reservation (as a store's
+    round trip does) and noting how many are inside at once."""
+
+    def __init__(self, storage: InMemoryStorage) -> None:
+        super().__init__(storage)
+        self.inside = self.most_inside = self.reservations = 0
+
+    async def reserve(self, limits: Mapping[str, Limit], now: datetime) -> AttemptsReserved:
+        self.inside += 1
+        self.most_inside = max(self.most_inside, self.inside)
+        self.reservations += 1
+        try:
+            await asyncio.sleep(0)
+            return await super().reserve(limits, now)
+        finally:
+            self.inside -= 1
+
+
+async def test_a_burst_reaches_the_store_one_at_a_time_and_its_refusals_reserve_nothing(
+    clock: FakeClock,
+) -> None:
+    counter = _Watched(InMemoryStorage())
+    throttle = Throttle(counter, policy(), clock, CountingMetrics(), ReservationQueue())
+    attempts = throttle.policy.signin("alice", Client("10.0.0.1"))
+
+    async def one() -> bool:
+        try:
+            await throttle.reserve(attempts.all, TRANSACTIONS)
+        except TooManyAttempts:
+            return False
+        return True
+
+    admitted = await asyncio.gather(*(one() for _ in range(24)))
+
+    # Exactly the limit went ahead; the store saw one reservation at a time, and none of the
+    # refused ones: they waited in line and found the limit reached by reading.
+    assert admitted.count(True) == PAIR.attempts
+    assert (counter.most_inside, counter.reservations) == (1, PAIR.attempts)
+
+
+async def test_reservations_of_other_keys_do_not_wait_in_one_line(clock: FakeClock) -> None:
+    counter = _Watched(InMemoryStorage())
+    throttle = Throttle(counter, policy(), clock, CountingMetrics(), ReservationQueue())
+
+    await asyncio.gather(
+        *(
+            throttle.reserve(
+                throttle.policy.signin(f"user{n}", Client("10.0.0.1")).all[:1], TRANSACTIONS
+            )
+            for n in range(5)
+        )
+    )
+
+    assert counter.most_inside == 5
