@@ -2,18 +2,20 @@
 the same deliberate raw read path as `asyncmy_principals` on MySQL, beside the SQL adapter whose
 statement it runs.
 
-It is `SqlAlchemyPrincipalFinder`'s statement, compiled once by SQLAlchemy, run on a small pool
-of connections of its own outside any transaction: one round trip per request. Through
+It is `SqlAlchemyPrincipalFinder`'s statement, compiled once by SQLAlchemy, run on a few
+connections of its own (`AsyncpgConnections`) outside any transaction: one round trip per
+request. Through
 SQLAlchemy's connection the same read would also send BEGIN and, on return to the pool, ROLLBACK.
 asyncpg prepares the statement on each connection the first time and then only executes it (its
 statement cache): the server neither parses nor plans it again, and the row comes back in binary.
 A prepared statement still reads the tables afresh on every execution, so a sign-out or a role
-change is seen by the next request. The pool connects with the arguments SQLAlchemy's own
-dialect derives from DATABASE_URL, and the same server settings as the engine's connections.
+change is seen by the next request. The connections are made with the arguments SQLAlchemy's
+own dialect derives from DATABASE_URL, and the same server settings as the engine's.
 """
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -44,38 +46,73 @@ def asyncpg_connect_args(url: URL) -> dict[str, Any]:
     return dict(arguments)
 
 
-async def _keep_as_is(_connection: asyncpg.Connection) -> None:
-    """Instead of asyncpg's reset on release (RESET ALL, UNLISTEN and more: a round trip on
-    every request): this pool's connections only ever run the one read, outside a transaction,
-    and set nothing. An open transaction would still be rolled back by asyncpg first."""
+class AsyncpgConnections:
+    """At most `size` connections, the idle ones kept last in, first out, opened only when a
+    read finds none idle (so a database down at start gives 503s, not a worker that cannot
+    start), and each renewed after POOL_RECYCLE_SECONDS.
+
+    Not asyncpg's own pool: it shields every release in a task of its own and resets the
+    connection (RESET ALL, UNLISTEN and more: a round trip), which together cost about as much
+    CPU as the read itself. These connections only ever run the one read, outside a
+    transaction, and set nothing, so there is nothing to reset."""
+
+    def __init__(self, url: URL, size: int, deadline: float) -> None:
+        self._arguments = asyncpg_connect_args(url)
+        self._timeout = connect_timeout(deadline)
+        self._server_settings = postgres_server_settings(deadline)
+        self._free = asyncio.Semaphore(size)
+        self._idle: list[tuple[asyncpg.Connection, float]] = []
+        self._closed = False
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for one read. If the read fails or is cancelled, the connection is
+        dropped: it is in an unknown state (a timed-out query may still answer on it later)."""
+        async with self._free:
+            connection, opened = await self._take()
+            try:
+                yield connection
+            except BaseException:
+                connection.terminate()
+                raise
+            if self._closed or connection.is_closed() or connection.is_in_transaction():
+                connection.terminate()
+            else:
+                self._idle.append((connection, opened))
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            connection.terminate()
+
+    async def _take(self) -> tuple[asyncpg.Connection, float]:
+        now = time.monotonic()
+        while self._idle:
+            connection, opened = self._idle.pop()
+            if not connection.is_closed() and now - opened < POOL_RECYCLE_SECONDS:
+                return connection, opened
+            connection.terminate()
+        connection = await asyncpg.connect(
+            timeout=self._timeout, server_settings=self._server_settings, **self._arguments
+        )
+        return connection, now
 
 
 @contextlib.asynccontextmanager
-async def asyncpg_pool(url: URL, size: int, deadline: float) -> AsyncIterator[asyncpg.Pool]:
-    # min_size 0: nothing connects before the first request, so a database that is down at
-    # start gives 503s, not a worker that cannot start.
-    pool = asyncpg.create_pool(
-        min_size=0,
-        max_size=size,
-        max_inactive_connection_lifetime=POOL_RECYCLE_SECONDS,
-        reset=_keep_as_is,
-        timeout=connect_timeout(deadline),
-        server_settings=postgres_server_settings(deadline),
-        **asyncpg_connect_args(url),
-    )
-    await pool
+async def asyncpg_connections(
+    url: URL, size: int, deadline: float
+) -> AsyncIterator[AsyncpgConnections]:
+    connections = AsyncpgConnections(url, size, deadline)
     try:
-        yield pool
+        yield connections
     finally:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(deadline):
-                await pool.close()
-        pool.terminate()
+        await connections.close()
 
 
 class AsyncpgPrincipalFinder(PrincipalFinder):
-    def __init__(self, pool: asyncpg.Pool, deadline: float) -> None:
-        self._pool = pool
+    def __init__(self, connections: AsyncpgConnections, deadline: float) -> None:
+        self._connections = connections
         self._deadline = deadline
 
     async def find(self, user_id: int, session_id: str, now: datetime) -> Principal | None:
@@ -94,17 +131,11 @@ class AsyncpgPrincipalFinder(PrincipalFinder):
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
             if not is_disconnect(error):
                 raise
-        # A pooled connection the server dropped while it idled (a restart, a failover): a read
-        # is safe to repeat, on a fresh connection.
+        # A connection the server dropped while it idled (a restart, a failover): a read is
+        # safe to repeat, on a fresh connection.
         return await self._query(parameters)
 
     async def _query(self, parameters: tuple[Any, ...]) -> Sequence[Any]:
-        async with self._pool.acquire() as connection:
-            try:
-                rows: Sequence[Any] = await connection.fetch(_SQL, *parameters)
-            except BaseException:
-                # Closed here, the pool opens a new one instead of lending this one out again in
-                # an unknown state (a timed-out query may still answer on it later).
-                connection.terminate()
-                raise
+        async with self._connections.connection() as connection:
+            rows: Sequence[Any] = await connection.fetch(_SQL, *parameters)
         return rows

@@ -3,7 +3,6 @@ rate-limit tallies in Redis."""
 
 from collections.abc import AsyncIterator
 
-import asyncpg
 from asyncmy.pool import Pool
 from dishka import Provider, Scope, alias, provide
 from redis.asyncio import Redis
@@ -25,7 +24,11 @@ from adapters.memory import (
 from adapters.redis.attempts import RedisAttemptCounter
 from adapters.redis.client import create_redis
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
-from adapters.sqlalchemy.asyncpg_principals import AsyncpgPrincipalFinder, asyncpg_pool
+from adapters.sqlalchemy.asyncpg_principals import (
+    AsyncpgConnections,
+    AsyncpgPrincipalFinder,
+    asyncpg_connections,
+)
 from adapters.sqlalchemy.attempts import SqlAlchemyAttemptCounter
 from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
@@ -104,18 +107,22 @@ class MySqlStorageProvider(SqlStorageProvider):
 
 
 class PostgresStorageProvider(SqlStorageProvider):
-    """PostgreSQL: the hot authorization query runs on asyncpg directly, as on MySQL, on a pool
-    of its own of up to DB_POOL_SIZE connections."""
+    """PostgreSQL: the hot authorization query runs on asyncpg directly, as on MySQL, on up to
+    DB_POOL_SIZE connections of its own."""
 
     @provide(scope=Scope.APP)
-    async def principal_pool(self, database: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
+    async def principal_connections(
+        self, database: DatabaseSettings
+    ) -> AsyncIterator[AsyncpgConnections]:
         url = async_url(database.url)
-        async with asyncpg_pool(url, database.pool_size, database.deadline) as pool:
-            yield pool
+        async with asyncpg_connections(url, database.pool_size, database.deadline) as connections:
+            yield connections
 
     @provide(scope=Scope.APP)
-    def principals(self, pool: asyncpg.Pool, database: DatabaseSettings) -> PrincipalFinder:
-        return AsyncpgPrincipalFinder(pool, database.deadline)
+    def principals(
+        self, connections: AsyncpgConnections, database: DatabaseSettings
+    ) -> PrincipalFinder:
+        return AsyncpgPrincipalFinder(connections, database.deadline)
 
 
 class InMemoryStorageProvider(Provider):

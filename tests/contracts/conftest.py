@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import delete
 
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
-from adapters.sqlalchemy.asyncpg_principals import AsyncpgPrincipalFinder, asyncpg_pool
+from adapters.sqlalchemy.asyncpg_principals import AsyncpgPrincipalFinder, asyncpg_connections
 from adapters.sqlalchemy.engine import async_url, create_engine
 from adapters.sqlalchemy.tables import audit_events
 from tests.contracts.storage_under_test import (
@@ -36,8 +36,10 @@ async def storage(database_url: str, principal_finder: str) -> AsyncIterator[Sto
             async with asyncmy_pool(async_url(database_url), 2, TEST_DEADLINE) as pool:
                 yield SqlStorageUnderTest(engine, AsyncmyPrincipalFinder(pool, TEST_DEADLINE))
         elif principal_finder == "asyncpg":
-            async with asyncpg_pool(async_url(database_url), 2, TEST_DEADLINE) as pg_pool:
-                yield SqlStorageUnderTest(engine, AsyncpgPrincipalFinder(pg_pool, TEST_DEADLINE))
+            url = async_url(database_url)
+            async with asyncpg_connections(url, 2, TEST_DEADLINE) as connections:
+                finder = AsyncpgPrincipalFinder(connections, TEST_DEADLINE)
+                yield SqlStorageUnderTest(engine, finder)
         else:
             yield SqlStorageUnderTest(engine)
     finally:
