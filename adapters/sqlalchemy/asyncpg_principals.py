@@ -38,6 +38,7 @@ from domain.user import Principal
 _COMPILED = PRINCIPAL_QUERY.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
 _SQL = str(_COMPILED)
 _PARAMETER_ORDER = tuple(_COMPILED.positiontup or ())
+_GOODBYE_SECONDS = 0.5
 
 
 def asyncpg_connect_args(url: URL) -> dict[str, Any]:
@@ -81,10 +82,11 @@ class AsyncpgConnections:
                 self._idle.append((connection, opened))
 
     async def close(self) -> None:
+        """Says goodbye to the server on each idle connection (a dropped socket would log an
+        error there for every worker that stops), all at once and a moment at most."""
         self._closed = True
         idle, self._idle = self._idle, []
-        for connection, _ in idle:
-            connection.terminate()
+        await asyncio.gather(*(_goodbye(connection) for connection, _ in idle))
 
     async def _take(self) -> tuple[asyncpg.Connection, float]:
         now = time.monotonic()
@@ -97,6 +99,14 @@ class AsyncpgConnections:
             timeout=self._timeout, server_settings=self._server_settings, **self._arguments
         )
         return connection, now
+
+
+async def _goodbye(connection: asyncpg.Connection) -> None:
+    try:
+        async with asyncio.timeout(_GOODBYE_SECONDS):
+            await connection.close()
+    except (TimeoutError, OSError, asyncpg.InterfaceError, asyncpg.PostgresError):
+        connection.terminate()
 
 
 @contextlib.asynccontextmanager
