@@ -72,7 +72,9 @@ USER_AGENT_LENGTH = 256
 ADDRESS_LENGTH = 45  # the longest IPv6 text
 AUDIT_DETAIL_LENGTH = 2000
 # The ids a query can name: SQLite binds at most a signed 64-bit integer, and raises on a larger
-# one (an id in a URL can be any number). An id outside names no row on any database.
+# one (an id in a URL can be any number). An id outside names no row on any database. Where a
+# client's id meets a 32-bit INTEGER column, it is bound as BIGINT, which PostgreSQL compares
+# with the column as it is (asyncpg refuses a larger value bound as INTEGER).
 STORABLE_IDS = range(-(2**63), 2**63)
 
 metadata = MetaData()

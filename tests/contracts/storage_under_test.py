@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from asyncmy.pool import Pool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import (
@@ -24,7 +23,6 @@ from adapters.memory import (
     InMemoryUserReader,
     InMemoryUserRepository,
 )
-from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder
 from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
@@ -102,22 +100,18 @@ class MemoryStorageUnderTest(StorageUnderTest):
 
 
 class SqlStorageUnderTest(StorageUnderTest):
-    """SQLAlchemy on SQLite or MySQL; on MySQL the principals may come from the asyncmy pool that
-    production uses there instead."""
+    """SQLAlchemy on SQLite, MySQL or PostgreSQL; on MySQL and PostgreSQL the principals may come
+    instead from the driver's own pool that production uses there (`principals`)."""
 
-    def __init__(self, engine: AsyncEngine, principal_pool: Pool | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, principals: PrincipalFinder | None = None) -> None:
         self._engine = engine
-        self._principal_pool = principal_pool
+        self._principals = principals
         self.backdoor = SqlBackdoor(engine)
 
     @contextlib.asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Ports]:
         database = SqlAlchemyDatabase(self._engine, TEST_DEADLINE)
-        principals: PrincipalFinder = (
-            SqlAlchemyPrincipalFinder(database)
-            if self._principal_pool is None
-            else AsyncmyPrincipalFinder(self._principal_pool, TEST_DEADLINE)
-        )
+        principals = self._principals or SqlAlchemyPrincipalFinder(database)
         try:
             yield Ports(
                 SqlAlchemyUserRepository(database),
