@@ -1,16 +1,17 @@
 """The load benchmark of Authgate: `make bench`, or `python -m bench`.
 
 It serves Authgate the way production does (`authgate serve`: granian, several worker processes)
-against a throwaway MySQL/MariaDB database, seeds users of every role, drives each scenario with
-wrk on 127.0.0.1 (installed with apt-get when missing), runs the two reads again open-loop at a
-fixed rate (bench/fixed_rate.py, which wrk cannot do; GET /api/test/user at half and at a quarter
-of its maximum), measures a bare Litestar app on the same server settings (bench/hello.py),
-prints the tables (with each scenario's transient-conflict retries, from the server's log) and
-the targets of bench/config.py, and writes them as JSON, beside the servers' logs, under
-bench/results/.
+against a throwaway MySQL/MariaDB or PostgreSQL database, seeds users of every role, drives each
+scenario with wrk on 127.0.0.1 (installed with apt-get when missing), runs the two reads again
+open-loop at a fixed rate (bench/fixed_rate.py, which wrk cannot do; GET /api/test/user at half
+and at a quarter of its maximum), measures a bare Litestar app on the same server settings
+(bench/hello.py), prints the tables (with each scenario's transient-conflict retries, from the
+server's log) and the targets of bench/config.py, and writes them as JSON, beside the servers'
+logs, under bench/results/.
 
 Settings, from the environment:
-- BENCH_DATABASE_URL  the MySQL server (default mysql+asyncmy://root@127.0.0.1:3306/); the bench
+- BENCH_DATABASE_URL  the MySQL or PostgreSQL server (default mysql+asyncmy://root@127.0.0.1:3306/;
+                      postgresql://postgres@127.0.0.1:5432/ for the local PostgreSQL); the bench
                       creates a database `authgate_bench_<random>` there and drops it at the end
 - BENCH_WORKERS       granian worker processes (default 2)
 - BENCH_DURATION      seconds each scenario is measured (default 10)

@@ -66,7 +66,8 @@ class Targets:
 @dataclass(frozen=True, slots=True)
 class BenchConfig:
     server_url: URL
-    """The MySQL server; its database part is ignored, the bench makes a throwaway database."""
+    """The MySQL or PostgreSQL server; its database part is ignored, the bench makes a throwaway
+    database."""
     workers: int
     duration: int
     """Seconds each scenario is measured."""

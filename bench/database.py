@@ -1,4 +1,5 @@
-"""A throwaway database on the benchmark's MySQL server, dropped at the end whatever happens."""
+"""A throwaway database on the benchmark's MySQL or PostgreSQL server, dropped at the end whatever
+happens."""
 
 import contextlib
 from collections.abc import Iterator
@@ -10,8 +11,9 @@ from bench.errors import BenchError
 from testkit.databases import throwaway_database
 
 _START_HINT = (
-    "is MariaDB running? Start the local one with "
-    "`start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`"
+    "is the server running? Start the local MariaDB with "
+    "`start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`, "
+    "the local PostgreSQL with `pg_ctlcluster 15 main start`"
 )
 
 

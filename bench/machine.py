@@ -94,9 +94,11 @@ class MachineUsage:
 @contextmanager
 def usage(server_pid: int, database_pid: int | None = None) -> Iterator[Callable[[], MachineUsage]]:
     """The usage over the block, read through the yielded function once the block has run.
-    `database_pid`: the database server's process, if it runs here (see `listening_pid`)."""
+    `database_pid`: the database server's process, if it runs here (see `listening_pid`), counted
+    with its children as the server is."""
     server_pids = process_and_children(server_pid)
-    database_pids = [] if database_pid is None else [database_pid]
+    # With its children: PostgreSQL's work is done by one backend process per connection.
+    database_pids = [] if database_pid is None else process_and_children(database_pid)
     server_waits, database_waits = _thread_waits(server_pids), _thread_waits(database_pids)
     cpu_before, ticks_before = cpu_seconds(server_pid), _ticks()
     database_before = None if database_pid is None else cpu_seconds(database_pid)

@@ -218,14 +218,16 @@ def print_result(result: WrkResult) -> None:
 
 
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-_MYSQL_PORT = 3306
+_DEFAULT_PORTS = {"mysql": 3306, "mariadb": 3306, "postgresql": 5432, "postgres": 5432}
 
 
 def local_database_pid(url: URL) -> int | None:
-    """The database server's process when it runs on this machine, for its run-queue wait."""
+    """The database server's process when it runs on this machine, for its run-queue wait (on
+    PostgreSQL the postmaster, whose children do the work: they are counted with it)."""
     if url.host not in _LOCAL_HOSTS:
         return None
-    return listening_pid(url.port or _MYSQL_PORT)
+    backend = url.drivername.split("+", 1)[0]
+    return listening_pid(url.port or _DEFAULT_PORTS.get(backend, 3306))
 
 
 def fast_hash_scenarios(

@@ -36,6 +36,9 @@ class AuditEventType(Enum):
     MFA_FAILURE = "mfa.failure"
     MFA_RECOVERY_CODE = "mfa.recovery_code"
     MFA_RESET = "mfa.reset"
+    PASSKEY_ADD = "passkey.add"
+    PASSKEY_REMOVE = "passkey.remove"
+    PASSKEY_CLONED = "passkey.cloned"
 
     @classmethod
     def from_name(cls, name: str) -> "AuditEventType":

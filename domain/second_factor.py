@@ -51,6 +51,7 @@ class SigninMethod(StrEnum):
     PASSWORD = "password"  # noqa: S105 - a method's name
     PASSWORD_TOTP = "password+totp"  # noqa: S105
     PASSWORD_RECOVERY_CODE = "password+recovery_code"  # noqa: S105
+    PASSKEY = "passkey"
 
     @classmethod
     def after(cls, method: SecondFactorMethod) -> "SigninMethod":

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from _pytest.terminal import TerminalReporter
 from asgi_lifespan import LifespanManager
 from dishka import Provider
 from sqlalchemy import delete
@@ -14,15 +15,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryStorage
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import attempt_counters, sessions, signing_keys, users
+from adapters.sqlalchemy.tables import (
+    attempt_counters,
+    passkey_challenges,
+    sessions,
+    signing_keys,
+    users,
+)
 from entrypoints.http.app import create_app
 from entrypoints.ioc import build_container
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings
 from testkit.databases import throwaway_database
 from tests.backdoors import Backdoor, MemoryBackdoor, SqlBackdoor
-from tests.databases import mysql_server
+from tests.databases import mysql_server, postgres_server
 from tests.fakes import ClockProvider, FakeClock
 from tests.service import Service
+from tests.storage_counts import OUTCOMES, count_by_storage, lines
 from tests.storages import TEST_DEADLINE, migrate
 from tests.tokens import TEST_SECRET
 
@@ -44,6 +52,14 @@ def mysql_url() -> Iterator[URL]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[URL]:
+    """One throwaway PostgreSQL database for the run, migrated once; tests empty it before use."""
+    with postgres_server() as server, throwaway_database(server) as url:
+        _run_aside(migrate(url))
+        yield url
+
+
 async def _emptied(url: URL) -> URL:
     engine = create_engine(url, pool_size=1, deadline=TEST_DEADLINE)
     try:
@@ -56,6 +72,8 @@ async def _emptied(url: URL) -> URL:
             await connection.execute(delete(attempt_counters))
             # Each test's keys are made at its own (fake) time.
             await connection.execute(delete(signing_keys))
+            # Username-less challenges belong to no user.
+            await connection.execute(delete(passkey_challenges))
     finally:
         await engine.dispose()
     return url
@@ -71,8 +89,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite+aiosqlite:///{tmp_path / 'authgate.sqlite3'}"
         await migrate(url)
         return url
-    mysql: URL = request.getfixturevalue("mysql_url")
-    return (await _emptied(mysql)).render_as_string(hide_password=False)
+    server: URL = request.getfixturevalue(f"{kind}_url")
+    return (await _emptied(server)).render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -128,3 +146,17 @@ async def service(
         else:
             backdoor = SqlBackdoor(await container.get(AsyncEngine))
         yield Service(client, container, settings, clock, backdoor, app)
+
+
+def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
+    """The run's tests counted by the storage each ran on (tests/storage_counts.py)."""
+    outcomes = {
+        report.nodeid: outcome
+        for outcome in OUTCOMES
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "nodeid", "")
+    }
+    if outcomes:
+        terminalreporter.write_sep("-", "tests by storage")
+        for line in lines(count_by_storage((o, n) for n, o in outcomes.items())):
+            terminalreporter.write_line(line)

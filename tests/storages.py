@@ -6,8 +6,12 @@ from sqlalchemy.engine import URL
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 
-STORAGES = ["memory", "sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
-SQL_STORAGES = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
+MYSQL = pytest.param("mysql", marks=pytest.mark.mysql)
+POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
+# The servers: each has a session fixture `<kind>_url` (tests/conftest.py).
+SERVER_STORAGES = [MYSQL, POSTGRES]
+SQL_STORAGES = ["sqlite", *SERVER_STORAGES]
+STORAGES = ["memory", *SQL_STORAGES]
 # Generous: a loaded machine is slow, and no test is about the deadline unless it sets its own.
 TEST_DEADLINE = 30.0
 

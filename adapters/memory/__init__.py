@@ -4,6 +4,7 @@ several workers do not share it. One module per port, as in the SQL adapters."""
 from adapters.memory.attempts import InMemoryAttemptCounter
 from adapters.memory.audit import InMemoryAuditTrail
 from adapters.memory.one_time_tokens import InMemoryOneTimeTokenStore
+from adapters.memory.passkeys import InMemoryPasskeyChallengeStore, InMemoryPasskeyStore
 from adapters.memory.principals import InMemoryPrincipalFinder
 from adapters.memory.second_factors import InMemorySecondFactorStore
 from adapters.memory.sessions import InMemorySessionStore
@@ -16,6 +17,8 @@ __all__ = [
     "InMemoryAttemptCounter",
     "InMemoryAuditTrail",
     "InMemoryOneTimeTokenStore",
+    "InMemoryPasskeyChallengeStore",
+    "InMemoryPasskeyStore",
     "InMemoryPrincipalFinder",
     "InMemorySecondFactorStore",
     "InMemorySessionStore",

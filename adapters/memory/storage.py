@@ -10,6 +10,7 @@ from application.ports.storage import StorageProbe, UnitOfWork
 from domain.attempts import Tally
 from domain.audit import AuditEvent
 from domain.one_time_token import IssuedOneTimeToken
+from domain.passkey import Passkey, PasskeyChallenge
 from domain.second_factor import TotpFactor
 from domain.session import IssuedRefreshToken, Session
 from domain.user import User
@@ -26,8 +27,11 @@ class InMemoryStorage:
     signing_keys: dict[str, StoredSigningKey] = field(default_factory=dict)
     second_factors: dict[int, TotpFactor] = field(default_factory=dict)
     recovery_codes: dict[int, set[str]] = field(default_factory=dict)
+    passkeys: dict[int, Passkey] = field(default_factory=dict)
+    passkey_challenges: dict[str, PasskeyChallenge] = field(default_factory=dict)
     next_user_id: int = 1
     next_audit_id: int = 1
+    next_passkey_id: int = 1
 
     def delete_user(self, user_id: int) -> None:
         """What ON DELETE CASCADE does in SQL: the user's sessions and tokens go too."""
@@ -36,6 +40,10 @@ class InMemoryStorage:
         self.recovery_codes.pop(user_id, None)
         for digest in [d for d, t in self.one_time_tokens.items() if t.user_id == user_id]:
             del self.one_time_tokens[digest]
+        for passkey_id in [p.id for p in self.passkeys.values() if p.user_id == user_id]:
+            del self.passkeys[passkey_id]
+        for digest in [d for d, c in self.passkey_challenges.items() if c.user_id == user_id]:
+            del self.passkey_challenges[digest]
         for session_id in [s.id for s in self.sessions.values() if s.user_id == user_id]:
             self.delete_session(session_id)
 

@@ -4,14 +4,16 @@ Each attempt is one upsert whose new values are computed by the database from th
 finds, never from a value read earlier: concurrent attempts on one key serialize on its row
 (MySQL's row lock, SQLite's write lock) and all count, and on a multi-primary cluster a
 conflicting write fails certification and is run again rather than overwriting another node's
-count. Every assignment reads only the row's old values, so the result is the same whether the
-server applies them left to right (MySQL, MariaDB by default) or all at once (MariaDB's
-SIMULTANEOUS_ASSIGNMENT, SQLite).
+count. PostgreSQL's `INSERT ... ON CONFLICT DO UPDATE` locks the row it updates as MySQL's does.
+Every assignment reads only the row's old values, so the result is the same whether the server
+applies them left to right (MySQL, MariaDB by default) or all at once (MariaDB's
+SIMULTANEOUS_ASSIGNMENT, SQLite, PostgreSQL).
 
 A reservation (see the AttemptCounter port) decides from the tallies before it writes, so it
 takes them first: one multi-row insert of placeholder rows (no attempts, expired, so no reader
 ever sees one) that leaves existing rows as they are but locks them, all keys in one sorted
-order; then it reads them (`FOR UPDATE`: the latest committed values) and decides by
+order (PostgreSQL's `ON CONFLICT DO NOTHING` locks none: there the read below takes them, in
+the same order); then it reads them (`FOR UPDATE`: the latest committed values) and decides by
 `Limit.wait`; then, admitted, writes every key's `Limit.counted` in one upsert. Concurrent
 reservations of one key wait for each other on its row (MySQL's row lock, SQLite's write lock)
 for these three statements and the commit only, and each then decides on the count the one
@@ -26,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy import BindParameter, ColumnElement, bindparam, case, func, or_, select, update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
@@ -77,22 +79,39 @@ def _sqlite_add() -> Insert:
     )
 
 
-_ADD = {"mysql": _mysql_add(), "mariadb": _mysql_add(), "sqlite": _sqlite_add()}
+def _postgres_add() -> Insert:
+    statement = postgresql.insert(attempt_counters).values(_FIRST_ATTEMPT)
+    return statement.on_conflict_do_update(
+        index_elements=[_counters.counter_key], set_=dict(_next_values(func.greatest))
+    )
 
+
+_ADD = {
+    "mysql": _mysql_add(),
+    "mariadb": _mysql_add(),
+    "sqlite": _sqlite_add(),
+    "postgresql": _postgres_add(),
+}
+
+# In key order: PostgreSQL takes the row locks here (its placeholder insert leaves existing rows
+# unlocked), one row after another as they are sorted, so two reservations never hold each
+# other's keys.
 _TAKEN_TALLIES = (
     select(_counters.counter_key, _counters.attempts, _counters.last_at, _counters.expires_at)
     .where(_counters.counter_key.in_(bindparam("keys", expanding=True)))
+    .order_by(_counters.counter_key)
     .with_for_update()
 )
 # Far in the past on every server's clock, however far they drift apart: a forgotten tally is
 # expired for all of them at once, and the purge deletes it with the other expired ones.
 _FORGOTTEN_AT = datetime(2000, 1, 1, tzinfo=UTC)
 _FORGOTTEN = _counters.counter_key.in_(bindparam("forget", expanding=True))
+_KEYS: BindParameter[str] = bindparam("keys", expanding=True)
 # Attempts first, and the expiry reads only the key: the same in any assignment order.
-_RELEASE = (
+_RELEASE_ANY_ORDER = (
     update(attempt_counters)
     .where(
-        _counters.counter_key.in_(bindparam("keys", expanding=True)),
+        _counters.counter_key.in_(_KEYS),
         _counters.expires_at > _NOW,
         or_(_counters.attempts > 0, _FORGOTTEN),
     )
@@ -104,6 +123,22 @@ _RELEASE = (
         ),
     )
 )
+# An UPDATE locks rows in the order it finds them: InnoDB by the primary key (the keys' order, as
+# a reservation takes them), PostgreSQL often by a scan of the table, which would let a release
+# and a reservation each hold a key the other waits for. There the rows are locked first, sorted.
+_HELD_IN_ORDER = (
+    select(_counters.counter_key)
+    .where(_counters.counter_key.in_(_KEYS))
+    .order_by(_counters.counter_key)
+    .with_for_update()
+    .subquery("held")
+)
+_RELEASE = {
+    "mysql": _RELEASE_ANY_ORDER,
+    "mariadb": _RELEASE_ANY_ORDER,
+    "sqlite": _RELEASE_ANY_ORDER,
+    "postgresql": _RELEASE_ANY_ORDER.where(_counters.counter_key == _HELD_IN_ORDER.c.counter_key),
+}
 
 
 _TALLY_COLUMNS = ("attempts", "last_at", "expires_at")
@@ -136,12 +171,15 @@ def _upsert(dialect: str, rows: int, *, overwrite: bool) -> Insert:
         }
         for row in range(rows)
     ]
-    if dialect == "sqlite":
-        lite = sqlite.insert(attempt_counters).values(values)
+    if dialect in ("sqlite", "postgresql"):
+        # PostgreSQL: an insert of a key another transaction has just inserted waits for that
+        # one to end, so a new key's first reservations serialize here too.
+        dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        upsert = dialect_insert(attempt_counters).values(values)
         if not overwrite:
-            return lite.on_conflict_do_nothing(index_elements=[_counters.counter_key])
-        new = {column: lite.excluded[column] for column in _TALLY_COLUMNS}
-        return lite.on_conflict_do_update(index_elements=[_counters.counter_key], set_=new)
+            return upsert.on_conflict_do_nothing(index_elements=[_counters.counter_key])
+        new = {column: upsert.excluded[column] for column in _TALLY_COLUMNS}
+        return upsert.on_conflict_do_update(index_elements=[_counters.counter_key], set_=new)
     my = mysql.insert(attempt_counters).values(values)
     if not overwrite:
         # Changes nothing, but locks the row like any update.
@@ -198,7 +236,7 @@ class SqlAlchemyAttemptCounter(AttemptCounter):
         if not keys and not forget:
             return
         await self._database.execute(
-            _RELEASE,
+            _RELEASE[self._database.dialect_name],
             {
                 "keys": sorted({*keys, *forget}),
                 "forget": list(forget),

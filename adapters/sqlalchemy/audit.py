@@ -2,7 +2,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, String, bindparam, delete, insert, or_, select
+from sqlalchemy import BigInteger, Row, String, bindparam, delete, insert, or_, select
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import (
@@ -16,9 +16,11 @@ from application.ports.audit import AuditSearch, AuditTrail
 from domain.audit import AuditEvent, AuditEventType
 
 _INSERT = insert(audit_events)
-_user = bindparam("user_id", type_=Integer)
+# 64-bit, whatever the column: an id a client names may be any storable one (STORABLE_IDS), and
+# PostgreSQL's driver refuses to bind one over 32 bits as the column's INTEGER.
+_user = bindparam("user_id", type_=BigInteger)
 _type = bindparam("type", type_=String)
-_before = bindparam("before_id", type_=Integer)
+_before = bindparam("before_id", type_=BigInteger)
 # One statement for every combination of filters: a filter left NULL matches everything.
 _SEARCH = (
     select(audit_events)

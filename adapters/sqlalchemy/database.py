@@ -38,7 +38,8 @@ class SqlAlchemyDatabase(UnitOfWork, StorageProbe):
 
     @property
     def dialect_name(self) -> str:
-        """`mysql`, `mariadb` or `sqlite`: for the few statements each spells its own way."""
+        """`mysql`, `mariadb`, `sqlite` or `postgresql`: for the few statements each spells its own
+        way."""
         return self._engine.dialect.name
 
     async def execute(

@@ -13,6 +13,8 @@ _ASYNC_DRIVERS = {
     "mysql": "mysql+asyncmy",
     "mariadb": "mysql+asyncmy",
     "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
 }
 POOL_RECYCLE_SECONDS = 3600
 # wsrep_sync_wait's READ bit: SELECT, SHOW and BEGIN wait for the node to catch up with the
@@ -24,6 +26,24 @@ def connect_timeout(deadline: float) -> int:
     """The driver's connect timeout, in whole seconds as asyncmy takes it. The request's deadline
     bounds the handshake that follows the connect as well."""
     return max(1, math.ceil(deadline))
+
+
+def lock_wait_seconds(deadline: float) -> float:
+    """The longest a statement waits for a row lock. Past it, it fails as a transient conflict,
+    retried, instead of running into the request's deadline, which would cost the connection."""
+    return deadline / 2
+
+
+def postgres_server_settings(deadline: float) -> dict[str, str]:
+    """Set by every PostgreSQL connection as it connects (in the startup packet: no round trip
+    of its own). The lock wait as on MySQL; and no statement outlives the request that gave up on
+    it, so a stalled client's work does not go on holding locks on the server."""
+    return {
+        "lock_timeout": f"{max(1, math.floor(lock_wait_seconds(deadline) * 1000))}ms",
+        "statement_timeout": f"{max(1, math.ceil(deadline * 1000))}ms",
+        "idle_in_transaction_session_timeout": f"{max(1, math.ceil(deadline * 2000))}ms",
+        "TimeZone": "UTC",
+    }
 
 
 def async_url(url: str | URL) -> URL:
@@ -44,6 +64,8 @@ def create_engine(
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed, deadline)
+    if parsed.get_backend_name() == "postgresql":
+        return _create_postgres_engine(parsed, pool_size, deadline)
     return _create_mysql_engine(parsed, pool_size, deadline, causal_reads)
 
 
@@ -70,9 +92,7 @@ def _create_mysql_engine(
         pool_reset_on_return=None,
     )
 
-    # A row lock waited for longer than this fails as a transient conflict, retried, instead of
-    # running into the request's deadline, which would cost the connection.
-    lock_wait = max(1, math.floor(deadline / 2))
+    lock_wait = max(1, math.floor(lock_wait_seconds(deadline)))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -86,6 +106,37 @@ def _create_mysql_engine(
     def _roll_back_open_transaction(dbapi_connection: Any, _record: Any, state: Any) -> None:
         if state.asyncio_safe and dbapi_connection.driver_connection.get_transaction_status():
             dbapi_connection.rollback()
+
+    return engine
+
+
+def _create_postgres_engine(url: URL, pool_size: int, deadline: float) -> AsyncEngine:
+    # READ COMMITTED, PostgreSQL's default, as on MySQL: every decision that needs more is a
+    # conditional update, an upsert or a row lock. SQLAlchemy's asyncpg dialect begins a
+    # transaction only with the first statement and rolls back only one that was begun, so a
+    # connection goes back to the pool without a round trip after a commit; it prepares each
+    # statement once per connection (asyncpg's prepared statement cache).
+    engine = create_async_engine(
+        url,
+        connect_args={
+            "timeout": connect_timeout(deadline),
+            "server_settings": postgres_server_settings(deadline),
+        },
+        isolation_level="READ COMMITTED",
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=deadline,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+    )
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _drop_at_once(dbapi_connection: Any, _record: Any, _error: Any) -> None:
+        # SQLAlchemy first closes an invalidated asyncpg connection politely, waiting up to 2 s
+        # for the server's goodbye, past the request's deadline; a black-holed or stalled
+        # server never gives it. The socket is dropped at once instead, as on MySQL.
+        if dbapi_connection is not None:
+            dbapi_connection.driver_connection.terminate()
 
     return engine
 

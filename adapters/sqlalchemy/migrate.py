@@ -27,13 +27,20 @@ async def migrate(engine: AsyncEngine, step: AlembicCommand, revision: str) -> N
     documents for altering a table: foreign keys off (the pragma does nothing inside a
     transaction, so it comes first), the change, a foreign-key check before the commit, and
     foreign keys on again. A table rebuild drops the old table, which with them on would
-    cascade-delete every row that refers to it."""
+    cascade-delete every row that refers to it.
+
+    On PostgreSQL the connection's statement_timeout (the request deadline, see
+    `adapters.sqlalchemy.engine`) is lifted for the migration's transaction: building an index
+    on a large table may take minutes. Its lock_timeout stays, so a migration that cannot have
+    its table fails soon instead of queueing every request behind its lock."""
     async with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             await _set_foreign_keys(connection, on=False)
         try:
             async with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    await connection.execute(text("SET LOCAL statement_timeout = 0"))
                 await connection.run_sync(lambda sync: step(_alembic_config(sync), revision))
                 if sqlite:
                     await _check_foreign_keys(connection)

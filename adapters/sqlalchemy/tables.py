@@ -72,7 +72,9 @@ USER_AGENT_LENGTH = 256
 ADDRESS_LENGTH = 45  # the longest IPv6 text
 AUDIT_DETAIL_LENGTH = 2000
 # The ids a query can name: SQLite binds at most a signed 64-bit integer, and raises on a larger
-# one (an id in a URL can be any number). An id outside names no row on any database.
+# one (an id in a URL can be any number). An id outside names no row on any database. Where a
+# client's id meets a 32-bit INTEGER column, it is bound as BIGINT, which PostgreSQL compares
+# with the column as it is (asyncpg refuses a larger value bound as INTEGER).
 STORABLE_IDS = range(-(2**63), 2**63)
 
 metadata = MetaData()
@@ -184,6 +186,41 @@ recovery_codes = Table(
     metadata,
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("digest", CHAR(64), primary_key=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+PASSKEY_NAME_LENGTH = 64
+PASSKEY_TRANSPORTS_LENGTH = 200
+
+# A credential id is up to 1023 bytes: it is found by its SHA-256, under a unique index every
+# database can hold.
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("credential_key", CHAR(64), nullable=False),
+    Column("credential_id", LargeBinary, nullable=False),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("transports", String(PASSKEY_TRANSPORTS_LENGTH), nullable=False),
+    Column("name", String(PASSKEY_NAME_LENGTH), nullable=False),
+    Column("created_at", timestamp(), nullable=False),
+    Column("last_used_at", timestamp(), nullable=True),
+    UniqueConstraint("credential_key", name="uq_passkeys_credential_key"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# Registration and signin challenges, by digest; expired rows go with the session purge.
+passkey_challenges = Table(
+    "passkey_challenges",
+    metadata,
+    Column("digest", CHAR(64), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("expires_at", timestamp(), nullable=False, index=True),
     **MYSQL_TABLE_OPTIONS,
 )
 

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, Row, String, bindparam, exists, or_, select
+from sqlalchemy import BigInteger, Boolean, Integer, Row, String, bindparam, exists, or_, select
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import user_roles, users
@@ -21,7 +21,8 @@ _disabled = bindparam("disabled", type_=Boolean)
 _SEARCH = (
     select(users.c.id)
     .where(
-        users.c.id > bindparam("after_id"),
+        # 64-bit: a cursor may name any storable id (see audit.py).
+        users.c.id > bindparam("after_id", type_=BigInteger),
         or_(
             _prefix.is_(None),
             users.c.username_key.like(_prefix, escape=_LIKE_ESCAPE),

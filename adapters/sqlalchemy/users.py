@@ -3,6 +3,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Label,
     Row,
     bindparam,
@@ -56,7 +57,8 @@ _USERS_WITH_ROLES = select(*_USER_COLUMNS).select_from(
     users.outerjoin(user_roles, user_roles.c.user_id == users.c.id)
 )
 _USER_WITH_ROLES = _USERS_WITH_ROLES.where(users.c.username_key == bindparam("username_key"))
-_USER_BY_ID = _USERS_WITH_ROLES.where(users.c.id == bindparam("user_id"))
+# 64-bit: a client may name any storable id (see audit.py).
+_USER_BY_ID = _USERS_WITH_ROLES.where(users.c.id == bindparam("user_id", type_=BigInteger))
 _USER_BY_EMAIL = _USERS_WITH_ROLES.where(users.c.email_key == bindparam("email_key"))
 _MARK_EMAIL_VERIFIED = (
     update(users).where(users.c.id == bindparam("user_id")).values(email_verified=True)
@@ -214,11 +216,19 @@ def _user_from(rows: Sequence[Row[Any]]) -> User | None:
 
 
 def _duplicate(error: IntegrityError) -> Exception:
-    """Which unique index refused the row. The message names it last (MySQL: "... for key
-    'users.uq_email_key'", SQLite: "UNIQUE constraint failed: users.email_key"); only that tail
-    is read, because the duplicate value itself, earlier in the message, is user input."""
-    message = str(error.orig)
-    tail = message.rsplit("for key", 1)[-1] if "for key" in message else message.rsplit(":", 1)[-1]
+    """Which unique index refused the row. PostgreSQL's driver names it (asyncpg's
+    `constraint_name`); MySQL's and SQLite's message names it last ("... for key
+    'users.uq_email_key'", "UNIQUE constraint failed: users.email_key"), and only that tail is
+    read, because the duplicate value itself, earlier in the message, is user input (as it is in
+    PostgreSQL's detail, which is never read)."""
+    constraint = getattr(error.orig.__cause__ if error.orig else None, "constraint_name", None)
+    if isinstance(constraint, str):
+        tail = constraint
+    else:
+        message = str(error.orig)
+        tail = (
+            message.rsplit("for key", 1)[-1] if "for key" in message else message.rsplit(":", 1)[-1]
+        )
     if "email_key" in tail:
         return EmailAlreadyExists()
     if "username_key" in tail:

@@ -152,3 +152,17 @@ class SecondFactorSigninExpired(ApplicationError):
 
 class AdministratorSecondFactorRequired(ApplicationError):
     """REQUIRE_ADMIN_MFA: an administrator without a second factor may not administer."""
+
+
+class PasskeySigninFailed(ApplicationError):
+    """Wrong origin or relying party, unknown credential, a used or expired challenge, a bad
+    signature, a counter gone backwards: deliberately indistinguishable."""
+
+
+class PasskeyRegistrationFailed(ApplicationError):
+    """The new credential did not verify, or answered no live registration challenge of the
+    caller's, or is registered already."""
+
+
+class PasskeyNotFound(ApplicationError):
+    """Unknown, or another user's: deliberately indistinguishable."""

@@ -62,3 +62,4 @@ class RateLimitName(StrEnum):
     RESET_ADDRESS = "reset_address"
     RESEND_USER = "resend_user"
     RESEND_USER_HOUR = "resend_user_hour"
+    PASSKEY_OPTIONS_ADDRESS = "passkey_options_address"

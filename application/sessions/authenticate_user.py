@@ -16,6 +16,7 @@ from application.shared.audit_log import AuditLog
 from application.shared.identify_caller import IdentifyCaller
 from application.shared.password_guesses import record_guess
 from application.shared.second_factor_signins import SecondFactorSignins
+from application.shared.session_policy import SigninRules
 from application.shared.signins import SignedIn, StartSession
 from application.shared.throttle import Reservation, Throttle
 from application.shared.transactions import Transactions
@@ -30,12 +31,6 @@ from domain.values import PasswordHash, RawPassword, Username
 class AuthenticateUserRequest:
     username: str
     password: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class SigninRules:
-    require_verified_email: bool
-    """Whether signin needs a verified address (REQUIRE_VERIFIED_EMAIL)."""
 
 
 AuthenticateUserResponse = SignedIn

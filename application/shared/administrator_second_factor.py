@@ -1,9 +1,10 @@
-"""REQUIRE_ADMIN_MFA: whoever administers must have a second factor, so that a stolen password
-alone never reaches the administration."""
+"""REQUIRE_ADMIN_MFA: whoever administers must have a second factor (TOTP, or a passkey), so
+that a stolen password alone never reaches the administration."""
 
 from dataclasses import dataclass
 
 from application.common.errors import AdministratorSecondFactorRequired
+from application.ports.passkeys import PasskeyStore
 from application.ports.users import UserRepository
 
 
@@ -14,15 +15,20 @@ class AdministratorRules:
 
 
 class RequireAdministratorSecondFactor:
-    def __init__(self, users: UserRepository, rules: AdministratorRules) -> None:
+    def __init__(
+        self, users: UserRepository, passkeys: PasskeyStore, rules: AdministratorRules
+    ) -> None:
         self._users = users
+        self._passkeys = passkeys
         self._rules = rules
 
     async def __call__(self, user_id: int) -> None:
         """Raises AdministratorSecondFactorRequired when the rule is on and the administrator
-        `user_id` has no second factor. Off, it reads nothing."""
+        `user_id` has no second factor: no TOTP and no passkey. Off, it reads nothing."""
         if not self._rules.require_second_factor:
             return
         user = await self._users.get(user_id)
-        if user is None or not user.second_factor:
+        if user is None:
+            raise AdministratorSecondFactorRequired
+        if not user.second_factor and not await self._passkeys.count_of_user(user_id):
             raise AdministratorSecondFactorRequired

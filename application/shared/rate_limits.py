@@ -64,6 +64,7 @@ class RateLimitPolicy:
     reset_address: Limit
     resend_user: Limit
     resend_user_hour: Limit
+    passkey_options_address: Limit
     in_flight_wait: timedelta
     """How long an attempt refused only because of attempts still in flight waits for their
     outcomes before it is answered 429 (the hashing queue's timeout)."""
@@ -82,6 +83,17 @@ class RateLimitPolicy:
             address=attempt(self.signin_address, client.address),
             account=attempt(self.signin_account, account),
         )
+
+    def passkey_signin(self, client: Client) -> tuple[Attempt, ...]:
+        """A passkey cannot be guessed, but failed passkey signins still count against the
+        address with failed password signins: a client that sends nothing but failures is
+        slowed down the same way."""
+        return (attempt(self.signin_address, client.address),)
+
+    def passkey_options(self, client: Client) -> tuple[Attempt, ...]:
+        """Every passkey signin challenge asked for, each a row kept until it expires: an
+        address asking for them faster than anyone signs in is refused before it writes one."""
+        return (attempt(self.passkey_options_address, client.address),)
 
     def signup(self, client: Client) -> tuple[Attempt, ...]:
         return (attempt(self.signup_address, client.address),)

@@ -16,3 +16,11 @@ class SessionPolicy:
     rotation: bool
     """False: a refresh token stays the same until it expires or its session ends (the original's
     behaviour, for clients that keep their first refresh token); reuse cannot be detected then."""
+
+
+@dataclass(frozen=True, slots=True)
+class SigninRules:
+    """What every signin checks after the credential, a password's or a passkey's."""
+
+    require_verified_email: bool
+    """Whether signin needs a verified address (REQUIRE_VERIFIED_EMAIL)."""

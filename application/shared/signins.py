@@ -2,6 +2,7 @@
 the attempt's places under the signin limits given back, and the `signin.success` event naming
 how the user proved who they are."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.common.client import Client
@@ -13,7 +14,7 @@ from application.shared.audit_log import AuditLog
 from application.shared.rate_limits import SigninAttempts
 from application.shared.session_policy import SessionPolicy
 from application.shared.throttle import Reservation, Throttle
-from domain.audit import AuditEventType
+from domain.audit import AuditEventType, DetailValue
 from domain.second_factor import SigninMethod
 from domain.session import RefreshToken, Session
 from domain.user import User
@@ -64,6 +65,18 @@ class StartSession:
         await self._throttle.release(
             reservation, (attempts.address, attempts.account), forget=(attempts.account_address,)
         )
+        return await self.begin(user, method, client)
+
+    async def begin(
+        self,
+        user: User,
+        method: SigninMethod,
+        client: Client,
+        detail: Mapping[str, DetailValue] | None = None,
+    ) -> SignedIn:
+        """The session alone, for a signin that took no places under the signin limits (a
+        passkey's); `detail` adds to the `signin.success` event. Inside the caller's unit of
+        work."""
         now = self._clock.now()
         session = Session.begin(
             user.id,
@@ -85,7 +98,7 @@ class StartSession:
             client,
             user_id=user.id,
             actor_id=user.id,
-            detail={"session": session.id, "method": method.value},
+            detail={"session": session.id, "method": method.value, **(detail or {})},
         )
         return SignedIn(
             user=user,

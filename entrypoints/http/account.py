@@ -60,8 +60,7 @@ class AccountController(Controller):
             mfa=SecondFactorStatus(
                 totp=user.second_factor, recovery_codes_left=own.recovery_codes_left
             ),
-            # Passkeys are not served yet: none is ever registered.
-            passkeys=0,
+            passkeys=own.passkeys,
         )
 
     @post(

@@ -37,6 +37,7 @@ from entrypoints.http.mfa import SecondFactorController
 from entrypoints.http.observe import observed
 from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.operations import OperationsController
+from entrypoints.http.passkeys import PasskeyController, PasskeySigninController
 from entrypoints.http.recovery import RecoveryController
 from entrypoints.http.request import request_class
 from entrypoints.ioc import build_container
@@ -105,6 +106,8 @@ def create_app(
                     AdminController,
                     OperationsController,
                     KeysController,
+                    PasskeyController,
+                    PasskeySigninController,
                 ],
             ),
         ],

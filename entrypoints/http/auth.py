@@ -2,7 +2,6 @@ from typing import Annotated, Any
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, post
-from litestar.datastructures import Cookie
 from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
@@ -19,7 +18,6 @@ from application.sessions.authenticate_user import (
 from application.sessions.refresh_session import RefreshSession, RefreshSessionRequest
 from application.sessions.sign_out import SignOut, SignOutRequest
 from application.shared.second_factor_checks import SecondFactorCode
-from application.shared.signins import SignedIn
 from entrypoints.http.openapi import (
     CROSS_SITE,
     OPTIONAL_ACCESS_TOKEN,
@@ -39,8 +37,7 @@ from entrypoints.http.schemas import (
     SignoutBody,
     SignupBody,
 )
-from entrypoints.http.tokens import ACCESS_TOKEN_COOKIE, COOKIE_PATH
-from entrypoints.logs import note_user
+from entrypoints.http.tokens import access_cookie, signin_response
 from entrypoints.settings import EdgeSettings
 
 AnyRequest = Request[Any, Any, Any]
@@ -131,7 +128,7 @@ class AuthController(Controller):
                     message="Two-factor code required.",
                 )
             )
-        answer = _signed_in(result, edge)
+        answer = signin_response(result, edge)
         return Response(answer.content, cookies=answer.cookies)
 
     @post(
@@ -168,7 +165,7 @@ class AuthController(Controller):
                 code=SecondFactorCode(totp=data.code, recovery_code=data.recovery_code),
             )
         )
-        return _signed_in(result, edge)
+        return signin_response(result, edge)
 
     @post(
         "/refreshtoken",
@@ -225,33 +222,5 @@ class AuthController(Controller):
         )
         return Response(
             MessageBody("You've been signed out!"),
-            cookies=[_access_cookie("", 0, edge)],
+            cookies=[access_cookie("", 0, edge)],
         )
-
-
-def _signed_in(result: SignedIn, edge: EdgeSettings) -> Response[SigninAnswer]:
-    user, access = result.user, result.access_token
-    note_user(user.id)
-    answer = SigninAnswer(
-        id=user.id,
-        username=user.username.value,
-        email=user.email.value,
-        roles=[role.authority for role in user.ordered_roles],
-        accessToken=access.value,
-        tokenType="Bearer",
-        refreshToken=result.refresh_token.value,
-        expiresIn=access.expires_in,
-    )
-    return Response(answer, cookies=[_access_cookie(access.value, access.expires_in, edge)])
-
-
-def _access_cookie(value: str, max_age: int, edge: EdgeSettings) -> Cookie:
-    return Cookie(
-        key=ACCESS_TOKEN_COOKIE,
-        value=value,
-        max_age=max_age,
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="strict",
-        secure=edge.cookie_secure,
-    )

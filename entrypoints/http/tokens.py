@@ -3,8 +3,13 @@
 from collections.abc import Iterable
 from typing import Any
 
-from litestar import Request
-from litestar.datastructures import Headers
+from litestar import Request, Response
+from litestar.datastructures import Cookie, Headers
+
+from application.shared.signins import SignedIn
+from entrypoints.http.schemas import SigninAnswer
+from entrypoints.logs import note_user
+from entrypoints.settings import EdgeSettings
 
 ACCESS_TOKEN_COOKIE = "authgate-access-token"  # noqa: S105 - a name, not a secret
 COOKIE_PATH = "/api"
@@ -59,3 +64,34 @@ def _token_of(token: str | None, authorization: str | None) -> str | None:
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     return None
+
+
+def access_cookie(value: str, max_age: int, edge: EdgeSettings) -> Cookie:
+    """The access token for cookie clients, as every signin sets it and sign-out clears it."""
+    return Cookie(
+        key=ACCESS_TOKEN_COOKIE,
+        value=value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=edge.cookie_secure,
+    )
+
+
+def signin_response(result: SignedIn, edge: EdgeSettings) -> Response[SigninAnswer]:
+    """The answer of every completed signin, whichever steps it took: the clients' object, and
+    the access token as a cookie."""
+    user, access = result.user, result.access_token
+    note_user(user.id)
+    answer = SigninAnswer(
+        id=user.id,
+        username=user.username.value,
+        email=user.email.value,
+        roles=[role.authority for role in user.ordered_roles],
+        accessToken=access.value,
+        tokenType="Bearer",
+        refreshToken=result.refresh_token.value,
+        expiresIn=access.expires_in,
+    )
+    return Response(answer, cookies=[access_cookie(access.value, access.expires_in, edge)])

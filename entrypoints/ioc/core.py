@@ -23,6 +23,7 @@ from entrypoints.settings import (
     LimitSettings,
     MailSettings,
     MfaSettings,
+    PasskeySettings,
     ServerSettings,
     Settings,
     TokenSettings,
@@ -46,6 +47,7 @@ class CoreProvider(Provider):
     edge = from_context(provides=EdgeSettings, scope=Scope.APP)
     keys = from_context(provides=KeySettings, scope=Scope.APP)
     mfa = from_context(provides=MfaSettings, scope=Scope.APP)
+    passkeys = from_context(provides=PasskeySettings, scope=Scope.APP)
 
     clock = provide(SystemClock, provides=Clock)
     metrics = provide(PrometheusMetrics, provides=Metrics)

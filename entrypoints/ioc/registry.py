@@ -11,6 +11,7 @@ from entrypoints.ioc.keys import KeysProvider
 from entrypoints.ioc.mail import MailProvider
 from entrypoints.ioc.mfa import MfaProvider
 from entrypoints.ioc.operations import OperationsProvider
+from entrypoints.ioc.passkeys import PasskeysProvider
 from entrypoints.ioc.recovery import RecoveryProvider
 from entrypoints.ioc.sessions import SessionsProvider
 from entrypoints.ioc.shared import SharedProvider
@@ -32,6 +33,7 @@ def build_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
         MfaProvider(),
         OperationsProvider(),
         KeysProvider(),
+        PasskeysProvider(),
         storage_provider(settings.database),
         *attempts_providers(settings.limits),
         *overrides,

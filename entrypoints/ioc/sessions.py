@@ -4,13 +4,13 @@ from datetime import timedelta
 
 from dishka import Provider, Scope, provide
 
-from application.sessions.authenticate_user import AuthenticateUser, SigninRules
+from application.sessions.authenticate_user import AuthenticateUser
 from application.sessions.end_own_session import EndOwnSession
 from application.sessions.end_own_sessions import EndOwnSessions
 from application.sessions.list_own_sessions import ListOwnSessions
 from application.sessions.refresh_session import RefreshSession
 from application.sessions.sign_out import SignOut
-from application.shared.session_policy import SessionPolicy
+from application.shared.session_policy import SessionPolicy, SigninRules
 from entrypoints.settings import TokenSettings
 
 

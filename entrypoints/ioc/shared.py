@@ -49,6 +49,7 @@ def rate_limit_policy(limits: LimitSettings, tokens: TokenSettings) -> RateLimit
         reset_address=limit(RateLimitName.RESET_ADDRESS),
         resend_user=limit(RateLimitName.RESEND_USER),
         resend_user_hour=limit(RateLimitName.RESEND_USER_HOUR),
+        passkey_options_address=limit(RateLimitName.PASSKEY_OPTIONS_ADDRESS),
         in_flight_wait=timedelta(seconds=tokens.hash_queue_timeout),
     )
 

@@ -20,6 +20,7 @@ from entrypoints.settings.keys import KeySettings
 from entrypoints.settings.limits import LimitSettings
 from entrypoints.settings.mail import MailSettings
 from entrypoints.settings.mfa import MfaSettings
+from entrypoints.settings.passkeys import PasskeySettings
 from entrypoints.settings.server import ServerSettings
 from entrypoints.settings.tokens import TokenSettings
 
@@ -31,6 +32,7 @@ __all__ = [
     "LimitSettings",
     "MailSettings",
     "MfaSettings",
+    "PasskeySettings",
     "ServerSettings",
     "Settings",
     "SettingsError",
@@ -50,6 +52,7 @@ class Settings:
     edge: EdgeSettings = field(default_factory=EdgeSettings)
     keys: KeySettings = field(default_factory=KeySettings)
     mfa: MfaSettings = field(default_factory=MfaSettings)
+    passkeys: PasskeySettings = field(default_factory=PasskeySettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -63,6 +66,7 @@ class Settings:
             edge=EdgeSettings.from_env(env),
             keys=KeySettings.from_env(env),
             mfa=read(MfaSettings, env),
+            passkeys=PasskeySettings.from_env(env),
             # Last: a secret is generated and kept only once everything else is accepted.
             tokens=TokenSettings.from_env(env, server.data_dir),
         )

@@ -36,3 +36,6 @@ class LimitSettings:
     resend_user_hour_limit: int = setting(5, "RESEND_USER_HOUR_LIMIT", low=1)
     resend_user_hour_window: int = setting(3600, "RESEND_USER_HOUR_WINDOW", low=1)
     """And the long one, against a resend a minute all day."""
+    passkey_options_address_limit: int = setting(30, "PASSKEY_OPTIONS_ADDRESS_LIMIT", low=1)
+    passkey_options_address_window: int = setting(60, "PASSKEY_OPTIONS_ADDRESS_WINDOW", low=1)
+    """Passkey signin challenges one address may ask for: each is a row kept until it expires."""

@@ -25,6 +25,7 @@ from domain.audit import AuditEvent, AuditEventType
 from domain.roles import Role
 from entrypoints.ioc import build_container
 from entrypoints.settings import Settings
+from testkit.webauthn_authenticator import SoftwareAuthenticator
 from tests.fakes import ClockProvider, FakeClock
 from tests.mfa import enrol, enrolled, mfa_token, second_step, totp, wrong_code
 from tests.service import DEFAULT_PASSWORD, Service
@@ -65,6 +66,33 @@ async def stored_events(service: Service) -> str:
     return json.dumps([list(map(str, row)) for row in rows])
 
 
+async def passkey_events(service: Service, token: str) -> dict[str, Any]:
+    """A passkey added, used, presented by a clone, and removed; returns the signin answer."""
+    authenticator = SoftwareAuthenticator()
+    options = await service.client.post("/api/user/passkeys/options", headers=auth(token))
+    added = await service.client.post(
+        "/api/user/passkeys",
+        json={"credential": authenticator.create(options.json())},
+        headers=auth(token),
+    )
+    assert added.status_code == 200
+    signins = []
+    for sign_count in (None, 0):
+        request = (await service.client.post("/api/auth/passkey/options", json={})).json()
+        credential = authenticator.get(request, sign_count=sign_count)
+        signins.append(
+            await service.client.post("/api/auth/passkey", json={"credential": credential})
+        )
+    assert [response.status_code for response in signins] == [200, 401]
+    service.client.cookies.clear()
+    removed = await service.client.delete(
+        f"/api/user/passkeys/{added.json()['id']}", headers=auth(token)
+    )
+    assert removed.status_code == 200
+    answer: dict[str, Any] = signins[0].json()
+    return answer
+
+
 async def every_event_type(service: Service) -> dict[str, Any]:
     """Walks through every flow that writes an event; returns the secrets seen on the way."""
     root = await service.signed_in("root", {Role.USER, Role.ADMIN})
@@ -100,6 +128,7 @@ async def every_event_type(service: Service) -> dict[str, Any]:
     assert (await service.client.delete(f"{user_url}/sessions", headers=admin)).status_code == 200
     assert (await service.client.delete(user_url, headers=admin)).status_code == 200
     mfa_secrets = await walk_second_factor(service, admin)
+    passkey_signin = await passkey_events(service, root["accessToken"])
     async with service.container(scope=Scope.REQUEST) as request_container:
         audit = await request_container.get(AuditLog)
         await audit.record_alone(
@@ -121,6 +150,8 @@ async def every_event_type(service: Service) -> dict[str, Any]:
             rotated.json()["refreshToken"],
             second["accessToken"],
             second["refreshToken"],
+            passkey_signin["accessToken"],
+            passkey_signin["refreshToken"],
             "$2b$",
             *mfa_secrets,
         ],

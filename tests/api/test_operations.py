@@ -26,11 +26,14 @@ from tests.tokens import TEST_SECRET
 storages = pytest.mark.parametrize("database_url", STORAGES, indirect=True)
 
 
-@pytest.fixture
-async def service_without_database(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on a MySQL URL where nothing listens: every database call is refused."""
+@pytest.fixture(params=["mysql", "postgresql"], ids=["mysql", "postgres"])
+async def service_without_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on a MySQL or PostgreSQL URL where nothing listens: every database call is
+    refused."""
     settings = Settings.of(
-        database_url=f"mysql+asyncmy://root@127.0.0.1:{free_port()}/authgate",
+        database_url=f"{request.param}://root@127.0.0.1:{free_port()}/authgate",
         jwt_secret=TEST_SECRET,
         data_dir=tmp_path,
         bcrypt_cost=4,

@@ -1,12 +1,12 @@
 """Port contract suite: one module per storage port, each rule the port promises tested against
 every adapter of it, so that a rule is tested where it is implemented (a SQL predicate on SQL).
 
-    port              memory   SQLAlchemy/SQLite   SQLAlchemy/MySQL   asyncmy/MySQL
-    UserRepository      x             x                   x
-    SessionStore        x             x                   x
-    PrincipalFinder     x             x                   x                 x
-    UnitOfWork          x*            x                   x
-    SigningKeyStore     x             x                   x
+    port              memory   SQLAlchemy on SQLite, MySQL, PostgreSQL   asyncmy   asyncpg
+    UserRepository      x                      x
+    SessionStore        x                      x
+    PrincipalFinder     x                      x                          x         x
+    UnitOfWork          x*                     x
+    SigningKeyStore     x                      x
 
 * commit only: in-memory writes take effect at once and promise no rollback.
 

@@ -3,9 +3,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import delete
 
-from adapters.sqlalchemy.asyncmy_principals import asyncmy_pool
+from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
+from adapters.sqlalchemy.asyncpg_principals import AsyncpgPrincipalFinder, asyncpg_connections
 from adapters.sqlalchemy.engine import async_url, create_engine
-from adapters.sqlalchemy.tables import audit_events
+from adapters.sqlalchemy.tables import audit_events, passkey_challenges
 from tests.contracts.storage_under_test import (
     MemoryStorageUnderTest,
     SqlStorageUnderTest,
@@ -28,12 +29,18 @@ async def storage(database_url: str, principal_finder: str) -> AsyncIterator[Sto
         return
     engine = create_engine(database_url, pool_size=4, deadline=TEST_DEADLINE)
     try:
-        # The MySQL database is shared by the run; the trail is not emptied with the users.
+        # A server's database is shared by the run; the trail is not emptied with the users.
         async with engine.begin() as connection:
             await connection.execute(delete(audit_events))
+            await connection.execute(delete(passkey_challenges))
         if principal_finder == "asyncmy":
             async with asyncmy_pool(async_url(database_url), 2, TEST_DEADLINE) as pool:
-                yield SqlStorageUnderTest(engine, pool)
+                yield SqlStorageUnderTest(engine, AsyncmyPrincipalFinder(pool, TEST_DEADLINE))
+        elif principal_finder == "asyncpg":
+            url = async_url(database_url)
+            async with asyncpg_connections(url, 2, TEST_DEADLINE) as connections:
+                finder = AsyncpgPrincipalFinder(connections, TEST_DEADLINE)
+                yield SqlStorageUnderTest(engine, finder)
         else:
             yield SqlStorageUnderTest(engine)
     finally:

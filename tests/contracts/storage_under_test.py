@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from asyncmy.pool import Pool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import (
     InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
+    InMemoryPasskeyChallengeStore,
+    InMemoryPasskeyStore,
     InMemoryPrincipalFinder,
     InMemorySecondFactorStore,
     InMemorySessionStore,
@@ -23,10 +24,10 @@ from adapters.memory import (
     InMemoryUserReader,
     InMemoryUserRepository,
 )
-from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder
 from adapters.sqlalchemy.audit import SqlAlchemyAuditTrail
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.one_time_tokens import SqlAlchemyOneTimeTokenStore
+from adapters.sqlalchemy.passkeys import SqlAlchemyPasskeyChallengeStore, SqlAlchemyPasskeyStore
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.second_factors import SqlAlchemySecondFactorStore
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
@@ -35,6 +36,7 @@ from adapters.sqlalchemy.user_listing import SqlAlchemyUserReader
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.audit import AuditTrail
 from application.ports.mail import OneTimeTokenStore
+from application.ports.passkeys import PasskeyChallengeStore, PasskeyStore
 from application.ports.second_factors import SecondFactorStore
 from application.ports.sessions import PrincipalFinder, SessionStore
 from application.ports.signing_keys import SigningKeyStore
@@ -65,6 +67,8 @@ class Ports:
     one_time_tokens: OneTimeTokenStore
     audit: AuditTrail
     second_factors: SecondFactorStore
+    passkeys: PasskeyStore
+    passkey_challenges: PasskeyChallengeStore
     signing_keys: SigningKeyStore
 
 
@@ -93,28 +97,26 @@ class MemoryStorageUnderTest(StorageUnderTest):
             InMemoryOneTimeTokenStore(self._storage),
             InMemoryAuditTrail(self._storage),
             InMemorySecondFactorStore(self._storage),
+            InMemoryPasskeyStore(self._storage),
+            InMemoryPasskeyChallengeStore(self._storage),
             InMemorySigningKeyStore(self._storage),
         )
         await uow.commit()
 
 
 class SqlStorageUnderTest(StorageUnderTest):
-    """SQLAlchemy on SQLite or MySQL; on MySQL the principals may come from the asyncmy pool that
-    production uses there instead."""
+    """SQLAlchemy on SQLite, MySQL or PostgreSQL; on MySQL and PostgreSQL the principals may come
+    instead from the driver's own pool that production uses there (`principals`)."""
 
-    def __init__(self, engine: AsyncEngine, principal_pool: Pool | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, principals: PrincipalFinder | None = None) -> None:
         self._engine = engine
-        self._principal_pool = principal_pool
+        self._principals = principals
         self.backdoor = SqlBackdoor(engine)
 
     @contextlib.asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Ports]:
         database = SqlAlchemyDatabase(self._engine, TEST_DEADLINE)
-        principals: PrincipalFinder = (
-            SqlAlchemyPrincipalFinder(database)
-            if self._principal_pool is None
-            else AsyncmyPrincipalFinder(self._principal_pool, TEST_DEADLINE)
-        )
+        principals = self._principals or SqlAlchemyPrincipalFinder(database)
         try:
             yield Ports(
                 SqlAlchemyUserRepository(database),
@@ -125,6 +127,8 @@ class SqlStorageUnderTest(StorageUnderTest):
                 SqlAlchemyOneTimeTokenStore(database),
                 SqlAlchemyAuditTrail(database),
                 SqlAlchemySecondFactorStore(database),
+                SqlAlchemyPasskeyStore(database),
+                SqlAlchemyPasskeyChallengeStore(database),
                 SqlAlchemySigningKeyStore(database),
             )
             await database.commit()

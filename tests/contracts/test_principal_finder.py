@@ -1,5 +1,6 @@
 """PrincipalFinder: who is behind a session, read as storage holds it now, on every adapter that
-serves it, including the asyncmy path production takes on MySQL."""
+serves it, including the driver's own paths production takes on MySQL (asyncmy) and PostgreSQL
+(asyncpg)."""
 
 from datetime import timedelta, timezone
 
@@ -25,6 +26,8 @@ pytestmark = pytest.mark.parametrize(
         pytest.param("sqlite", "own", id="sqlite"),
         pytest.param("mysql", "own", id="mysql-sqlalchemy", marks=pytest.mark.mysql),
         pytest.param("mysql", "asyncmy", id="mysql-asyncmy", marks=pytest.mark.mysql),
+        pytest.param("postgres", "own", id="postgres-sqlalchemy", marks=pytest.mark.postgres),
+        pytest.param("postgres", "asyncpg", id="postgres-asyncpg", marks=pytest.mark.postgres),
     ],
     indirect=["database_url"],
 )

@@ -9,10 +9,16 @@ class FaultReport:
     lines: list[str] = field(default_factory=list)
 
     def add(
-        self, fault: str, answers: Counter[str], slowest: float, recovery: float | None
+        self,
+        server: str,
+        fault: str,
+        answers: Counter[str],
+        slowest: float,
+        recovery: float | None,
     ) -> None:
         counts = ", ".join(f"{answer} x{n}" for answer, n in sorted(answers.items()))
         recovered = "never" if recovery is None else f"{recovery:.2f} s"
         self.lines.append(
-            f"{fault:<11} {counts}; slowest answer {slowest:.2f} s; 200 again after {recovered}"
+            f"{server:<10} {fault:<11} {counts}; slowest answer {slowest:.2f} s;"
+            f" 200 again after {recovered}"
         )

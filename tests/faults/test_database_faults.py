@@ -11,13 +11,12 @@ from dataclasses import dataclass
 
 import pytest
 from httpx import Response
+from sqlalchemy.engine import URL
 
 from tests.faults.conftest import DEADLINE
 from tests.faults.proxy import Fault, FaultProxy
 from tests.faults.report import FaultReport
 from tests.service import DEFAULT_PASSWORD, Service
-
-pytestmark = pytest.mark.mysql
 
 UNAVAILABLE = {"message": "Service temporarily unavailable. Please try again."}
 # A DB-backed answer may take the deadline, plus what the request does besides (a cost-4 hash).
@@ -97,7 +96,11 @@ async def check_stored(service: Service, answers: list[Answer]) -> None:
     "fault", [Fault.REFUSE, Fault.BLACK_HOLE, Fault.STALL, Fault.RESET], ids=lambda f: f.name
 )
 async def test_a_database_fault_answers_503_in_time_and_the_service_recovers(
-    service: Service, proxy: FaultProxy, fault: Fault, fault_report: FaultReport
+    service: Service,
+    proxy: FaultProxy,
+    fault: Fault,
+    fault_report: FaultReport,
+    server_url: URL,
 ) -> None:
     user = await service.signed_in("alice")
     await one_round(service, user, "before")  # pools now hold connections the fault catches
@@ -113,7 +116,7 @@ async def test_a_database_fault_answers_503_in_time_and_the_service_recovers(
         f"{a.label.split()[0]} {a.response.status_code}" for a in [*during, *after_discard]
     )
     slowest = max(a.seconds for a in [*during, *after_discard])
-    fault_report.add(fault.value, answers, slowest, recovery)
+    fault_report.add(server_url.get_backend_name(), fault.value, answers, slowest, recovery)
     check_answers(during, {503, 200} if fault is Fault.STALL else {503})
     assert any(a.response.status_code == 503 for a in during)
     if after_discard:

@@ -1,7 +1,7 @@
-"""The AttemptCounter contract, run on every store: memory, SQL on SQLite and on MySQL, and Redis
-against a real server (TEST_REDIS_URL, default the local one; under CI a Redis that does not
-answer fails the run). Each operation runs as a request would: in a unit of work of its own,
-committed, with transient conflicts retried; a refused reservation's is rolled back, as the
+"""The AttemptCounter contract, run on every store: memory, SQL on SQLite, MySQL and PostgreSQL,
+and Redis against a real server (TEST_REDIS_URL, default the local one; under CI a Redis that
+does not answer fails the run). Each operation runs as a request would: in a unit of work of its
+own, committed, with transient conflicts retried; a refused reservation's is rolled back, as the
 Throttle does."""
 
 import asyncio
@@ -27,7 +27,7 @@ from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
 from application.ports.attempts import AttemptCounter, AttemptsReserved
 from application.shared.transactions import RetryPolicy, Transactions
 from domain.attempts import Backoff, Limit, Tally
-from tests.storages import migrate
+from tests.storages import SQL_STORAGES, migrate
 
 _T = TypeVar("_T")
 
@@ -122,9 +122,7 @@ async def redis_or_skip() -> Redis:
     return client
 
 
-@pytest.fixture(
-    params=["memory", "sqlite", pytest.param("mysql", marks=pytest.mark.mysql), "redis"]
-)
+@pytest.fixture(params=["memory", *SQL_STORAGES, "redis"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     kind = request.param
     if kind == "memory":
@@ -140,14 +138,14 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
             url = f"sqlite+aiosqlite:///{tmp_path / 'limits.sqlite3'}"
             await migrate(url)
         else:
-            url = request.getfixturevalue("mysql_url")
+            url = request.getfixturevalue(f"{kind}_url")
         engine = create_engine(url, pool_size=30, deadline=30)
         yield Store(kind, engine)
         await engine.dispose()
 
 
 def new_key() -> str:
-    # Random: stores that outlive a test (MySQL, Redis) never see one key twice.
+    # Random: stores that outlive a test (MySQL, PostgreSQL, Redis) never see one key twice.
     return f"contract:{secrets.token_hex(8)}"
 
 

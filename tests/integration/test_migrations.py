@@ -1,5 +1,5 @@
-"""The migrations, one revision at a time, up and down and up again (the stairway), on SQLite and
-MySQL; and the schema they build is the one the adapter's queries expect."""
+"""The migrations, one revision at a time, up and down and up again (the stairway), on SQLite,
+MySQL and PostgreSQL; and the schema they build is the one the adapter's queries expect."""
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
@@ -28,12 +28,11 @@ from adapters.sqlalchemy.tables import (
     users,
 )
 from testkit.databases import throwaway_database
-from tests.databases import mysql_server
-from tests.storages import TEST_DEADLINE
+from tests.databases import mysql_server, postgres_server
+from tests.storages import SQL_STORAGES, TEST_DEADLINE
 
-pytestmark = pytest.mark.parametrize(
-    "empty_engine", ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)], indirect=True
-)
+pytestmark = pytest.mark.parametrize("empty_engine", SQL_STORAGES, indirect=True)
+_SERVERS = {"mysql": mysql_server, "postgres": postgres_server}
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -49,8 +48,8 @@ def _revisions() -> list[Script]:
 
 
 @contextlib.contextmanager
-def _empty_mysql_database() -> Iterator[str]:
-    with mysql_server() as server, throwaway_database(server, "authgate_stairway") as url:
+def _empty_server_database(kind: str) -> Iterator[str]:
+    with _SERVERS[kind]() as server, throwaway_database(server, "authgate_stairway") as url:
         yield url.render_as_string(hide_password=False)
 
 
@@ -63,7 +62,7 @@ async def empty_engine(
         if request.param == "sqlite":
             url = f"sqlite+aiosqlite:///{tmp_path / 'stairway.sqlite3'}"
         else:
-            url = stack.enter_context(_empty_mysql_database())
+            url = stack.enter_context(_empty_server_database(request.param))
         engine = create_engine(url, pool_size=1, deadline=TEST_DEADLINE)
         yield engine
         await engine.dispose()
@@ -106,7 +105,8 @@ async def test_each_revision_upgrades_downgrades_and_upgrades_again(
         before = await _tables(empty_engine)
         await _migrate(empty_engine, "upgrade", revision.revision)
         after = await _tables(empty_engine)
-        # 0006 changes SQLite's schema only: InnoDB already never reuses an id.
+        # 0006 changes SQLite's schema only: InnoDB and PostgreSQL's sequences already never
+        # reuse an id.
         only_sqlite = revision.revision == "0006" and empty_engine.dialect.name != "sqlite"
         assert after > before or only_sqlite, revision.revision
 

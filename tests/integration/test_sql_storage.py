@@ -1,15 +1,18 @@
 """What only SQL storage promises besides the ports' contracts (tests/contracts): what the tables
 hold, and what the authorization read costs on each path production takes."""
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder, asyncmy_pool
+from adapters.sqlalchemy.asyncpg_principals import AsyncpgPrincipalFinder, asyncpg_connections
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import async_url
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
@@ -19,9 +22,7 @@ from domain.roles import Role
 from domain.session import RefreshToken, Session
 from domain.user import NewUser, User
 from domain.values import Email, PasswordHash, Username
-from tests.storages import SQL_STORAGES, TEST_DEADLINE
-
-MYSQL = [pytest.param("mysql", marks=pytest.mark.mysql)]
+from tests.storages import MYSQL, POSTGRES, SQL_STORAGES, TEST_DEADLINE
 
 
 def new_user(name: str, roles: set[Role]) -> NewUser:
@@ -83,7 +84,7 @@ async def test_authorization_through_sqlalchemy_costs_one_statement(engine: Asyn
     assert len(statements) == 1
 
 
-@pytest.mark.parametrize("database_url", MYSQL, indirect=True)
+@pytest.mark.parametrize("database_url", [MYSQL], indirect=True)
 async def test_authorization_through_asyncmy_costs_one_statement(
     engine: AsyncEngine, database_url: str
 ) -> None:
@@ -108,3 +109,54 @@ async def test_authorization_through_asyncmy_costs_one_statement(
     assert principal is not None
     assert principal.roles == {Role.USER, Role.MODERATOR}
     assert spent == 1
+
+
+@pytest.mark.parametrize("database_url", [POSTGRES], indirect=True)
+async def test_authorization_through_asyncpg_costs_one_statement_and_no_reset(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """One statement per read, and nothing else on the connection between reads: no BEGIN, no
+    ROLLBACK, no reset as the connection goes back to be used again."""
+    user, session, _ = await signed_in(engine, {Role.USER, Role.MODERATOR})
+    statements: list[str] = []
+    async with asyncpg_connections(async_url(database_url), 1, TEST_DEADLINE) as connections:
+        # At most one connection, so this is the one the finder uses.
+        async with connections.connection() as connection:
+            connection.add_query_logger(lambda record: statements.append(record.query))
+        finder = AsyncpgPrincipalFinder(connections, TEST_DEADLINE)
+        principals = [await finder.find(user.id, session.id, datetime.now(UTC)) for _ in range(3)]
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+
+    assert [None if p is None else p.roles for p in principals] == [
+        frozenset({Role.USER, Role.MODERATOR})
+    ] * 3
+    assert len(statements) == 3
+    assert all(statement.startswith("SELECT user_roles.role_id") for statement in statements)
+
+
+@pytest.mark.parametrize("database_url", [POSTGRES], indirect=True)
+async def test_the_asyncpg_connections_are_bounded_and_a_failed_ones_never_used_again(
+    database_url: str,
+) -> None:
+    async with asyncpg_connections(async_url(database_url), 2, TEST_DEADLINE) as connections:
+
+        async def server_process(hold: float = 0) -> int:
+            async with connections.connection() as connection:
+                pid: int = await connection.fetchval("SELECT pg_backend_pid()")
+                await asyncio.sleep(hold)
+            return pid
+
+        failed: list[int] = []
+
+        async def failing_read() -> None:
+            async with connections.connection() as connection:
+                failed.append(await connection.fetchval("SELECT pg_backend_pid()"))
+                await connection.execute("SELECT 1/0")
+
+        at_once = await asyncio.gather(*(server_process(0.05) for _ in range(6)))
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await failing_read()
+        afterwards = {await server_process() for _ in range(3)}
+
+    assert len(set(at_once)) == 2
+    assert failed[0] not in afterwards

@@ -5,39 +5,23 @@ operation of the document, with no policy violation on its console.
 Needs Debian's `chromium` (`.ci/run` installs it): skipped without it, except under CI, where
 it fails."""
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import httpx
-import pytest
 
+from tests.processes.chromium import BROWSER_TIMEOUT, HEADLESS, chromium
 from tests.processes.servers import running_server
-
-_BROWSER_TIMEOUT = 120
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser check must run under CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    return found
 
 
 def test_the_docs_page_renders_every_operation_with_no_policy_violation(tmp_path: Path) -> None:
-    chromium = _chromium()
+    browser = chromium()
     with running_server(tmp_path / "server", WORKERS="1") as server:
         document = httpx.get(f"{server.base_url}/docs/openapi.json", timeout=10).json()
         page = subprocess.run(  # noqa: S603 - the browser, with arguments of our own
             [
-                chromium,
-                "--headless",
-                "--no-sandbox",  # the tests run as root
-                "--disable-gpu",
+                browser,
+                *HEADLESS,
                 f"--user-data-dir={tmp_path / 'profile'}",
                 "--enable-logging=stderr",
                 "--v=0",
@@ -48,7 +32,7 @@ def test_the_docs_page_renders_every_operation_with_no_policy_violation(tmp_path
             ],
             capture_output=True,
             text=True,
-            timeout=_BROWSER_TIMEOUT,
+            timeout=BROWSER_TIMEOUT,
             check=False,
         )
 

@@ -29,6 +29,7 @@ HEADINGS = {
     "edge": "HTTP edge",
     "keys": "Signing keys and introspection",
     "mfa": "Two-factor",
+    "passkeys": "Passkeys",
 }
 
 

@@ -12,6 +12,7 @@ from adapters.memory import (
     InMemoryUserRepository,
 )
 from adapters.sqlalchemy.asyncmy_principals import AsyncmyPrincipalFinder
+from adapters.sqlalchemy.asyncpg_principals import AsyncpgPrincipalFinder
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.principals import SqlAlchemyPrincipalFinder
 from adapters.sqlalchemy.sessions import SqlAlchemySessionStore
@@ -57,8 +58,17 @@ from tests.tokens import TEST_SECRET
                 SqlAlchemySigningKeyStore,
             ),
         ),
+        (
+            "postgres://nobody@127.0.0.1:9/authgate",
+            (
+                SqlAlchemyUserRepository,
+                SqlAlchemySessionStore,
+                AsyncpgPrincipalFinder,
+                SqlAlchemySigningKeyStore,
+            ),
+        ),
     ],
-    ids=["memory", "sqlite", "mysql"],
+    ids=["memory", "sqlite", "mysql", "postgres"],
 )
 async def test_each_storage_is_served_by_the_adapters_the_contract_suite_tests(
     tmp_path: Path, database_url: str, adapters: tuple[type, ...]

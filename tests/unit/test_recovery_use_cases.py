@@ -14,6 +14,7 @@ from adapters.memory import (
     InMemoryAttemptCounter,
     InMemoryAuditTrail,
     InMemoryOneTimeTokenStore,
+    InMemoryPasskeyStore,
     InMemoryPrincipalFinder,
     InMemorySessionStore,
     InMemoryStorage,
@@ -115,7 +116,9 @@ class Recovery:
             throttle,
             common_passwords,
             AuditLog(InMemoryAuditTrail(self.storage), clock, transactions),
-            RequireAdministratorSecondFactor(self.users, AdministratorRules(False)),
+            RequireAdministratorSecondFactor(
+                self.users, InMemoryPasskeyStore(self.storage), AdministratorRules(False)
+            ),
         )
         self.send_reset = SendPasswordReset(self.users, self.tokens, transactions, self.mail)
         self.reset = ResetPassword(

@@ -111,6 +111,7 @@ def policy(enabled: bool = True) -> RateLimitPolicy:
         reset_address=Limit("reset_address", 2, HOUR),
         resend_user=Limit("resend_user", 1, timedelta(minutes=1)),
         resend_user_hour=Limit("resend_user_hour", 2, HOUR),
+        passkey_options_address=Limit("passkey_options_address", 2, HOUR),
         in_flight_wait=timedelta(seconds=1),
     )
 

@@ -1,14 +1,14 @@
 """The keys that sign access tokens (ES256): public JWK, private key sealed under a key derived
 from JWT_SECRET, and the three moments their states follow from. `generation` is unique and
 nullable: a rotation claims the next one, and the database keeps one of two concurrent claims.
-(0008: the second factors took 0007 while this was written.)
+(0010: second factors (0007) and passkeys (0009) landed while this was written.)
 
 Portable types only (no MySQL-only DDL beyond the binary collation of `kid`, a variant).
 
 Frozen: every column is written out here, nothing is imported from the live table definitions.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
