@@ -6,7 +6,7 @@ every database).
 
 Frozen: every column is written out here, nothing is imported from the live table definitions.
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "0009"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
