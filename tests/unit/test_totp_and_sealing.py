@@ -2,6 +2,7 @@
 an independent implementation (Debian's oathtool), the QR code, and the sealing of secrets."""
 
 import base64
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -43,7 +44,10 @@ def test_the_six_digit_code_of_each_rfc_step_is_the_vectors_last_six(
     assert TOTP.code_at(RFC_SEED, step) == code[-6:]
 
 
-@pytest.mark.skipif(shutil.which("oathtool") is None, reason="oathtool is not installed")
+@pytest.mark.skipif(
+    shutil.which("oathtool") is None and os.environ.get("CI") != "true",
+    reason="oathtool is not installed (under CI this check fails instead)",
+)
 @pytest.mark.parametrize("unix_time", [59, 1111111109, 1_700_000_000, 1_796_000_015])
 def test_the_codes_agree_with_oathtool(unix_time: int) -> None:
     secret = TOTP.new_secret()
