@@ -20,7 +20,9 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from adapters.signing_keys import KeySealer, public_key_of
+from adapters.signing_keys import KeySealer, UnreadableSigningKey, public_key_of
+from application.common.errors import TemporarilyUnavailable
+from application.common.outcomes import UnavailableCause
 from application.ports.clock import Clock
 from application.ports.signing_keys import StoredSigningKey
 from domain.signing_keys import SigningKey, signing_key
@@ -33,6 +35,12 @@ class KeySource(Protocol):
         pooled connection, so a read from that pool could wait for it in turn (with every
         connection held by signins, until their deadline)."""
         ...
+
+
+UNREADABLE = (
+    "sealed under another JWT_SECRET: set the secret the keys were made with, or run "
+    "`authgate keys rotate` and then `authgate keys revoke` of the key"
+)
 
 
 class NoSigningKey(Exception):
@@ -90,8 +98,30 @@ class KeyRing:
         private_key = self._private_keys.get(current.kid)
         if private_key is None:
             sealed = self._known[current.kid].sealed_private_key
-            private_key = self._private_keys[current.kid] = self._sealer.open(current.kid, sealed)
+            try:
+                private_key = self._sealer.open(current.kid, sealed)
+            except UnreadableSigningKey:
+                raise TemporarilyUnavailable(
+                    UnavailableCause.SIGNING_KEY, f"{UNREADABLE} {current.kid}"
+                ) from None
+            self._private_keys[current.kid] = private_key
         return current.kid, private_key
+
+    def unreadable(self) -> list[str]:
+        """The keys, of those that sign now or will, that this process cannot open: sealed
+        under another JWT_SECRET. As last read."""
+        unreadable, now = [], self._clock.now()
+        for known in self._known.values():
+            key = known.key
+            if key.revoked_at is not None or (
+                key.signs_until is not None and key.signs_until <= now
+            ):
+                continue  # it never signs again
+            try:
+                self._sealer.open(known.key.kid, known.sealed_private_key)
+            except UnreadableSigningKey:
+                unreadable.append(known.key.kid)
+        return unreadable
 
     async def _read_if_older_than(self, age: timedelta) -> None:
         asked_at = self._clock.now()

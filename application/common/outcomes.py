@@ -46,6 +46,9 @@ class UnavailableCause(StrEnum):
     """The rate limits' Redis did not answer."""
     HASHING = "hashing"
     """No password-hashing thread came free in time."""
+    SIGNING_KEY = "signing_key"
+    """The key that signs now was sealed under another JWT_SECRET: this server cannot sign
+    until the operator sets the secret it was made with, or rotates and revokes it."""
 
 
 class RateLimitName(StrEnum):

@@ -9,7 +9,7 @@ from dishka import AsyncContainer, Scope
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 
-from adapters.key_ring import KeyRing
+from adapters.key_ring import UNREADABLE, KeyRing
 from adapters.prometheus_metrics import GC_PAUSES, RequestMetrics
 from application.keys.rotate_signing_key import RotateSigningKey
 from application.operations.purge_audit_events import PurgeAuditEvents
@@ -182,9 +182,14 @@ async def _first_signing_key(container: AsyncContainer) -> None:
     is down now gives 503s until it is back, not a worker that cannot start: the key ring reads
     again when it needs the keys."""
     try:
-        await (await container.get(KeyRing)).read()
+        ring = await container.get(KeyRing)
+        await ring.read()
     except Exception:
         logger.exception("making or reading the first signing key failed; trying again on use")
+        return
+    for kid in ring.unreadable():
+        # Signins and refreshes answer 503 while it signs: said once, at the start, in full.
+        logger.error("signing key %s is %s", kid, UNREADABLE)
 
 
 async def _rotate_when_due(container: AsyncContainer) -> None:

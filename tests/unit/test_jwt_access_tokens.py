@@ -19,7 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from adapters.jwt_tokens import JwtAccessTokens
 from adapters.key_ring import KeyRing, KeySource
 from adapters.signing_keys import EcSigningKeyFactory, KeySealer, public_key_of
-from application.common.errors import AccessTokenExpired, AccessTokenInvalid
+from application.common.errors import (
+    AccessTokenExpired,
+    AccessTokenInvalid,
+    TemporarilyUnavailable,
+)
+from application.common.outcomes import UnavailableCause
 from application.ports.signing_keys import StoredSigningKey
 from domain.signing_keys import first_key
 from tests.fakes import FakeClock
@@ -132,6 +137,23 @@ async def test_an_es256_token_names_its_key_and_carries_the_contract_claims(
     assert payload["sub"] == "42"
     assert payload["iat"] == int(clock.now().timestamp())
     assert payload["exp"] == payload["iat"] + ACCESS_TOKEN_LIFETIME.total_seconds()
+
+
+async def test_a_key_sealed_under_another_secret_is_named_and_signing_answers_503(
+    clock: FakeClock, stored: Keys, key: StoredSigningKey
+) -> None:
+    ring = KeyRing(stored, KeySealer(b"another-secret-of-at-least-32-bytes!!"), clock)
+    await ring.read()
+
+    assert ring.unreadable() == [key.key.kid]
+    with pytest.raises(TemporarilyUnavailable) as refused:
+        await JwtAccessTokens(TEST_SECRET, ACCESS_TOKEN_LIFETIME, clock, ring=ring).issue(
+            42, "session-1", clock.now()
+        )
+    assert refused.value.kind == UnavailableCause.SIGNING_KEY
+    assert key.key.kid in str(refused.value)
+    # The key set it publishes stays readable: tokens it signed before still verify.
+    assert ring.public_key(key.key.kid) is not None
 
 
 async def test_an_hs256_token_carries_the_contract_claims(clock: FakeClock) -> None:
