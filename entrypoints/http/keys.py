@@ -18,14 +18,14 @@ from application.keys.introspect_token import ClientCredentials, Introspection, 
 from application.keys.policy import KeyPolicy
 from application.keys.published_signing_keys import PublishedSigningKeys
 from entrypoints.http.errors import MalformedBody, UnsupportedFormContentType
-from entrypoints.http.openapi import CROSS_SITE, INTROSPECTION_CLIENT, refusals
-from entrypoints.http.schemas import (
+from entrypoints.http.key_schemas import (
     DiscoveryAnswer,
     IntrospectionAnswer,
     IntrospectionBody,
     JwksAnswer,
     PublicJwk,
 )
+from entrypoints.http.openapi import CROSS_SITE, INTROSPECTION_CLIENT, refusals
 
 AnyRequest = Request[Any, Any, Any]
 JWKS_PATH = "/.well-known/jwks.json"

@@ -23,16 +23,15 @@ from entrypoints.http.openapi import (
     or_cross_site,
     refusals,
 )
-from entrypoints.http.schemas import (
-    MessageBody,
+from entrypoints.http.passkey_schemas import (
     PasskeyAnswer,
     PasskeyCreationOptions,
     PasskeyRegistrationBody,
     PasskeyRequestOptions,
     PasskeySigninBody,
     PasskeySigninOptionsBody,
-    SigninAnswer,
 )
+from entrypoints.http.schemas import MessageBody, SigninAnswer
 from entrypoints.http.tokens import signin_response
 from entrypoints.settings import EdgeSettings
 

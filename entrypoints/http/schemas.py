@@ -19,14 +19,14 @@ from domain.values import (
 )
 
 
-def _documented(description: str, **rules: Any) -> msgspec.Meta:
+def documented(description: str, **rules: Any) -> msgspec.Meta:
     """Rules for the OpenAPI document only (JSON Schema keywords), not for decoding."""
     return msgspec.Meta(extra_json_schema={"description": description, "extra": rules})
 
 
 NewUsername = Annotated[
     str,
-    _documented(
+    documented(
         "3 to 20 letters, digits, '.', '_' or '-'; unique ignoring case.",
         pattern=f"^{USERNAME_FORMAT.pattern}$",
         minLength=3,
@@ -35,11 +35,11 @@ NewUsername = Annotated[
 ]
 _EMAIL = f"A valid address (the rule of HTML's email input), at most {EMAIL_MAX_LENGTH} characters"
 _EMAIL_RULES = {"pattern": f"^{EMAIL_FORMAT.pattern}$", "maxLength": EMAIL_MAX_LENGTH}
-NewEmail = Annotated[str, _documented(f"{_EMAIL}; unique ignoring case.", **_EMAIL_RULES)]
-AnyEmail = Annotated[str, _documented(f"{_EMAIL}.", **_EMAIL_RULES)]
+NewEmail = Annotated[str, documented(f"{_EMAIL}; unique ignoring case.", **_EMAIL_RULES)]
+AnyEmail = Annotated[str, documented(f"{_EMAIL}.", **_EMAIL_RULES)]
 NewPassword = Annotated[
     str,
-    _documented(
+    documented(
         f"At least {PASSWORD_MIN_CHARACTERS} characters and at most {PASSWORD_MAX_BYTES} bytes "
         "in UTF-8 (bcrypt's limit; a longer one is refused, never cut).",
         minLength=PASSWORD_MIN_CHARACTERS,
@@ -54,14 +54,14 @@ _ROLE_NAMES = Schema(
 )
 Roles = Annotated[
     list[str] | None,
-    _documented(
+    documented(
         "Absent, null or empty: user. moderator and admin only with an administrator's token.",
         oneOf=[_ROLE_NAMES, Schema(type=OpenAPIType.NULL)],
     ),
 ]
 AssignedRoles = Annotated[
     list[str],
-    _documented(
+    documented(
         "Every role the user is to hold, at least one.",
         items=_ROLE_NAMES.items,
         minItems=1,
@@ -133,7 +133,7 @@ class RefreshAnswer(msgspec.Struct):
 
 SecondFactorCode = Annotated[
     str | None,
-    _documented(
+    documented(
         "A code of the caller's second factor (six TOTP digits, or a recovery code): required "
         "when they have one."
     ),
@@ -156,14 +156,14 @@ class EnrolmentBody(msgspec.Struct):
 
 
 class CodeBody(msgspec.Struct):
-    code: Annotated[str, _documented("Six digits from the authenticator app.")]
+    code: Annotated[str, documented("Six digits from the authenticator app.")]
 
 
 class SecondFactorSigninBody(msgspec.Struct, rename="camel"):
-    mfa_token: Annotated[str, _documented("From the password step's answer.")]
-    code: Annotated[str | None, _documented("Six TOTP digits; or send recoveryCode.")] = None
+    mfa_token: Annotated[str, documented("From the password step's answer.")]
+    code: Annotated[str | None, documented("Six TOTP digits; or send recoveryCode.")] = None
     recovery_code: Annotated[
-        str | None, _documented("A recovery code; case, dashes and spaces are ignored.")
+        str | None, documented("A recovery code; case, dashes and spaces are ignored.")
     ] = None
 
 
@@ -261,142 +261,3 @@ class AuditPageAnswer(msgspec.Struct, rename="camel"):
 
 class StatusBody(msgspec.Struct):
     status: str
-
-
-class PublicJwk(msgspec.Struct):
-    """An ES256 public key (RFC 7517), named by its RFC 7638 thumbprint."""
-
-    kty: str
-    crv: str
-    x: str
-    y: str
-    kid: str
-    use: str
-    alg: str
-
-
-class JwksAnswer(msgspec.Struct):
-    keys: list[PublicJwk]
-
-
-class DiscoveryAnswer(msgspec.Struct):
-    """The keys' discovery document (OpenID Connect Discovery's names; Authgate is no OAuth
-    authorization server)."""
-
-    issuer: str
-    jwks_uri: str
-    introspection_endpoint: str
-    id_token_signing_alg_values_supported: list[str]
-    introspection_endpoint_auth_methods_supported: list[str]
-
-
-class IntrospectionBody(msgspec.Struct):
-    token: str | None = None
-    token_type_hint: str | None = None
-
-
-class IntrospectionAnswer(msgspec.Struct, omit_defaults=True):
-    """RFC 7662: `active` alone for a token that is not live now."""
-
-    active: bool
-    sub: str | None = None
-    username: str | None = None
-    roles: list[str] | None = None
-    """`ROLE_*`, as in the signin answer."""
-    sid: str | None = None
-    exp: int | None = None
-    iat: int | None = None
-    iss: str | None = None
-    aud: str | None = None
-
-
-_BASE64URL = "base64url, without padding"
-
-
-class RelyingPartyEntity(msgspec.Struct):
-    name: str
-    id: str
-
-
-class PasskeyUserEntity(msgspec.Struct, rename="camel"):
-    id: Annotated[str, _documented(f"The user handle, {_BASE64URL}.")]
-    name: str
-    display_name: str
-
-
-class CredentialParameters(msgspec.Struct):
-    type: str
-    alg: int
-    """A COSE algorithm: -8 Ed25519, -7 ES256, -257 RS256."""
-
-
-class CredentialDescriptor(msgspec.Struct, omit_defaults=True):
-    id: Annotated[str, _documented(f"A credential id, {_BASE64URL}.")]
-    type: str
-    transports: list[str] | None = None
-
-
-class AuthenticatorSelection(msgspec.Struct, rename="camel"):
-    resident_key: str
-    require_resident_key: bool
-    user_verification: str
-
-
-class PasskeyCreationOptions(msgspec.Struct, rename="camel"):
-    """`PublicKeyCredentialCreationOptionsJSON`: what `navigator.credentials.create` takes as
-    `publicKey`, once its base64url fields are bytes (or straight from
-    `PublicKeyCredential.parseCreationOptionsFromJSON`)."""
-
-    rp: RelyingPartyEntity
-    user: PasskeyUserEntity
-    challenge: Annotated[str, _documented(f"Single use, 5 minutes; {_BASE64URL}.")]
-    pub_key_cred_params: list[CredentialParameters]
-    timeout: int
-    exclude_credentials: list[CredentialDescriptor]
-    """The caller's passkeys: an authenticator that holds one says so rather than making
-    another."""
-    authenticator_selection: AuthenticatorSelection
-    attestation: str
-
-
-class PasskeyRequestOptions(msgspec.Struct, rename="camel"):
-    """`PublicKeyCredentialRequestOptionsJSON`: what `navigator.credentials.get` takes as
-    `publicKey`, once its base64url fields are bytes."""
-
-    challenge: Annotated[str, _documented(f"Single use, 5 minutes; {_BASE64URL}.")]
-    timeout: int
-    rp_id: str
-    allow_credentials: list[CredentialDescriptor]
-    """Always empty: passkeys are discoverable, and the list would tell who has an account."""
-    user_verification: str
-
-
-_CREDENTIAL = _documented(
-    "The PublicKeyCredential the browser returned, as its `toJSON()` gives it (binary fields "
-    f"{_BASE64URL})."
-)
-Credential = Annotated[dict[str, Any], _CREDENTIAL]
-
-
-class PasskeyRegistrationBody(msgspec.Struct):
-    credential: Credential
-    name: Annotated[
-        str | None, _documented("What to call it in the list; at most 64 characters.")
-    ] = None
-
-
-class PasskeySigninOptionsBody(msgspec.Struct):
-    username: Annotated[
-        str | None, _documented("Absent: username-less, any account's passkey may answer.")
-    ] = None
-
-
-class PasskeySigninBody(msgspec.Struct):
-    credential: Credential
-
-
-class PasskeyAnswer(msgspec.Struct, rename="camel"):
-    id: int
-    name: str
-    created_at: datetime
-    last_used_at: datetime | None
