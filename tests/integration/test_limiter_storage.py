@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import event
 from sqlalchemy.engine import URL
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryAttemptCounter, InMemorySessionStore, InMemoryStorage
@@ -53,6 +55,10 @@ class Store:
         self.kind = kind
         self._engine = engine
         self._parts = parts
+
+    @property
+    def engine(self) -> AsyncEngine | None:
+        return self._engine
 
     async def run(self, work: Work[_T]) -> _T:
         if self._engine is None:
@@ -268,6 +274,31 @@ async def test_a_reservation_counts_on_every_key_when_every_limit_admits_it(stor
     assert second.count == 1
     assert close(second.last_at, now)
     assert close(second.expires_at, now + BACKOFF.hold)
+
+
+@pytest.mark.parametrize("store", SQL_STORAGES, indirect=True)
+async def test_a_reservation_runs_only_statements_compiled_before(store: Store) -> None:
+    """Every signin reserves: a statement SQLAlchemy cannot cache (a multi-row VALUES) was
+    compiled anew each time, about half a millisecond of CPU, twice a signin."""
+    engine = store.engine
+    assert engine is not None
+    now = datetime.now(UTC)
+    await store.reserve({new_key(): HOUR, new_key(): HOUR}, now)
+    statements: list[tuple[str, CacheStats]] = []
+
+    def record(*args: Any) -> None:
+        _, _, statement, _, context, _ = args
+        statements.append((statement.split()[0], context.cache_hit))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        reserved = await store.reserve({new_key(): HOUR, new_key(): HOUR}, now)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    assert reserved.admitted
+    assert {verb for verb, _ in statements} == {"INSERT", "SELECT"}
+    assert all(cache is CacheStats.CACHE_HIT for _, cache in statements), statements
 
 
 async def test_a_reservation_one_limit_refuses_counts_on_no_key(store: Store) -> None:
