@@ -1,7 +1,8 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.sql.selectable import FromClause, Join
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.tables import sessions, signing_keys, user_roles, users
@@ -9,30 +10,50 @@ from application.ports.sessions import PrincipalFinder
 from domain.roles import Role
 from domain.user import Principal
 
+
+def _with_users_and_roles(sessions_and_more: FromClause) -> Join:
+    return sessions_and_more.join(users, users.c.id == sessions.c.user_id).outerjoin(
+        user_roles, user_roles.c.user_id == users.c.id
+    )
+
+
+# The session must be live and the user's, the user enabled.
+_LIVE_SESSION_OF_ENABLED_USER = (
+    sessions.c.id == bindparam("session_id"),
+    sessions.c.user_id == bindparam("user_id"),
+    sessions.c.revoked_at.is_(None),
+    sessions.c.expires_at > bindparam("now"),
+    users.c.disabled.is_(False),
+)
 # One row per role held (one row with a NULL role for a user holding none); no row at all when
 # the user is gone or disabled, or the session is unknown, ended or not the user's.
 PRINCIPAL_QUERY = (
     select(user_roles.c.role_id)
-    .select_from(
-        sessions.join(users, users.c.id == sessions.c.user_id).outerjoin(
-            user_roles, user_roles.c.user_id == users.c.id
-        )
-    )
-    .where(
-        sessions.c.id == bindparam("session_id"),
-        sessions.c.user_id == bindparam("user_id"),
-        sessions.c.revoked_at.is_(None),
-        sessions.c.expires_at > bindparam("now"),
-        users.c.disabled.is_(False),
-    )
+    .select_from(_with_users_and_roles(sessions))
+    .where(*_LIVE_SESSION_OF_ENABLED_USER)
 )
 # The same, for a token signed with a published key: no row either when that key is revoked, so
 # a revocation holds at once on every server, at the cost of one primary-key probe in the same
-# round trip. (A retired key's tokens have all expired: the verifier refuses them first.)
-KEYED_PRINCIPAL_QUERY = PRINCIPAL_QUERY.where(
-    exists()
-    .where(signing_keys.c.kid == bindparam("key_id"), signing_keys.c.revoked_at.is_(None))
-    .correlate(None)
+# round trip. (A retired key's tokens have all expired: the verifier refuses them first.) The
+# key's row is joined, not asked for by EXISTS: the same rows, and MariaDB spends about 10 us
+# less on each read (67-72 against 75-82 us of its CPU, 8 connections, alternating; the statement
+# without the key costs 63-69), since a subquery is a second select it sets up and runs on every
+# execution. (Joined first: SQLAlchemy's MySQL compiler links a join's two sides as they are, so
+# a table joined to a join would read to its linter as a cartesian product.)
+KEYED_PRINCIPAL_QUERY = (
+    select(user_roles.c.role_id)
+    .select_from(
+        _with_users_and_roles(
+            signing_keys.join(
+                sessions,
+                and_(
+                    signing_keys.c.kid == bindparam("key_id"),
+                    signing_keys.c.revoked_at.is_(None),
+                ),
+            )
+        )
+    )
+    .where(*_LIVE_SESSION_OF_ENABLED_USER)
 )
 
 
