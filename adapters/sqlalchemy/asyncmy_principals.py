@@ -32,23 +32,13 @@ from adapters.sqlalchemy.engine import (
     connect_timeout,
 )
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
-from adapters.sqlalchemy.principals import (
-    KEYED_PRINCIPAL_QUERY,
-    PRINCIPAL_QUERY,
-    principal_from,
-)
-from adapters.sqlalchemy.tables import naive_utc
+from adapters.sqlalchemy.principals import DriverStatements, principal_from
 from application.ports.sessions import PrincipalFinder
 from domain.user import Principal
 
-_COMPILED = PRINCIPAL_QUERY.compile(dialect=mysql.dialect())
-_SQL = str(_COMPILED)
-_PARAMETER_ORDER = tuple(_COMPILED.positiontup or ())
-_KEYED_COMPILED = KEYED_PRINCIPAL_QUERY.compile(dialect=mysql.dialect())
-_KEYED_SQL = str(_KEYED_COMPILED)
-_KEYED_PARAMETER_ORDER = tuple(_KEYED_COMPILED.positiontup or ())
-# Prepared statements kept per connection: this pool runs the two statements above (HS256 tokens
-# name no key).
+_STATEMENTS = DriverStatements(mysql.dialect())
+# Prepared statements kept per connection: this pool runs _STATEMENTS' two (HS256 tokens name no
+# key).
 _STATEMENT_CACHE_SIZE = 2
 
 
@@ -96,16 +86,7 @@ class AsyncmyPrincipalFinder(PrincipalFinder):
     async def find(
         self, user_id: int, session_id: str, now: datetime, key_id: str | None = None
     ) -> Principal | None:
-        values = {
-            "session_id": session_id,
-            "user_id": user_id,
-            "now": naive_utc(now),
-            "key_id": key_id,
-        }
-        sql, order = (
-            (_SQL, _PARAMETER_ORDER) if key_id is None else (_KEYED_SQL, _KEYED_PARAMETER_ORDER)
-        )
-        parameters = tuple(values[name] for name in order)
+        sql, parameters = _STATEMENTS.bound(user_id, session_id, now, key_id)
         try:
             async with asyncio.timeout(self._deadline):
                 rows = await self._rows(sql, parameters)

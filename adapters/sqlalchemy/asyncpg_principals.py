@@ -30,22 +30,11 @@ from adapters.sqlalchemy.engine import (
     postgres_server_settings,
 )
 from adapters.sqlalchemy.failures import is_disconnect, storage_failure
-from adapters.sqlalchemy.principals import (
-    KEYED_PRINCIPAL_QUERY,
-    PRINCIPAL_QUERY,
-    principal_from,
-)
-from adapters.sqlalchemy.tables import naive_utc
+from adapters.sqlalchemy.principals import DriverStatements, principal_from
 from application.ports.sessions import PrincipalFinder
 from domain.user import Principal
 
-_COMPILED = PRINCIPAL_QUERY.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
-_SQL = str(_COMPILED)
-_PARAMETER_ORDER = tuple(_COMPILED.positiontup or ())
-# For a token that names its key (ES256): the key must not be revoked either.
-_KEYED_COMPILED = KEYED_PRINCIPAL_QUERY.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
-_KEYED_SQL = str(_KEYED_COMPILED)
-_KEYED_PARAMETER_ORDER = tuple(_KEYED_COMPILED.positiontup or ())
+_STATEMENTS = DriverStatements(asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
 _GOODBYE_SECONDS = 0.5
 
 
@@ -136,16 +125,7 @@ class AsyncpgPrincipalFinder(PrincipalFinder):
     async def find(
         self, user_id: int, session_id: str, now: datetime, key_id: str | None = None
     ) -> Principal | None:
-        values = {
-            "session_id": session_id,
-            "user_id": user_id,
-            "now": naive_utc(now),
-            "key_id": key_id,
-        }
-        sql, order = (
-            (_SQL, _PARAMETER_ORDER) if key_id is None else (_KEYED_SQL, _KEYED_PARAMETER_ORDER)
-        )
-        parameters = tuple(values[name] for name in order)
+        sql, parameters = _STATEMENTS.bound(user_id, session_id, now, key_id)
         try:
             async with asyncio.timeout(self._deadline):
                 rows = await self._rows(sql, parameters)

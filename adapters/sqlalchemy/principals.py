@@ -1,11 +1,13 @@
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.selectable import FromClause, Join
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
-from adapters.sqlalchemy.tables import sessions, signing_keys, user_roles, users
+from adapters.sqlalchemy.tables import naive_utc, sessions, signing_keys, user_roles, users
 from application.ports.sessions import PrincipalFinder
 from domain.roles import Role
 from domain.user import Principal
@@ -55,6 +57,34 @@ KEYED_PRINCIPAL_QUERY = (
     )
     .where(*_LIVE_SESSION_OF_ENABLED_USER)
 )
+
+
+class DriverStatements:
+    """The two principal statements compiled once for a driver that the raw read paths
+    (asyncmy_principals, asyncpg_principals) call without SQLAlchemy."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._plain = _compiled(PRINCIPAL_QUERY, dialect)
+        self._keyed = _compiled(KEYED_PRINCIPAL_QUERY, dialect)
+
+    def bound(
+        self, user_id: int, session_id: str, now: datetime, key_id: str | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The SQL text for this token (the keyed statement when it names its key, ES256) and
+        its parameters in the order the text takes them."""
+        sql, order = self._plain if key_id is None else self._keyed
+        values = {
+            "session_id": session_id,
+            "user_id": user_id,
+            "now": naive_utc(now),
+            "key_id": key_id,
+        }
+        return sql, tuple(values[name] for name in order)
+
+
+def _compiled(query: Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    compiled = query.compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 def principal_from(
