@@ -1,10 +1,11 @@
 """The query behind every protected request, on MySQL straight through the asyncmy driver: a
 deliberate raw read path, beside the SQL adapter whose statement it runs.
 
-It is `SqlAlchemyPrincipalFinder`'s statement, compiled once by SQLAlchemy, run on a small pool of
-autocommit connections of its own: one round trip per request, with no transaction to begin or
-roll back and none of SQLAlchemy's per-execution work, which together cost several times the
-query itself (`make bench`, README: Performance). The pool connects with the same options the
+It is `SqlAlchemyPrincipalFinder`'s question, compiled once by SQLAlchemy, asked for the
+requests of a moment together (`principal_batches`) on a small pool of autocommit connections of
+its own: at most one round trip per request, with no transaction to begin or roll back and none
+of SQLAlchemy's per-execution work, which together cost several times the query itself
+(`make bench`, README: Performance). The pool connects with the same options the
 engine derives from DATABASE_URL (ssl, unix socket, charset included).
 
 Each connection prepares the statement on the server once (asyncmy's statement cache, the binary
@@ -18,7 +19,6 @@ the next request. A server that refuses to prepare it gets the text protocol, as
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 from typing import Any
 
 import asyncmy
@@ -31,15 +31,14 @@ from adapters.sqlalchemy.engine import (
     POOL_RECYCLE_SECONDS,
     connect_timeout,
 )
-from adapters.sqlalchemy.failures import is_disconnect, storage_failure
-from adapters.sqlalchemy.principals import DriverStatements, principal_from
-from application.ports.sessions import PrincipalFinder
-from domain.user import Principal
+from adapters.sqlalchemy.failures import is_disconnect
+from adapters.sqlalchemy.principal_batches import (
+    STATEMENTS_PER_CONNECTION,
+    BatchedPrincipalFinder,
+    BatchStatements,
+)
 
-_STATEMENTS = DriverStatements(mysql.dialect())
-# Prepared statements kept per connection: this pool runs _STATEMENTS' two (HS256 tokens name no
-# key).
-_STATEMENT_CACHE_SIZE = 2
+_STATEMENTS = BatchStatements(mysql.dialect())
 
 
 def asyncmy_connect_args(url: URL) -> dict[str, Any]:
@@ -65,7 +64,7 @@ async def asyncmy_pool(
         maxsize=size,
         pool_recycle=POOL_RECYCLE_SECONDS,
         autocommit=True,
-        stmt_cache_size=_STATEMENT_CACHE_SIZE,
+        stmt_cache_size=STATEMENTS_PER_CONNECTION,
         connect_timeout=connect_timeout(deadline),
         **arguments,
     )
@@ -78,21 +77,12 @@ async def asyncmy_pool(
                 await pool.wait_closed()
 
 
-class AsyncmyPrincipalFinder(PrincipalFinder):
-    def __init__(self, pool: Pool, deadline: float) -> None:
-        self._pool = pool
-        self._deadline = deadline
+class AsyncmyPrincipalFinder(BatchedPrincipalFinder):
+    driver_errors = (asyncmy.errors.Error, OSError)
 
-    async def find(
-        self, user_id: int, session_id: str, now: datetime, key_id: str | None = None
-    ) -> Principal | None:
-        sql, parameters = _STATEMENTS.bound(user_id, session_id, now, key_id)
-        try:
-            async with asyncio.timeout(self._deadline):
-                rows = await self._rows(sql, parameters)
-        except (TimeoutError, asyncmy.errors.Error, OSError) as error:
-            raise storage_failure(error) from error
-        return principal_from(user_id, session_id, (row[0] for row in rows))
+    def __init__(self, pool: Pool, deadline: float) -> None:
+        super().__init__(_STATEMENTS, deadline)
+        self._pool = pool
 
     async def _rows(self, sql: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
         try:

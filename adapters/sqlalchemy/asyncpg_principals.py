@@ -2,9 +2,9 @@
 the same deliberate raw read path as `asyncmy_principals` on MySQL, beside the SQL adapter whose
 statement it runs.
 
-It is `SqlAlchemyPrincipalFinder`'s statement, compiled once by SQLAlchemy, run on a few
-connections of its own (`AsyncpgConnections`) outside any transaction: one round trip per
-request. Through
+It is `SqlAlchemyPrincipalFinder`'s question, compiled once by SQLAlchemy, asked for the requests
+of a moment together (`principal_batches`) on a few connections of its own
+(`AsyncpgConnections`) outside any transaction: at most one round trip per request. Through
 SQLAlchemy's connection the same read would also send BEGIN and, on return to the pool, ROLLBACK.
 asyncpg prepares the statement on each connection the first time and then only executes it (its
 statement cache): the server neither parses nor plans it again, and the row comes back in binary.
@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -29,12 +28,10 @@ from adapters.sqlalchemy.engine import (
     connect_timeout,
     postgres_server_settings,
 )
-from adapters.sqlalchemy.failures import is_disconnect, storage_failure
-from adapters.sqlalchemy.principals import DriverStatements, principal_from
-from application.ports.sessions import PrincipalFinder
-from domain.user import Principal
+from adapters.sqlalchemy.failures import is_disconnect
+from adapters.sqlalchemy.principal_batches import BatchedPrincipalFinder, BatchStatements
 
-_STATEMENTS = DriverStatements(asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
+_STATEMENTS = BatchStatements(asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
 _GOODBYE_SECONDS = 0.5
 
 
@@ -117,21 +114,12 @@ async def asyncpg_connections(
         await connections.close()
 
 
-class AsyncpgPrincipalFinder(PrincipalFinder):
-    def __init__(self, connections: AsyncpgConnections, deadline: float) -> None:
-        self._connections = connections
-        self._deadline = deadline
+class AsyncpgPrincipalFinder(BatchedPrincipalFinder):
+    driver_errors = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
-    async def find(
-        self, user_id: int, session_id: str, now: datetime, key_id: str | None = None
-    ) -> Principal | None:
-        sql, parameters = _STATEMENTS.bound(user_id, session_id, now, key_id)
-        try:
-            async with asyncio.timeout(self._deadline):
-                rows = await self._rows(sql, parameters)
-        except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-            raise storage_failure(error) from error
-        return principal_from(user_id, session_id, (row[0] for row in rows))
+    def __init__(self, connections: AsyncpgConnections, deadline: float) -> None:
+        super().__init__(_STATEMENTS, deadline)
+        self._connections = connections
 
     async def _rows(self, sql: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
         try:

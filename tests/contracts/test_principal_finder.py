@@ -2,6 +2,7 @@
 serves it, including the driver's own paths production takes on MySQL (asyncmy) and PostgreSQL
 (asyncpg)."""
 
+import asyncio
 from datetime import timedelta, timezone
 
 import pytest
@@ -140,6 +141,59 @@ async def test_a_deleted_users_session_names_no_one(storage: StorageUnderTest) -
     await storage.backdoor.delete_user(user.id)
 
     assert await find(storage, user.id, session.id) is None
+
+
+async def test_lookups_made_together_each_get_their_own_tokens_answer(
+    storage: StorageUnderTest,
+) -> None:
+    """Requests that arrive together: the raw read paths ask for them in one statement."""
+    alice = await add_user(storage, new_user("alice", roles=frozenset({Role.USER, Role.ADMIN})))
+    bob = await add_user(storage, new_user("bob"))
+    carol = await add_user(storage, new_user("carol"))
+    await storage.backdoor.set_roles(carol.id, set())
+    alices, _ = await start_session(storage, alice.id)
+    bobs, _ = await start_session(storage, bob.id)
+    carols, _ = await start_session(storage, carol.id)
+    ended, _ = await start_session(storage, bob.id)
+    async with storage.unit_of_work() as ports:
+        await ports.sessions.revoke(ended.id, NOW)
+
+    asked = [
+        (alice.id, alices.id),
+        (bob.id, bobs.id),
+        (carol.id, carols.id),
+        (bob.id, ended.id),
+        (alice.id, bobs.id),  # another user's session
+        (alice.id, alices.id),  # the same token twice
+        (bob.id, "0" * 32),
+    ]
+    answers = await asyncio.gather(*(find(storage, user, session) for user, session in asked))
+
+    assert answers == [
+        Principal(alice.id, alices.id, frozenset({Role.USER, Role.ADMIN})),
+        Principal(bob.id, bobs.id, frozenset({Role.USER})),
+        Principal(carol.id, carols.id, frozenset()),
+        None,
+        None,
+        Principal(alice.id, alices.id, frozenset({Role.USER, Role.ADMIN})),
+        None,
+    ]
+
+
+async def test_more_lookups_together_than_one_statement_takes_are_all_answered(
+    storage: StorageUnderTest,
+) -> None:
+    users = [await add_user(storage, new_user(f"user{number}")) for number in range(40)]
+    sessions = [(await start_session(storage, user.id))[0] for user in users]
+
+    answers = await asyncio.gather(
+        *(find(storage, user.id, session.id) for user, session in zip(users, sessions, strict=True))
+    )
+
+    assert answers == [
+        Principal(user.id, session.id, frozenset({Role.USER}))
+        for user, session in zip(users, sessions, strict=True)
+    ]
 
 
 async def add_key(storage: StorageUnderTest, kid: str, *, revoked: bool = False) -> None:

@@ -131,7 +131,10 @@ async def test_authorization_through_asyncpg_costs_one_statement_and_no_reset(
         frozenset({Role.USER, Role.MODERATOR})
     ] * 3
     assert len(statements) == 3
-    assert all(statement.startswith("SELECT user_roles.role_id") for statement in statements)
+    assert all(
+        statement.startswith("SELECT sessions.id, sessions.user_id, user_roles.role_id")
+        for statement in statements
+    )
 
 
 @pytest.mark.parametrize("database_url", [POSTGRES], indirect=True)
