@@ -28,7 +28,7 @@ from bench.errors import BenchError
 from bench.machine import listening_pid, usage
 from bench.retries import retries_logged
 from bench.scenarios import FAST_COST, SIGNIN_CLIENTS, local_database_pid
-from bench.seed import RoleTokens, seed_roles, signin_users
+from bench.seed import RoleTokens, access_tokens, seed_roles, signin_users
 from bench.server import ServiceConfig, running_server
 from bench.wrk import Load, Wrk, WrkResult
 from testkit.servers import HOST
@@ -203,6 +203,9 @@ class Target:
     pid: int | None
     log: Path | None
     tokens: RoleTokens
+    token_files: dict[str, Path]
+    """By role: DISTINCT_USERS users' access tokens, one a line, which the reads of that role
+    spread over (bench/lua/tokens.lua)."""
     signins: Path
     """Its signin users' bodies, one JSON object a line (bench/lua/signin.lua)."""
 
@@ -269,6 +272,27 @@ def seed_other(api: Api, files: Path) -> RoleTokens:
     return RoleTokens(user=tokens["user"], moderator=tokens["moderator"], admin=tokens["admin"])
 
 
+def read_tokens(
+    api: Api, prefix: str, folder: Path, served: Sequence[str], admin_token: str | None = None
+) -> dict[str, Path]:
+    """For each role whose reads are compared and served, its users' tokens in a file of
+    `folder` (bench.seed.access_tokens)."""
+    files: dict[str, Path] = {}
+    for scenario in SCENARIOS:
+        role = scenario.role
+        if role is None or role in files or scenario.path not in served:
+            continue
+        files[role] = access_tokens(
+            api,
+            f"{prefix}{role}_",
+            folder / f"{prefix}{role}.txt",
+            role=role,
+            admin_token=admin_token,
+            check=scenario.path,
+        )
+    return files
+
+
 def _write_signins(path: Path, usernames: Sequence[str]) -> None:
     path.write_text("".join(json.dumps(signin_body(name)) + "\n" for name in usernames))
 
@@ -328,12 +352,10 @@ def loads(scenario: CompareScenario, target: Target, connections: int) -> tuple[
     )
     if scenario.signin:
         return (replace(signins, key=scenario.key, label=scenario.label),)
-    headers = (
-        ()
-        if scenario.role is None
-        else (f"x-access-token: {getattr(target.tokens, scenario.role)}",)
-    )
-    reads = Load(scenario.key, scenario.label, scenario.path, connections, headers=headers)
+    reads = Load(scenario.key, scenario.label, scenario.path, connections)
+    if scenario.role is not None:
+        tokens = target.token_files[scenario.role]
+        reads = replace(reads, script="tokens.lua", script_args=(str(tokens),))
     return (reads, signins) if scenario.beside_signins else (reads,)
 
 
@@ -400,6 +422,8 @@ def compare(config: BenchConfig, wrk: Wrk, scratch: Path, log_prefix: str) -> Co
     other_signins = files / "other-signin.jsonl"
     other_tokens = seed_other(api, other_signins)
     served, skipped = offered(api, other_tokens)
+    # New names each run, as seed_other's: a database kept between runs refuses taken ones.
+    other_token_files = read_tokens(api, f"cmp{secrets.token_hex(3)}_", files, served)
     log = Path(f"{log_prefix}-server-compare.log")
     with bench_database(config.server_url) as database_url:
         service = ServiceConfig(
@@ -418,6 +442,7 @@ def compare(config: BenchConfig, wrk: Wrk, scratch: Path, log_prefix: str) -> Co
         )
         with running_server(service, log) as server:
             tokens = seed_roles(server)
+            token_files = read_tokens(server.api, "cmp_", files, served, tokens.admin)
             signins = signin_users(
                 server.api, "cmp_signin_", SIGNIN_CLIENTS, files / "signin.jsonl"
             )
@@ -428,10 +453,17 @@ def compare(config: BenchConfig, wrk: Wrk, scratch: Path, log_prefix: str) -> Co
                     server.process.pid,
                     log,
                     tokens,
+                    token_files,
                     signins,
                 ),
                 Side.OTHER: Target(
-                    Side.OTHER, other_url, other_pid(other_url), None, other_tokens, other_signins
+                    Side.OTHER,
+                    other_url,
+                    other_pid(other_url),
+                    None,
+                    other_tokens,
+                    other_token_files,
+                    other_signins,
                 ),
             }
             database_pid = local_database_pid(database_url)

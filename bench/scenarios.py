@@ -27,7 +27,14 @@ from bench.errors import BenchError
 from bench.fixed_rate import FixedRateResult, measure
 from bench.machine import listening_pid, usage
 from bench.retries import retries_logged
-from bench.seed import READER, reader_token, refresh_tokens, seed_roles, signin_users
+from bench.seed import (
+    READER,
+    access_tokens,
+    reader_token,
+    refresh_tokens,
+    seed_roles,
+    signin_users,
+)
 from bench.server import RunningServer, ServiceConfig, running_server
 from bench.wrk import Load, Wrk, WrkResult
 from testkit.servers import ServerError, free_port, serving
@@ -234,6 +241,14 @@ def fast_hash_scenarios(
     server: RunningServer, config: BenchConfig, files: Path
 ) -> list[Scenario | FixedRate]:
     tokens = seed_roles(server)
+    admins = access_tokens(
+        server.api,
+        "bench_admin_",
+        files / "admins.txt",
+        role="admin",
+        admin_token=tokens.admin,
+        check="/api/test/admin",
+    )
     signins = signin_users(server.api, "signin8_", SIGNIN_CLIENTS, files / "signin.jsonl")
     # Two sets of sessions, since the warm-up rotates the refresh tokens of its own away. Each
     # set has a spare session per connection, so that a session lost to one failed request does
@@ -251,7 +266,8 @@ def fast_hash_scenarios(
                 "GET /api/test/admin",
                 "/api/test/admin",
                 config.connections,
-                headers=(f"x-access-token: {tokens.admin}",),
+                script="tokens.lua",
+                script_args=(str(admins),),
             )
         ),
         Scenario(
@@ -266,9 +282,20 @@ def default_cost_scenarios(
     server: RunningServer, config: BenchConfig, files: Path
 ) -> list[Scenario | FixedRate]:
     signins = signin_users(server.api, "signin12_", SIGNIN_CLIENTS, files / "signin.jsonl")
+    readers = access_tokens(
+        server.api, "bench_reader_", files / "readers.txt", check="/api/test/user"
+    )
+    # The steady rows spread their requests over the readers' tokens (bench/lua/tokens.lua); the
+    # fixed-rate rows, whose client sends one request over and over, send the header.
     reads_header = (f"x-access-token: {reader_token(server.api)}",)
     protected = Load(
-        "user", "GET /api/test/user", "/api/test/user", config.connections, headers=reads_header
+        "user",
+        "GET /api/test/user",
+        "/api/test/user",
+        config.connections,
+        headers=reads_header,
+        script="tokens.lua",
+        script_args=(str(readers),),
     )
     return [
         steady(protected),
@@ -286,7 +313,8 @@ def default_cost_scenarios(
                 f"mixed: GET /api/test/user, {SIGNIN_CLIENTS} signing in",
                 "/api/test/user",
                 config.connections,
-                headers=reads_header,
+                script="tokens.lua",
+                script_args=(str(readers),),
             ),
             _signin_load("mixed_signin", DEFAULT_COST, signins, label_prefix="mixed: "),
         ),

@@ -11,6 +11,10 @@ from bench.server import RunningServer
 ADMIN = "bench_admin"
 MODERATOR = "bench_mod"
 READER = "bench_user"
+DISTINCT_USERS = 32
+"""How many users' tokens a protected read scenario spreads its requests over
+(bench/lua/tokens.lua): more than its connections, so that the requests in flight at one moment
+carry different sessions."""
 _ADMIN_PASSWORD_VARIABLE = "AUTHGATE_ADMIN_PASSWORD"  # noqa: S105 - a name, not a secret
 
 
@@ -52,6 +56,30 @@ def reader_token(api: Api) -> str:
     token = api.signin(READER).access_token
     api.expect_ok("/api/test/user", token)
     return token
+
+
+def access_tokens(
+    api: Api,
+    prefix: str,
+    path: Path,
+    *,
+    role: str = "user",
+    admin_token: str | None = None,
+    check: str | None = None,
+) -> Path:
+    """Signs up DISTINCT_USERS users of `role` (Authgate gives a role other than user only when
+    an administrator signs the user up: `admin_token`; the original takes it from the body), signs
+    each in, and writes their access tokens to `path`, one a line. `check`: a path every token
+    must be answered 200 on, so that a broken seed does not show up as a wall of 403s."""
+    usernames = [f"{prefix}{index}" for index in range(DISTINCT_USERS)]
+    for username in usernames:
+        api.signup(username, roles=[] if role == "user" else [role], admin_token=admin_token)
+    tokens = [api.access_token(username) for username in usernames]
+    if check is not None:
+        for token in tokens:
+            api.expect_ok(check, token)
+    path.write_text("".join(token + "\n" for token in tokens))
+    return path
 
 
 def signin_users(api: Api, prefix: str, count: int, path: Path) -> Path:
