@@ -2,10 +2,9 @@
 the same turn of the event loop share one statement, `sessions.id IN (...)`, on one connection.
 
 Under load most of a protected read's cost is its round trip, on both sides of it: the driver
-writing the query and reading the answer, the database waking a thread, opening four tables and
-planning. Eight reads asked together cost the database little more than one, so a worker serving
-many clients pays for a fraction of the round trips it used to (`make bench`, README:
-Performance).
+writing the query and reading the answer, the database waking a thread and opening four tables.
+With 16 clients over 32 users' tokens, 4.4 lookups shared a statement and MariaDB's CPU per
+protected read fell from 175-195 to 60-72 us (README: Performance).
 
 Still the rows as they are now, for every request: a batch takes members only until its
 statement is about to be sent, so every request in it arrived before the database was asked. A
