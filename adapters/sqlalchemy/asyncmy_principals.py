@@ -31,7 +31,6 @@ from adapters.sqlalchemy.engine import (
     POOL_RECYCLE_SECONDS,
     connect_timeout,
 )
-from adapters.sqlalchemy.failures import is_disconnect
 from adapters.sqlalchemy.principal_batches import (
     STATEMENTS_PER_CONNECTION,
     BatchedPrincipalFinder,
@@ -85,16 +84,6 @@ class AsyncmyPrincipalFinder(BatchedPrincipalFinder):
         self._pool = pool
 
     async def _rows(self, sql: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
-        try:
-            return await self._query(sql, parameters)
-        except (asyncmy.errors.Error, OSError) as error:
-            if not is_disconnect(error):
-                raise
-        # A pooled connection the server dropped while it idled (a restart, a failover): a read
-        # is safe to repeat, on a fresh connection.
-        return await self._query(sql, parameters)
-
-    async def _query(self, sql: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
         async with self._pool.acquire() as connection:
             try:
                 async with connection.cursor() as cursor:

@@ -28,7 +28,6 @@ from adapters.sqlalchemy.engine import (
     connect_timeout,
     postgres_server_settings,
 )
-from adapters.sqlalchemy.failures import is_disconnect
 from adapters.sqlalchemy.principal_batches import BatchedPrincipalFinder, BatchStatements
 
 _STATEMENTS = BatchStatements(asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
@@ -122,16 +121,6 @@ class AsyncpgPrincipalFinder(BatchedPrincipalFinder):
         self._connections = connections
 
     async def _rows(self, sql: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
-        try:
-            return await self._query(sql, parameters)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-            if not is_disconnect(error):
-                raise
-        # A connection the server dropped while it idled (a restart, a failover): a read is
-        # safe to repeat, on a fresh connection.
-        return await self._query(sql, parameters)
-
-    async def _query(self, sql: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
         async with self._connections.connection() as connection:
             rows: Sequence[Any] = await connection.fetch(sql, *parameters)
         return rows

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy.engine import Dialect
 
-from adapters.sqlalchemy.failures import storage_failure
+from adapters.sqlalchemy.failures import is_disconnect, storage_failure
 from adapters.sqlalchemy.principals import principal_from, sessions_query
 from adapters.sqlalchemy.tables import naive_utc
 from application.ports.sessions import PrincipalFinder
@@ -183,7 +183,14 @@ class BatchedPrincipalFinder(PrincipalFinder, ABC):
     async def _found(self, session_ids: list[str], now: datetime, key_id: str | None) -> _Found:
         sql, parameters = self._statements.bound(session_ids, now, key_id)
         async with asyncio.timeout(self._deadline):
-            rows = await self._rows(sql, parameters)
+            try:
+                rows = await self._rows(sql, parameters)
+            except self.driver_errors as error:
+                if not is_disconnect(error):
+                    raise
+                # A pooled connection the server dropped while it idled (a restart, a
+                # failover): a read is safe to repeat, on a fresh connection.
+                rows = await self._rows(sql, parameters)
         found: _Found = {}
         for session_id, owner_id, role_id in rows:
             found.setdefault(session_id, (owner_id, []))[1].append(role_id)
@@ -191,7 +198,8 @@ class BatchedPrincipalFinder(PrincipalFinder, ABC):
 
     @abstractmethod
     async def _rows(self, sql: str, parameters: tuple[Any, ...]) -> Sequence[Sequence[Any]]:
-        """The statement's rows, on a connection of the driver's own."""
+        """The statement's rows, on a connection of the driver's own; a connection that fails
+        is dropped, not lent out again."""
 
 
 def _failure(error: BaseException) -> Exception:

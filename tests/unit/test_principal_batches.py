@@ -34,6 +34,7 @@ class Database:
         self.sessions: dict[str, tuple[int, list[int | None]]] = {}
         self.asked: list[tuple[str, tuple[Any, ...]]] = []
         self.failure: Exception | None = None
+        self.failures_once: list[Exception] = []  # raised by the next statements, one each
         self.held: asyncio.Event | None = None
         self.sent = asyncio.Event()
 
@@ -55,13 +56,19 @@ class Database:
         self.sent.set()
         if self.held is not None:
             await self.held.wait()
+        if self.failures_once:
+            raise self.failures_once.pop(0)
         if self.failure is not None:
             raise self.failure
         return rows
 
 
+class Refusal(Exception):
+    """The made-up driver's error for a statement refused on a connection still good."""
+
+
 class Finder(BatchedPrincipalFinder):
-    driver_errors = (OSError,)
+    driver_errors = (OSError, Refusal)  # every OSError means the connection is gone
 
     def __init__(self, database: Database, deadline: float = 5.0) -> None:
         super().__init__(STATEMENTS, deadline)
@@ -279,3 +286,33 @@ async def test_a_lookup_alone_is_asked_without_waiting_on_a_task_of_its_own(
     assert len(asyncio.all_tasks()) == tasks_before + 1  # the lookup's own, nothing else
     database.held.set()
     assert await lookup == Principal(1, alice, frozenset({Role.USER}))
+
+
+@bounded
+async def test_a_statement_on_a_connection_the_server_dropped_is_asked_once_more(
+    database: Database,
+) -> None:
+    alice, bob = database.add(1, Role.USER), database.add(2, Role.USER)
+    finder = Finder(database)
+    database.failures_once = [ConnectionResetError("the server restarted")]
+
+    answers = await asyncio.gather(finder.find(1, alice, NOW), finder.find(2, bob, NOW))
+
+    assert list(answers) == [
+        Principal(1, alice, frozenset({Role.USER})),
+        Principal(2, bob, frozenset({Role.USER})),
+    ]
+    assert len(database.asked) == 2
+
+
+@bounded
+async def test_a_statement_refused_for_another_reason_is_not_asked_again(
+    database: Database,
+) -> None:
+    alice = database.add(1, Role.USER)
+    finder = Finder(database)
+    database.failures_once = [Refusal("a syntax error, say")]
+
+    with pytest.raises(StorageUnavailable):
+        await finder.find(1, alice, NOW)
+    assert len(database.asked) == 1
