@@ -127,11 +127,13 @@ _HEADER = (
     "A req/s",
     "A p99",
     "A cpu us",
+    "A db us",
     "A retries",
     "A non2xx",
     "O req/s",
     "O p99",
     "O cpu us",
+    "O db us",
     "O non2xx",
     "req/s x",
     "p99 x",
@@ -144,7 +146,8 @@ def comparison_lines(
     """The side-by-side table: a row per round, then each scenario's range over the rounds."""
     lines = [
         f"side by side: A = Authgate, O = {other_url} (rounds alternate A, O, A, O, ...;",
-        "  req/s x: A's rate over O's; p99 x: A's p99 over O's, 1/12 is twelve times shorter)",
+        "  req/s x: A's rate over O's; p99 x: A's p99 over O's, 1/12 is twelve times shorter;",
+        "  cpu us, db us: the side's server and the database server, CPU time a request)",
         _columns(_HEADER),
     ]
     for comparison in comparisons:
@@ -159,11 +162,13 @@ def comparison_lines(
                         f"{a.requests_per_second:.0f}",
                         f"{a.p99_ms:.1f}",
                         _cpu(a),
+                        _database_cpu(a),
                         "-" if a.retries is None else str(a.retries),
                         str(a.non_2xx + a.socket_errors),
                         f"{o.requests_per_second:.0f}",
                         f"{o.p99_ms:.1f}",
                         _cpu(o),
+                        _database_cpu(o),
                         str(o.non_2xx + o.socket_errors),
                         ratio_text(rates[index]),
                         ratio_text(p99s[index]),
@@ -181,6 +186,11 @@ def comparison_lines(
 
 def _cpu(result: WrkResult) -> str:
     cpu = result.cpu_us_per_request
+    return "-" if cpu is None else f"{cpu:.0f}"
+
+
+def _database_cpu(result: WrkResult) -> str:
+    cpu = result.database_cpu_us_per_request
     return "-" if cpu is None else f"{cpu:.0f}"
 
 

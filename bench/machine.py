@@ -58,6 +58,18 @@ class MachineUsage:
     """The database server's, when it runs on this machine."""
     database_share: float | None = None
     """The database server's share of the cores' time, when it runs on this machine."""
+    database_cpu_seconds: float | None = None
+    """CPU time of the database server's processes during the run, when it runs here."""
+    seconds: float | None = None
+    """The run's length, from the cores' own tick counts."""
+
+    @property
+    def other_work_cpu_seconds(self) -> float | None:
+        """The cores' busy time that neither the server nor the database took, in CPU seconds:
+        the load generator, the kernel's work for the sockets, anything else on the machine."""
+        if self.seconds is None:
+            return None
+        return self.other_work_share * self.seconds * (os.cpu_count() or 1)
 
     @property
     def other_work_share(self) -> float:
@@ -80,6 +92,9 @@ class MachineUsage:
             "steal_share_of_cores": round(self.steal_share, 3),
             "database_share_of_cores": (
                 None if self.database_share is None else round(self.database_share, 3)
+            ),
+            "database_cpu_seconds": (
+                None if self.database_cpu_seconds is None else round(self.database_cpu_seconds, 3)
             ),
             "other_work_share_of_cores": round(self.other_work_share, 3),
             "server_run_queue_wait": (
@@ -126,6 +141,8 @@ def usage(server_pid: int, database_pid: int | None = None) -> Iterator[Callable
             database_share=None
             if database is None or not seconds
             else database / (seconds * cores),
+            database_cpu_seconds=database,
+            seconds=seconds,
         )
     )
 

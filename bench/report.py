@@ -28,6 +28,7 @@ _HEADER = (
     "err",
     "non-2xx",
     "cpu us",
+    "db us",
     "retries",
     "steal",
     "wait srv/db",
@@ -156,13 +157,14 @@ class Report:
             "   server: its share of the cores' time; steal: the share the hypervisor took;",
             "   gc max: the longest pass of the server's garbage collector during the run, at",
             "   most, in ms, from its authgate_gc_pause_seconds)",
-            "  cpu us: the server's CPU time a request; steal: the share of the cores' time the",
-            "  hypervisor gave to other machines during the run; retries: units of work the",
-            "  server ran again after a transient conflict (a deadlock, a lock wait over its",
-            "  limit), from its log's lines during the run (a mixed scenario's rows share one",
-            "  count); wait srv/db: how long the server's and the database's threads waited",
-            "  for a core, on average, each time they had work (the kernel's run-queue wait a",
-            "  turn, ms; - where unknown)",
+            "  cpu us: the server's CPU time a request; db us: the database server's, where it",
+            "  runs on this machine (not on a mixed scenario's rows, whose loads share both);",
+            "  steal: the share of the cores' time the hypervisor gave to other machines during",
+            "  the run; retries: units of work the server ran again after a transient conflict",
+            "  (a deadlock, a lock wait over its limit), from its log's lines during the run (a",
+            "  mixed scenario's rows share one count); wait srv/db: how long the server's and",
+            "  the database's threads waited for a core, on average, each time they had work",
+            "  (the kernel's run-queue wait a turn, ms; - where unknown)",
             "",
             f"GET /api/test/all reaches {self._hello_share():.0%} of the bare Litestar app's "
             f"{self.hello.requests_per_second:.0f} req/s",
@@ -174,6 +176,9 @@ class Report:
             _autogroup_line(self.autogroup),
             f"bcrypt: one cost-{self.limit.cost} hash takes {self.limit.hash_seconds * 1e3:.2f} ms"
             f", so {self.limit.cores} cores allow {self.limit.signins_per_second:.0f} signins/s",
+            *signin_budget_lines(
+                self.results["signin_cost8"], self.limit, self.targets.signin_share
+            ),
             "worker peak RSS (VmHWM, after each server's scenarios):",
             *(_peaks_line(phase) for phase in self.phases),
             "",
@@ -314,6 +319,26 @@ class Report:
         return self.results[key].requests_per_second
 
 
+def signin_budget_lines(result: WrkResult, limit: BcryptLimit, share: float) -> list[str]:
+    """Where a signin's time on the cores went, against what signing in at `share` of the bcrypt
+    limit leaves for everything but the hash: the cores' time a signin at that rate, less one
+    hash. Nothing where the machine's use was not measured."""
+    server, database = result.cpu_us_per_request, result.database_cpu_us_per_request
+    other = None if result.machine is None else result.machine.other_work_cpu_seconds
+    if server is None or database is None or other is None or not result.requests:
+        return []
+    hashing = limit.hash_seconds * 1e6
+    rest = other / result.requests * 1e6
+    budget = hashing / share - hashing
+    return [
+        f"  a cost-{limit.cost} signin took {server:.0f} us of the server's CPU (the hash about "
+        f"{hashing:.0f}, the rest {server - hashing:.0f}), {database:.0f} us of the database's "
+        f"and {rest:.0f} us of the rest (the load generator, the kernel);",
+        f"  at {share:.0%} of the limit, all but the hash must fit in {budget:.0f} us a signin: "
+        f"it took {server - hashing + database + rest:.0f}",
+    ]
+
+
 def _tail(result: WrkResult) -> float:
     return result.p99_ms / result.p50_ms if result.p50_ms else math.inf
 
@@ -332,6 +357,7 @@ def _row(result: WrkResult) -> str:
             str(result.socket_errors),
             str(result.non_2xx),
             "-" if (cpu := result.cpu_us_per_request) is None else f"{cpu:.0f}",
+            "-" if (db := result.database_cpu_us_per_request) is None else f"{db:.0f}",
             _count(result.retries),
             _share(None if result.machine is None else result.machine.steal_share),
             _waits(result.machine),

@@ -67,6 +67,14 @@ class WrkResult:
         return self.machine.server_cpu_seconds / self.requests * 1e6
 
     @property
+    def database_cpu_us_per_request(self) -> float | None:
+        """The database server's CPU a request took, when it runs on this machine: the share of
+        the cores no change to the server's code gives back."""
+        if self.machine is None or self.machine.database_cpu_seconds is None or not self.requests:
+            return None
+        return self.machine.database_cpu_seconds / self.requests * 1e6
+
+    @property
     def non_2xx(self) -> int:
         return sum(count for status, count in self.statuses.items() if not 200 <= status < 300)
 
@@ -85,6 +93,7 @@ class WrkResult:
             "socket_errors": self.socket_errors,
             "non_2xx": self.non_2xx,
             "server_cpu_us_per_request": _rounded(self.cpu_us_per_request),
+            "database_cpu_us_per_request": _rounded(self.database_cpu_us_per_request),
             "conflict_retries": self.retries,
             "machine": None if self.machine is None else self.machine.as_json(),
             "statuses": {str(status): count for status, count in sorted(self.statuses.items())},

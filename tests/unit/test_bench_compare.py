@@ -1,6 +1,8 @@
 """The bench's side-by-side mode: the rounds alternate, the ratios are Authgate's over the other's,
 the table shows each round and each scenario's range, and its settings are checked up front."""
 
+from dataclasses import replace
+
 import pytest
 
 from bench.compare import (
@@ -15,6 +17,7 @@ from bench.compare import (
 )
 from bench.config import BenchConfig
 from bench.errors import BenchError
+from bench.machine import MachineUsage
 from bench.wrk import WrkResult
 
 OTHER = "http://127.0.0.1:18601"
@@ -107,10 +110,40 @@ def test_the_table_has_a_row_a_round_and_a_range_per_scenario() -> None:
     rows = [line for line in lines if line.startswith("GET /api/test/user")]
     assert len(rows) == 2
     first = rows[0].split()
-    # label (2 words), round, A req/s, A p99, A cpu us, A retries, A non-2xx, O req/s, O p99, ...
-    assert first[2:] == ["1", "4500", "8.0", "-", "3", "0", "1800", "20.0", "-", "2", "2.5x", "1/2"]
+    # label (2 words), round, A req/s, A p99, A cpu us, A db us, A retries, A non-2xx, O req/s,
+    # O p99, O cpu us, O db us, O non-2xx, the ratios
+    assert first[2:] == [
+        *("1", "4500", "8.0", "-", "-", "3", "0"),
+        *("1800", "20.0", "-", "-", "2"),
+        *("2.5x", "1/2"),
+    ]
     assert "  GET /api/test/user: req/s 2.0-2.5x, p99 1/2 (the figure that counts: req/s)" in lines
     assert lines[-1] == "  not compared: GET /api/test/mod: the other side answers 404"
+
+
+def test_each_side_shows_its_servers_and_the_databases_cpu_a_request() -> None:
+    # 27,000 requests each side; the database is the same server, measured during each side's run.
+    ours = replace(
+        result(4500, 8.0),
+        machine=MachineUsage(
+            8.1, server_share=0.6, busy_share=0.9, steal_share=0.0, database_cpu_seconds=2.16
+        ),
+    )
+    theirs = replace(
+        result(4500, 20.0),
+        machine=MachineUsage(
+            27.0, server_share=0.7, busy_share=0.95, steal_share=0.0, database_cpu_seconds=6.75
+        ),
+    )
+
+    row = next(
+        line
+        for line in comparison_lines([comparison((ours, theirs))], OTHER)
+        if line.startswith("GET /api/test/user")
+    )
+
+    ours_cpu, their_cpu = row.split()[5:7], row.split()[11:13]
+    assert (ours_cpu, their_cpu) == (["300", "80"], ["1000", "250"])
 
 
 def test_the_mixed_scenario_counts_by_its_p99() -> None:
