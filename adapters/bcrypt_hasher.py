@@ -5,6 +5,7 @@ from typing import TypeVar
 
 import bcrypt
 
+from adapters.hashing_places import HashingPlaces
 from application.common.errors import HashingUnavailable
 from application.common.outcomes import UnavailableCause
 from application.ports.metrics import Metrics
@@ -20,7 +21,9 @@ class BcryptPasswordHasher(PasswordHasher):
 
     One slot per thread: a hash waits at most `queue_timeout` seconds for one, then the request
     is refused as busy (HashingUnavailable) instead of joining a queue that only grows under a
-    flood of signins."""
+    flood of signins. With `places`, the thread also takes one of the places the server's workers
+    share before it hashes, so that together they hash on no more threads than there are
+    places."""
 
     def __init__(
         self,
@@ -30,6 +33,7 @@ class BcryptPasswordHasher(PasswordHasher):
         slots: int,
         queue_timeout: float,
         metrics: Metrics | None = None,
+        places: HashingPlaces | None = None,
     ) -> None:
         if not 4 <= cost <= 31:
             raise ValueError(f"bcrypt cost must be between 4 and 31, not {cost}")
@@ -38,6 +42,7 @@ class BcryptPasswordHasher(PasswordHasher):
         self._slots = asyncio.Semaphore(slots)
         self._queue_timeout = queue_timeout
         self._metrics = metrics
+        self._places = places
         self._decoy: bytes | None = None
 
     async def hash(self, password: RawPassword) -> PasswordHash:
@@ -82,7 +87,16 @@ class BcryptPasswordHasher(PasswordHasher):
         finally:
             if self._metrics is not None:
                 self._metrics.hashing_wait(loop.time() - queued_at)
-        future = loop.run_in_executor(self._executor, function, *args)
+        if self._places is None:
+            future = loop.run_in_executor(self._executor, function, *args)
+        else:
+            future = loop.run_in_executor(self._executor, _in_place, self._places, function, *args)
         # The slot is free when the thread is, even if the request gave up waiting for it.
         future.add_done_callback(lambda _: self._slots.release())
         return await asyncio.shield(future)
+
+
+def _in_place(places: HashingPlaces, function: Callable[..., _T], *args: object) -> _T:
+    """On the hashing thread: the hash, once one of the server's hashing places is free."""
+    with places.held():
+        return function(*args)

@@ -31,6 +31,7 @@ from application.shared.identify_caller import OPERATOR
 from domain.errors import DomainError
 from entrypoints import cli_admin, cli_keys
 from entrypoints.ioc import build_container
+from entrypoints.ioc.core import HASHING_PLACES_VARIABLE
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker import SERVER_PID_VARIABLE
@@ -116,7 +117,7 @@ def serve_http(settings: Settings) -> int:
     # prometheus_client before the metrics directory existed, and a fork would hand every worker
     # its single-process counters instead of the shared files /metrics adds up.
     multiprocessing.set_start_method("spawn", force=True)
-    with _metrics_directory():
+    with _metrics_directory(), _hashing_places(workers):
         server = http_server("entrypoints.worker:create_worker_app", settings, workers)
         # granian's logging set-up closed every handler, ours included.
         configure_logging(settings.server.log_format)
@@ -151,6 +152,21 @@ def http_server(app_factory: str, settings: Settings, workers: int) -> MPServer 
             header_read_timeout=round(settings.edge.header_read_timeout * 1000)
         ),
     )
+
+
+@contextlib.contextmanager
+def _hashing_places(workers: int) -> Iterator[None]:
+    """A directory of this run's own for the places the workers hash in (entrypoints.ioc.core,
+    adapters.hashing_places), removed at exit; a lone worker needs none."""
+    if workers < 2:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="authgate-hashing-") as own:
+        os.environ[HASHING_PLACES_VARIABLE] = own
+        try:
+            yield
+        finally:
+            del os.environ[HASHING_PLACES_VARIABLE]
 
 
 @contextlib.contextmanager

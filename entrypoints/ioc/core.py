@@ -4,12 +4,14 @@ container's context, whole and section by section."""
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from dishka import Provider, Scope, from_context, provide
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
 from adapters.clock import SystemClock
 from adapters.common_passwords import ZxcvbnCommonPasswords
+from adapters.hashing_places import HashingPlaces
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.refresh_tokens import HmacRefreshTokenSuccession
 from application.ports.clock import Clock
@@ -29,10 +31,21 @@ from entrypoints.settings import (
     TokenSettings,
 )
 
+HASHING_PLACES_VARIABLE = "AUTHGATE_HASHING_PLACES"
+"""The directory of the hashing places the workers of one `authgate serve` share; set by it."""
 
-def hashing_threads(server: ServerSettings, tokens: TokenSettings) -> int:
-    """BCRYPT_THREADS, or the cores shared among the workers: more would only queue."""
-    return tokens.bcrypt_threads or max(1, (os.cpu_count() or 1) // server.workers)
+
+def hashing_threads(tokens: TokenSettings) -> int:
+    """BCRYPT_THREADS, or one per core: the kernel may hand one worker every connection, and that
+    worker must still hash on every core. The workers' hashing places keep them, together, to
+    one hash a core (`hashing_places`)."""
+    return tokens.bcrypt_threads or (os.cpu_count() or 1)
+
+
+def hashing_places() -> HashingPlaces | None:
+    """One place a core, shared by the server's workers; none in a process serving alone."""
+    directory = os.environ.get(HASHING_PLACES_VARIABLE)
+    return None if not directory else HashingPlaces(Path(directory), os.cpu_count() or 1)
 
 
 class CoreProvider(Provider):
@@ -54,10 +67,8 @@ class CoreProvider(Provider):
     common_passwords = provide(ZxcvbnCommonPasswords, provides=CommonPasswords)
 
     @provide
-    def password_hasher(
-        self, server: ServerSettings, tokens: TokenSettings, metrics: Metrics
-    ) -> Iterator[PasswordHasher]:
-        threads = hashing_threads(server, tokens)
+    def password_hasher(self, tokens: TokenSettings, metrics: Metrics) -> Iterator[PasswordHasher]:
+        threads = hashing_threads(tokens)
         executor = ThreadPoolExecutor(threads, thread_name_prefix="bcrypt")
         yield BcryptPasswordHasher(
             tokens.bcrypt_cost,
@@ -65,6 +76,7 @@ class CoreProvider(Provider):
             slots=threads,
             queue_timeout=tokens.hash_queue_timeout,
             metrics=metrics,
+            places=hashing_places(),
         )
         executor.shutdown(wait=True)
 

@@ -29,7 +29,7 @@ class TokenSettings:
     """Off by default: the original's clients know nothing of verification."""
     bcrypt_cost: int = setting(12, "BCRYPT_COST", low=4, high=31)
     bcrypt_threads: int = setting(0, "BCRYPT_THREADS", low=0)
-    """0: together the workers' hashing threads match the cores; more would only queue."""
+    """0: one per core in each worker; the server's workers share one hashing place a core."""
     hash_queue_timeout: float = setting(5.0, "HASH_QUEUE_TIMEOUT", low=0.01, high=60)
     """Long enough for a queue of some 15 cost-12 hashes per thread: a burst of signins waits, a
     flood is refused."""

@@ -2,12 +2,14 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import bcrypt
 import pytest
 
 from adapters.bcrypt_hasher import BcryptPasswordHasher
+from adapters.hashing_places import HashingPlaces
 from application.common.errors import HashingUnavailable
 from domain.values import PasswordHash, RawPassword
 from tests.unit.authgate import PASSWORD
@@ -138,3 +140,18 @@ async def test_a_hash_that_finds_no_free_slot_in_time_is_refused_as_busy() -> No
 
         stored = await first
         assert await hasher.verify(PASSWORD, stored)  # the slot came back
+
+
+async def test_a_hash_waits_for_one_of_the_servers_hashing_places(
+    executor: ThreadPoolExecutor, tmp_path: Path
+) -> None:
+    # Another worker of the server hashes in the only place: this worker's thread waits for it.
+    places = HashingPlaces(tmp_path, 1)
+    hasher = BcryptPasswordHasher(4, executor, slots=2, queue_timeout=5, places=places)
+    other_worker = HashingPlaces(tmp_path, 1)
+    with other_worker.held():
+        hashing = asyncio.create_task(hasher.hash(RawPassword(PASSWORD)))
+        done, _ = await asyncio.wait({hashing}, timeout=0.3)
+        assert not done, "hashed while the server's only place was taken"
+    stored = await asyncio.wait_for(hashing, 5)
+    assert await hasher.verify(PASSWORD, stored)

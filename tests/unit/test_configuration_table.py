@@ -11,7 +11,7 @@ README = Path(__file__).parents[2] / "README.md"
 # The README writes these defaults as prose; what can be compared is compared below.
 PROSE_DEFAULTS = {
     "DATABASE_URL": "declared empty: the SQLite file under DATA_DIR, which the table shows",
-    "BCRYPT_THREADS": "declared 0: the machine's cores shared among the workers",
+    "BCRYPT_THREADS": "declared 0: one per core in each worker",
 }
 # In the table, read by another part: not a setting.
 NOT_SETTINGS = {"PROMETHEUS_MULTIPROC_DIR": "prometheus_client's, prepared by `authgate serve`"}
