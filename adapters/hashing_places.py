@@ -27,17 +27,16 @@ class HashingPlaces:
     def __init__(self, directory: Path, count: int) -> None:
         if count < 1:
             raise ValueError(f"hashing places must be at least 1, not {count}")
+        # Made again if it is gone (a clean-up of /tmp): a worker started later still hashes.
+        directory.mkdir(parents=True, exist_ok=True)
         self._paths = [directory / f"hashing-place-{index}.lock" for index in range(count)]
         for path in self._paths:
             path.touch(exist_ok=True)
         # A lock belongs to an open file, not to a process: each thread opens the files itself,
-        # so that two threads of one worker exclude each other as two workers do.
+        # so that two threads of one worker exclude each other as two workers do. The hashing
+        # threads live as long as their worker, and their descriptors with them.
         self._opened = threading.local()
         self._turns = itertools.count()
-
-    @property
-    def count(self) -> int:
-        return len(self._paths)
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
