@@ -161,14 +161,14 @@ def comparison_lines(
                         str(index + 1),
                         f"{a.requests_per_second:.0f}",
                         f"{a.p99_ms:.1f}",
-                        _cpu(a),
-                        _database_cpu(a),
+                        _microseconds(a.cpu_us_per_request),
+                        _microseconds(a.database_cpu_us_per_request),
                         "-" if a.retries is None else str(a.retries),
                         str(a.non_2xx + a.socket_errors),
                         f"{o.requests_per_second:.0f}",
                         f"{o.p99_ms:.1f}",
-                        _cpu(o),
-                        _database_cpu(o),
+                        _microseconds(o.cpu_us_per_request),
+                        _microseconds(o.database_cpu_us_per_request),
                         str(o.non_2xx + o.socket_errors),
                         ratio_text(rates[index]),
                         ratio_text(p99s[index]),
@@ -184,14 +184,8 @@ def comparison_lines(
     return lines
 
 
-def _cpu(result: WrkResult) -> str:
-    cpu = result.cpu_us_per_request
-    return "-" if cpu is None else f"{cpu:.0f}"
-
-
-def _database_cpu(result: WrkResult) -> str:
-    cpu = result.database_cpu_us_per_request
-    return "-" if cpu is None else f"{cpu:.0f}"
+def _microseconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def _columns(cells: tuple[str, ...]) -> str:
