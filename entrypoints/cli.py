@@ -20,6 +20,7 @@ from granian.http import HTTP1Settings
 from granian.server import MPServer, MTServer, Server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.hashing_places import HashingPlaces
 from adapters.prometheus_metrics import MULTIPROCESS_DIRECTORY_VARIABLE
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
@@ -156,17 +157,18 @@ def http_server(app_factory: str, settings: Settings, workers: int) -> MPServer 
 
 @contextlib.contextmanager
 def _hashing_places(workers: int) -> Iterator[None]:
-    """A directory of this run's own for the places the workers hash in (entrypoints.ioc.core,
-    adapters.hashing_places), removed at exit; a lone worker needs none."""
+    """The places the workers hash in, one a core (entrypoints.ioc.core,
+    adapters.hashing_places), made for this run and removed at exit; a lone worker needs none."""
     if workers < 2:
         yield
         return
-    with tempfile.TemporaryDirectory(prefix="authgate-hashing-") as own:
-        os.environ[HASHING_PLACES_VARIABLE] = own
-        try:
-            yield
-        finally:
-            del os.environ[HASHING_PLACES_VARIABLE]
+    places = HashingPlaces.create(os.cpu_count() or 1)
+    os.environ[HASHING_PLACES_VARIABLE] = str(places.key)
+    try:
+        yield
+    finally:
+        del os.environ[HASHING_PLACES_VARIABLE]
+        places.remove()
 
 
 @contextlib.contextmanager

@@ -1,10 +1,10 @@
 """Stateless services every feature leans on, built once per process; the settings enter as the
 container's context, whole and section by section."""
 
+import logging
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from dishka import Provider, Scope, from_context, provide
 
@@ -31,8 +31,10 @@ from entrypoints.settings import (
     TokenSettings,
 )
 
+logger = logging.getLogger("authgate")
+
 HASHING_PLACES_VARIABLE = "AUTHGATE_HASHING_PLACES"
-"""The directory of the hashing places the workers of one `authgate serve` share; set by it."""
+"""The key of the hashing places the workers of one `authgate serve` share; set by it."""
 
 
 def hashing_threads(tokens: TokenSettings) -> int:
@@ -43,9 +45,17 @@ def hashing_threads(tokens: TokenSettings) -> int:
 
 
 def hashing_places() -> HashingPlaces | None:
-    """One place a core, shared by the server's workers; none in a process serving alone."""
-    directory = os.environ.get(HASHING_PLACES_VARIABLE)
-    return None if not directory else HashingPlaces(Path(directory), os.cpu_count() or 1)
+    """The places `authgate serve` made for its workers (one a core); none in a process serving
+    alone, or when they are gone (the worker's own hashing threads still bound it)."""
+    key = os.environ.get(HASHING_PLACES_VARIABLE)
+    if not key:
+        return None
+    places = HashingPlaces.attach(int(key)) if key.lstrip("-").isdigit() else None
+    if places is None:
+        logger.warning(
+            "no hashing places under %s=%s: hashing without them", HASHING_PLACES_VARIABLE, key
+        )
+    return places
 
 
 class CoreProvider(Provider):

@@ -2,7 +2,6 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import bcrypt
@@ -143,15 +142,20 @@ async def test_a_hash_that_finds_no_free_slot_in_time_is_refused_as_busy() -> No
 
 
 async def test_a_hash_waits_for_one_of_the_servers_hashing_places(
-    executor: ThreadPoolExecutor, tmp_path: Path
+    executor: ThreadPoolExecutor,
 ) -> None:
     # Another worker of the server hashes in the only place: this worker's thread waits for it.
-    places = HashingPlaces(tmp_path, 1)
-    hasher = BcryptPasswordHasher(4, executor, slots=2, queue_timeout=5, places=places)
-    other_worker = HashingPlaces(tmp_path, 1)
-    with other_worker.held():
-        hashing = asyncio.create_task(hasher.hash(RawPassword(PASSWORD)))
-        done, _ = await asyncio.wait({hashing}, timeout=0.3)
-        assert not done, "hashed while the server's only place was taken"
-    stored = await asyncio.wait_for(hashing, 5)
-    assert await hasher.verify(PASSWORD, stored)
+    places = HashingPlaces.create(1)
+    try:
+        other_worker = HashingPlaces.attach(places.key)
+        assert other_worker is not None
+        hasher = BcryptPasswordHasher(4, executor, slots=2, queue_timeout=5, places=places)
+        with other_worker.held():
+            hashing = asyncio.create_task(hasher.hash(RawPassword(PASSWORD)))
+            done, _ = await asyncio.wait({hashing}, timeout=0.3)
+            assert not done, "hashed while the server's only place was taken"
+        stored = await asyncio.wait_for(hashing, 5)
+        assert await hasher.verify(PASSWORD, stored)
+        assert places.free == 1
+    finally:
+        places.remove()

@@ -1,28 +1,38 @@
 """The hashing places the workers of one server share: no more hashes at once than places, across
-threads and processes alike, and a process that dies leaves no place taken."""
+threads and processes alike; a waiting thread takes whichever place comes free first; a process
+that dies leaves no place taken; and places that are gone let hashes run instead of failing."""
 
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from adapters.hashing_places import HashingPlaces
 
-_HOLD_A_PLACE = """
+_HOLD_PLACES = """
 import sys, time
-from pathlib import Path
 from adapters.hashing_places import HashingPlaces
-with HashingPlaces(Path(sys.argv[1]), 1).held():
+places = HashingPlaces.attach(int(sys.argv[1]))
+with places.held(), places.held():
     print("held", flush=True)
     time.sleep(60)
 """
 
 
-def test_no_more_hashes_at_once_than_places(tmp_path: Path) -> None:
-    places = HashingPlaces(tmp_path, 2)
+@pytest.fixture
+def places() -> Iterator[HashingPlaces]:
+    made = HashingPlaces.create(2)
+    try:
+        yield made
+    finally:
+        made.remove()
+
+
+def test_no_more_hashes_at_once_than_places(places: HashingPlaces) -> None:
     inside, most, lock = 0, 0, threading.Lock()
 
     def hash_() -> None:
@@ -44,20 +54,56 @@ def test_no_more_hashes_at_once_than_places(tmp_path: Path) -> None:
 
     assert most == 2
     assert inside == 0
+    assert places.free == 2
 
 
-def test_a_place_another_process_holds_is_waited_for_and_a_dead_process_holds_none(
-    tmp_path: Path,
+def test_a_waiting_thread_takes_whichever_place_comes_free_first(places: HashingPlaces) -> None:
+    """What one file lock a place could not do: with both places taken, the thread that waits
+    gets the second place to be freed as readily as the first."""
+    first_taken, second_taken = threading.Event(), threading.Event()
+    free_first, free_second = threading.Event(), threading.Event()
+    entered = threading.Event()
+
+    def hold(taken: threading.Event, free: threading.Event) -> None:
+        with places.held():
+            taken.set()
+            free.wait(5)
+
+    holders = [
+        threading.Thread(target=hold, args=(first_taken, free_first)),
+        threading.Thread(target=hold, args=(second_taken, free_second)),
+    ]
+    holders[0].start()
+    assert first_taken.wait(5)
+    holders[1].start()
+    assert second_taken.wait(5)
+
+    def wait_for_one() -> None:
+        with places.held():
+            entered.set()
+
+    waiter = threading.Thread(target=wait_for_one, daemon=True)
+    waiter.start()
+    assert not entered.wait(0.2), "entered while both places were taken"
+    free_second.set()  # the place taken last comes free first
+    assert entered.wait(5), "the place that came free was not taken"
+    free_first.set()
+    for thread in holders:
+        thread.join(5)
+
+
+def test_places_another_process_holds_are_waited_for_and_a_dead_process_holds_none(
+    places: HashingPlaces,
 ) -> None:
     holder = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", _HOLD_A_PLACE, str(tmp_path)],
+        [sys.executable, "-c", _HOLD_PLACES, str(places.key)],
         stdout=subprocess.PIPE,
         cwd=Path(__file__).parents[2],
     )
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline() == b"held\n"
-        places = HashingPlaces(tmp_path, 1)
+        assert places.free == 0
         entered = threading.Event()
 
         def hash_() -> None:
@@ -67,13 +113,51 @@ def test_a_place_another_process_holds_is_waited_for_and_a_dead_process_holds_no
         waiting = threading.Thread(target=hash_, daemon=True)
         waiting.start()
         assert not entered.wait(0.3), "entered a place another process holds"
-        holder.kill()  # no clean-up runs: the kernel lets go of the dead process's lock
-        assert entered.wait(5), "the dead process's place was never freed"
+        holder.kill()  # no clean-up runs: the kernel undoes the dead process's holds
+        assert entered.wait(5), "the dead process's places were never freed"
+        waiting.join(5)
+        assert places.free == 2
     finally:
         holder.kill()
         holder.wait()
 
 
-def test_there_is_at_least_one_place(tmp_path: Path) -> None:
+def test_removed_places_let_a_waiting_hash_and_every_later_one_run(
+    places: HashingPlaces, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server removes its places as it stops; a hash that was waiting for one, or comes
+    later, runs without one rather than failing its signin."""
+    release = threading.Event()
+    entered = threading.Event()
+
+    def hold() -> None:
+        with places.held():
+            release.wait(5)
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
+    for thread in holders:
+        thread.start()
+    while places.free:
+        time.sleep(0.01)
+
+    def wait_for_one() -> None:
+        with places.held():
+            entered.set()
+
+    waiter = threading.Thread(target=wait_for_one, daemon=True)
+    waiter.start()
+    assert not entered.wait(0.2)
+    places.remove()
+    assert entered.wait(5), "a hash waiting for removed places never ran"
+    release.set()  # the holders give back places that are gone: no error
+    for thread in holders:
+        thread.join(5)
+    with places.held():
+        pass
+    assert "the hashing places are gone" in caplog.text
+    assert HashingPlaces.attach(places.key) is None
+
+
+def test_there_is_at_least_one_place() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        HashingPlaces(tmp_path, 0)
+        HashingPlaces.create(0)
