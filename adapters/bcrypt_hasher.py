@@ -1,7 +1,9 @@
 import asyncio
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import bcrypt
 
@@ -13,6 +15,13 @@ from application.ports.passwords import PasswordHasher
 from domain.values import PASSWORD_MAX_BYTES, PasswordHash, RawPassword, utf8_or_none
 
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Hashed(Generic[_T]):
+    value: _T
+    place_wait: float
+    """How long the thread waited for one of the server's hashing places before it hashed."""
 
 
 class BcryptPasswordHasher(PasswordHasher):
@@ -81,22 +90,35 @@ class BcryptPasswordHasher(PasswordHasher):
             async with asyncio.timeout(self._queue_timeout):
                 await self._slots.acquire()
         except TimeoutError:
+            self._observe_wait(loop.time() - queued_at)
             raise HashingUnavailable(
                 UnavailableCause.HASHING, "no hashing slot came free in time"
             ) from None
-        finally:
-            if self._metrics is not None:
-                self._metrics.hashing_wait(loop.time() - queued_at)
-        if self._places is None:
-            future = loop.run_in_executor(self._executor, function, *args)
-        else:
-            future = loop.run_in_executor(self._executor, _in_place, self._places, function, *args)
-        # The slot is free when the thread is, even if the request gave up waiting for it.
-        future.add_done_callback(lambda _: self._slots.release())
-        return await asyncio.shield(future)
+        slot_wait = loop.time() - queued_at
+        future = loop.run_in_executor(self._executor, _in_place, self._places, function, *args)
+        # The slot is free when the thread is, even if the request gave up waiting for it; the
+        # wait is observed then too, the thread's wait for a place included.
+        future.add_done_callback(lambda done: self._finished(done, slot_wait))
+        return (await asyncio.shield(future)).value
+
+    def _finished(self, done: asyncio.Future[_Hashed[Any]], slot_wait: float) -> None:
+        self._slots.release()
+        place_wait = 0.0 if done.cancelled() or done.exception() else done.result().place_wait
+        self._observe_wait(slot_wait + place_wait)
+
+    def _observe_wait(self, seconds: float) -> None:
+        if self._metrics is not None:
+            self._metrics.hashing_wait(seconds)
 
 
-def _in_place(places: HashingPlaces, function: Callable[..., _T], *args: object) -> _T:
-    """On the hashing thread: the hash, once one of the server's hashing places is free."""
+def _in_place(
+    places: HashingPlaces | None, function: Callable[..., _T], *args: object
+) -> _Hashed[_T]:
+    """On the hashing thread: the hash, once one of the server's hashing places is free (at
+    once when the worker serves alone)."""
+    if places is None:
+        return _Hashed(function(*args), 0.0)
+    started = time.monotonic()
     with places.held():
-        return function(*args)
+        waited = time.monotonic() - started
+        return _Hashed(function(*args), waited)

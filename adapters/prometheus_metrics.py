@@ -62,7 +62,8 @@ _UNAVAILABLE = Counter(
 )
 _HASHING_WAIT = Histogram(
     "authgate_hashing_wait_seconds",
-    "Time a password hashing or verification waited for a free hashing thread.",
+    "Time a password hashing or verification waited for a free hashing thread, and for one of "
+    "the server's hashing places (one a core, shared by its workers).",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0),
 )
 _REQUESTS = Counter(

@@ -17,7 +17,8 @@ class Metrics(Protocol):
         ...
 
     def hashing_wait(self, seconds: float) -> None:
-        """How long a password hashing or verification waited for a free hashing thread."""
+        """How long a password hashing or verification waited for a free hashing thread (and,
+        where the server's workers share them, for a hashing place)."""
         ...
 
     def unavailable(self, kind: str) -> None:

@@ -11,6 +11,7 @@ from adapters.bcrypt_hasher import BcryptPasswordHasher
 from adapters.hashing_places import HashingPlaces
 from application.common.errors import HashingUnavailable
 from domain.values import PasswordHash, RawPassword
+from tests.fakes import CountingMetrics
 from tests.unit.authgate import PASSWORD
 
 
@@ -141,21 +142,35 @@ async def test_a_hash_that_finds_no_free_slot_in_time_is_refused_as_busy() -> No
         assert await hasher.verify(PASSWORD, stored)  # the slot came back
 
 
-async def test_a_hash_waits_for_one_of_the_servers_hashing_places(
+class WaitRecordingMetrics(CountingMetrics):
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+
+    def hashing_wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+async def test_a_hash_waits_for_one_of_the_servers_hashing_places_and_reports_the_wait(
     executor: ThreadPoolExecutor,
 ) -> None:
     # Another worker of the server hashes in the only place: this worker's thread waits for it.
     places = HashingPlaces.create(1)
+    metrics = WaitRecordingMetrics()
     try:
         other_worker = HashingPlaces.attach(places.key)
         assert other_worker is not None
-        hasher = BcryptPasswordHasher(4, executor, slots=2, queue_timeout=5, places=places)
+        hasher = BcryptPasswordHasher(
+            4, executor, slots=2, queue_timeout=5, metrics=metrics, places=places
+        )
         with other_worker.held():
             hashing = asyncio.create_task(hasher.hash(RawPassword(PASSWORD)))
             done, _ = await asyncio.wait({hashing}, timeout=0.3)
             assert not done, "hashed while the server's only place was taken"
         stored = await asyncio.wait_for(hashing, 5)
+        assert metrics.waits[0] >= 0.3  # the place's wait, not only the free thread's
         assert await hasher.verify(PASSWORD, stored)
+        assert metrics.waits[1] < 0.3
         assert places.free == 1
     finally:
         places.remove()
