@@ -23,6 +23,19 @@ with places.held(), places.held():
 """
 
 
+def _waiting_for_a_place(places: HashingPlaces) -> tuple[threading.Thread, threading.Event]:
+    """A thread that takes a place and lets go at once; the event is set once it got one."""
+    entered = threading.Event()
+
+    def take_one() -> None:
+        with places.held():
+            entered.set()
+
+    thread = threading.Thread(target=take_one, daemon=True)
+    thread.start()
+    return thread, entered
+
+
 @pytest.fixture
 def places() -> Iterator[HashingPlaces]:
     made = HashingPlaces.create(2)
@@ -62,7 +75,6 @@ def test_a_waiting_thread_takes_whichever_place_comes_free_first(places: Hashing
     gets the second place to be freed as readily as the first."""
     first_taken, second_taken = threading.Event(), threading.Event()
     free_first, free_second = threading.Event(), threading.Event()
-    entered = threading.Event()
 
     def hold(taken: threading.Event, free: threading.Event) -> None:
         with places.held():
@@ -78,12 +90,7 @@ def test_a_waiting_thread_takes_whichever_place_comes_free_first(places: Hashing
     holders[1].start()
     assert second_taken.wait(5)
 
-    def wait_for_one() -> None:
-        with places.held():
-            entered.set()
-
-    waiter = threading.Thread(target=wait_for_one, daemon=True)
-    waiter.start()
+    _, entered = _waiting_for_a_place(places)
     assert not entered.wait(0.2), "entered while both places were taken"
     free_second.set()  # the place taken last comes free first
     assert entered.wait(5), "the place that came free was not taken"
@@ -104,14 +111,7 @@ def test_places_another_process_holds_are_waited_for_and_a_dead_process_holds_no
         assert holder.stdout is not None
         assert holder.stdout.readline() == b"held\n"
         assert places.free == 0
-        entered = threading.Event()
-
-        def hash_() -> None:
-            with places.held():
-                entered.set()
-
-        waiting = threading.Thread(target=hash_, daemon=True)
-        waiting.start()
+        waiting, entered = _waiting_for_a_place(places)
         assert not entered.wait(0.3), "entered a place another process holds"
         holder.kill()  # no clean-up runs: the kernel undoes the dead process's holds
         assert entered.wait(5), "the dead process's places were never freed"
@@ -128,7 +128,6 @@ def test_removed_places_let_a_waiting_hash_and_every_later_one_run(
     """The server removes its places as it stops; a hash that was waiting for one, or comes
     later, runs without one rather than failing its signin."""
     release = threading.Event()
-    entered = threading.Event()
 
     def hold() -> None:
         with places.held():
@@ -140,12 +139,7 @@ def test_removed_places_let_a_waiting_hash_and_every_later_one_run(
     while places.free:
         time.sleep(0.01)
 
-    def wait_for_one() -> None:
-        with places.held():
-            entered.set()
-
-    waiter = threading.Thread(target=wait_for_one, daemon=True)
-    waiter.start()
+    _, entered = _waiting_for_a_place(places)
     assert not entered.wait(0.2)
     places.remove()
     assert entered.wait(5), "a hash waiting for removed places never ran"
