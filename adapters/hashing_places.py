@@ -11,8 +11,8 @@ The places are the units of one System V semaphore (sysv_ipc), taken with SEM_UN
 gives back what a process held when it dies, so a worker that crashed in the middle of a hash
 leaves no place taken, and a waiting thread takes whichever unit comes free first. (Exclusive
 `flock`s on one file a place, the first design, had to wait on one particular file: when every
-place was taken, the other one often came free first, and a core idled meanwhile, 2-4% of the
-signins when the connections were even.)
+place was taken, the other one could come free first and idle meanwhile. On one machine that
+cost 2-4% of the signins when the connections were even; on another it did not show.)
 """
 
 import contextlib
