@@ -6,15 +6,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
-    HTTP_408_REQUEST_TIMEOUT,
     HTTP_409_CONFLICT,
-    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -155,46 +153,6 @@ RETRY_AFTER_SECONDS = 2
 # minute for each kind of failure.
 _TRACEBACK_INTERVAL = 60.0
 _last_traceback: dict[str, float] = {}
-
-
-class MalformedBody(ClientException):
-    """A body that cannot be read as JSON at all: broken chunking, invalid UTF-8, or nesting
-    deeper than the decoder will follow."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(detail=f"Invalid request body: {reason}")
-
-
-class BodyReadTimeout(ClientException):
-    """The client did not send its whole body in time. The connection is closed: what it still
-    sends could not be told apart from a next request."""
-
-    status_code = HTTP_408_REQUEST_TIMEOUT
-
-    def __init__(self) -> None:
-        super().__init__(
-            detail="The request body was not received in time.", headers={"Connection": "close"}
-        )
-
-
-class UnsupportedContentType(ClientException):
-    """A body of another type sent to a JSON endpoint: what a foreign page's form or "simple"
-    fetch would send without asking the browser for a CORS preflight."""
-
-    status_code = HTTP_415_UNSUPPORTED_MEDIA_TYPE
-
-    def __init__(self) -> None:
-        super().__init__(detail="Content-Type must be application/json.")
-
-
-class UnsupportedFormContentType(UnsupportedContentType):
-    """A body of another type sent to the one endpoint that also takes a form (RFC 7662)."""
-
-    def __init__(self) -> None:
-        ClientException.__init__(
-            self,
-            detail="Content-Type must be application/x-www-form-urlencoded or application/json.",
-        )
 
 
 def message_response(

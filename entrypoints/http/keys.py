@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_200_OK
 from application.keys.introspect_token import ClientCredentials, Introspection, IntrospectToken
 from application.keys.policy import KeyPolicy
 from application.keys.published_signing_keys import PublishedSigningKeys
-from entrypoints.http.errors import MalformedBody, UnsupportedFormContentType
+from entrypoints.http.body_refusals import MalformedBody, UnsupportedFormContentType
 from entrypoints.http.key_schemas import (
     DiscoveryAnswer,
     IntrospectionAnswer,

@@ -32,7 +32,7 @@ from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from litestar.types import Receive, ReceiveMessage, Scope, Send
 
-from entrypoints.http.errors import BodyReadTimeout, MalformedBody, UnsupportedContentType
+from entrypoints.http.body_refusals import BodyReadTimeout, MalformedBody, UnsupportedContentType
 
 AnyRequest = Request[Any, Any, Any]
 # How much of a refused body is read and discarded so that its client reads the 413: several
