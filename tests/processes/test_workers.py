@@ -9,6 +9,9 @@ from pathlib import Path
 
 import httpx
 
+from adapters.hashing_places import HashingPlaces
+from adapters.prometheus_metrics import MULTIPROCESS_DIRECTORY_VARIABLE
+from entrypoints.ioc.core import HASHING_PLACES_VARIABLE
 from tests.processes.servers import RealServer, is_running, listeners, running_server
 
 CLIENTS = 8
@@ -78,19 +81,35 @@ async def test_a_killed_worker_is_replaced_and_the_other_keeps_serving(tmp_path:
 
 
 async def test_killing_the_server_ends_its_workers(tmp_path: Path) -> None:
-    with running_server(tmp_path, WORKERS="2") as server:
+    # A killed server cleans up nothing (README): its metrics directory is put under tmp_path,
+    # and the hashing places it made are removed by hand below, so that no run leaves either.
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()  # prometheus_client writes into it as the server imports its metrics
+    with running_server(
+        tmp_path, WORKERS="2", **{MULTIPROCESS_DIRECTORY_VARIABLE: str(metrics)}
+    ) as server:
         workers = server.workers()
         assert len(workers) == 2
+        places_key = _environment(next(iter(workers)))[HASHING_PLACES_VARIABLE]
+        try:
+            server.process.kill()
+            server.process.wait()
 
-        server.process.kill()
-        server.process.wait()
+            # A killed process shows as a zombie once its first thread is gone; its sockets
+            # close with its last thread, a moment later.
+            await _eventually(
+                lambda: not any(is_running(pid) for pid in workers) and not listeners(server.port),
+                15,
+            )
 
-        # A killed process shows as a zombie once its first thread is gone; its sockets close
-        # with its last thread, a moment later.
-        await _eventually(
-            lambda: not any(is_running(pid) for pid in workers) and not listeners(server.port),
-            15,
-        )
+            assert not [pid for pid in workers if is_running(pid)]
+            assert not listeners(server.port), listeners(server.port)
+        finally:
+            places = HashingPlaces.attach(int(places_key))
+            assert places is not None, "the killed server's hashing places are gone"
+            places.remove()
 
-        assert not [pid for pid in workers if is_running(pid)]
-        assert not listeners(server.port), listeners(server.port)
+
+def _environment(pid: int) -> dict[str, str]:
+    variables = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(variable.decode().partition("=")[::2] for variable in variables if variable)
