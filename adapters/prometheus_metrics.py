@@ -15,6 +15,7 @@ import gc
 import os
 import threading
 from bisect import bisect_left
+from pathlib import Path
 from time import perf_counter
 from typing import Any
 
@@ -44,7 +45,10 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 # A `_created` series beside every counter doubles the output and tells an operator nothing.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
-if os.environ.get(MULTIPROCESS_DIRECTORY_VARIABLE):
+if _configured_directory := os.environ.get(MULTIPROCESS_DIRECTORY_VARIABLE):
+    # The metrics below write their files there as they are made: a directory that an operator
+    # named but did not create is made here, not left to stop the server with FileNotFoundError.
+    Path(_configured_directory).mkdir(parents=True, exist_ok=True)
     # By default every increment asks os.getpid(), a system call, to notice a fork. The workers
     # are spawned (entrypoints/cli.py), so no process forks after this import: ask once.
     _PID = os.getpid()

@@ -83,8 +83,7 @@ async def test_a_killed_worker_is_replaced_and_the_other_keeps_serving(tmp_path:
 async def test_killing_the_server_ends_its_workers(tmp_path: Path) -> None:
     # A killed server cleans up nothing (README): its metrics directory is put under tmp_path,
     # and the hashing places it made are removed by hand below, so that no run leaves either.
-    metrics = tmp_path / "metrics"
-    metrics.mkdir()  # prometheus_client writes into it as the server imports its metrics
+    metrics = tmp_path / "metrics"  # not made first: the server makes the directory it is given
     with running_server(
         tmp_path, WORKERS="2", **{MULTIPROCESS_DIRECTORY_VARIABLE: str(metrics)}
     ) as server:
